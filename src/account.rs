@@ -1,0 +1,61 @@
+//! One account's shared state: its current snapshot, readiness and telemetry. The poller
+//! writes it; scrapes and probes read it.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
+
+use crate::metrics::AccountView;
+use crate::snapshot::Snapshot;
+use crate::telemetry::Telemetry;
+
+#[derive(Debug)]
+pub struct AccountState {
+    /// `Some` when several accounts run: the `account` label value.
+    pub name: Option<String>,
+    pub telemetry: Arc<Telemetry>,
+    snapshot: RwLock<Arc<Snapshot>>,
+    ready: AtomicBool,
+}
+
+impl AccountState {
+    pub fn new(name: Option<String>, telemetry: Arc<Telemetry>) -> Self {
+        Self {
+            name,
+            telemetry,
+            snapshot: RwLock::new(Arc::new(Snapshot::default())),
+            ready: AtomicBool::new(false),
+        }
+    }
+
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replaces the snapshot in one step: a scrape sees the old one or the new one.
+    pub fn publish(&self, snapshot: Snapshot) {
+        let ok = snapshot.up;
+        *self
+            .snapshot
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::new(snapshot);
+        if ok {
+            self.ready.store(true, Ordering::Release);
+        }
+    }
+
+    /// True once a poll has succeeded.
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    pub fn view(&self) -> AccountView {
+        AccountView {
+            account: self.name.clone(),
+            snapshot: self.snapshot(),
+            telemetry: self.telemetry.values(),
+        }
+    }
+}

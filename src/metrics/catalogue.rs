@@ -1,0 +1,360 @@
+//! The metric catalogue: every family the exporter writes (METRICS.md is the contract).
+
+use super::family::{Def, Kind};
+
+const fn def(
+    base: &'static str,
+    help: &'static str,
+    unit: Option<&'static str>,
+    kind: Kind,
+) -> Def {
+    Def {
+        base,
+        help,
+        unit,
+        kind,
+    }
+}
+
+const SECONDS: Option<&str> = Some("seconds");
+const JOULES: Option<&str> = Some("joules");
+const METERS: Option<&str> = Some("meters");
+const RATIO: Option<&str> = Some("ratio");
+
+// Exporter health.
+pub const UP: Def = def(
+    "peloton_up",
+    "1 when the last poll reached every Peloton endpoint it needed, else 0",
+    None,
+    Kind::Gauge,
+);
+pub const BUILD_INFO: Def = def(
+    "peloton_exporter_build",
+    "Version and revision of the running exporter",
+    None,
+    Kind::Info,
+);
+pub const POLL_DURATION: Def = def(
+    "peloton_poll_duration",
+    "Time of one poll cycle",
+    SECONDS,
+    Kind::Histogram,
+);
+pub const POLLS: Def = def("peloton_polls", "Poll cycles started", None, Kind::Counter);
+pub const POLL_ERRORS: Def = def(
+    "peloton_poll_errors",
+    "Failed poll cycles by reason",
+    None,
+    Kind::Counter,
+);
+pub const LAST_SUCCESS: Def = def(
+    "peloton_last_successful_poll_timestamp",
+    "Unix time of the last poll that succeeded",
+    SECONDS,
+    Kind::Gauge,
+);
+pub const API_REQUESTS: Def = def(
+    "peloton_api_requests",
+    "Requests sent to Peloton by endpoint and HTTP status (error: no response)",
+    None,
+    Kind::Counter,
+);
+pub const API_DURATION: Def = def(
+    "peloton_api_request_duration",
+    "Duration of requests to Peloton",
+    SECONDS,
+    Kind::Histogram,
+);
+pub const TOKEN_EXPIRY: Def = def(
+    "peloton_auth_token_expiry_timestamp",
+    "Unix time when the current access token expires (JWT exp)",
+    SECONDS,
+    Kind::Gauge,
+);
+pub const AUTH_REFRESHES: Def = def(
+    "peloton_auth_refreshes",
+    "Token refreshes and logins by result",
+    None,
+    Kind::Counter,
+);
+pub const HISTORY_PENDING: Def = def(
+    "peloton_history_workouts_pending",
+    "Workouts known but whose details are not fetched yet",
+    None,
+    Kind::Gauge,
+);
+
+// Account.
+pub const USER_INFO: Def = def(
+    "peloton_user",
+    "The Peloton account being exported",
+    None,
+    Kind::Info,
+);
+pub const FOLLOWERS: Def = def(
+    "peloton_user_followers",
+    "Members following this account",
+    None,
+    Kind::Gauge,
+);
+pub const FOLLOWING: Def = def(
+    "peloton_user_following",
+    "Members this account follows",
+    None,
+    Kind::Gauge,
+);
+pub const FTP: Def = def(
+    "peloton_cycling_ftp",
+    "Cycling functional threshold power by source",
+    Some("watts"),
+    Kind::Gauge,
+);
+pub const WORKOUTS: Def = def(
+    "peloton_workouts",
+    "Completed workouts by discipline",
+    None,
+    Kind::Counter,
+);
+pub const WORKOUTS_BY_MONTH: Def = def(
+    "peloton_workouts_by_month",
+    "Workouts started in a calendar month (YYYY-MM, UTC)",
+    None,
+    Kind::Gauge,
+);
+pub const WEEKLY_STREAK: Def = def(
+    "peloton_weekly_streak",
+    "Current weekly streak in weeks",
+    None,
+    Kind::Gauge,
+);
+pub const WEEKLY_STREAK_BEST: Def = def(
+    "peloton_weekly_streak_best",
+    "Best weekly streak ever in weeks, the running one included",
+    None,
+    Kind::Gauge,
+);
+pub const DAILY_STREAK: Def = def(
+    "peloton_daily_streak",
+    "Current daily streak in days",
+    None,
+    Kind::Gauge,
+);
+pub const WEEKLY_STREAK_START: Def = def(
+    "peloton_weekly_streak_start_timestamp",
+    "Unix time the current weekly streak started",
+    SECONDS,
+    Kind::Gauge,
+);
+pub const DAILY_STREAK_START: Def = def(
+    "peloton_daily_streak_start_timestamp",
+    "Unix time the current daily streak started",
+    SECONDS,
+    Kind::Gauge,
+);
+pub const ACHIEVEMENTS: Def = def(
+    "peloton_achievements",
+    "Achievements earned",
+    None,
+    Kind::Counter,
+);
+pub const PERSONAL_RECORD: Def = def(
+    "peloton_personal_record_output",
+    "Best total output for a class length (duration_seconds)",
+    JOULES,
+    Kind::Gauge,
+);
+pub const IN_PROGRESS: Def = def(
+    "peloton_workout_in_progress",
+    "1 while the newest workout of this discipline is in progress, else 0",
+    None,
+    Kind::Gauge,
+);
+
+// Latest completed workout.
+pub const LATEST_INFO: Def = def(
+    "peloton_latest_workout",
+    "The latest completed workout",
+    None,
+    Kind::Info,
+);
+pub const LATEST_START: Def = def(
+    "peloton_latest_workout_start_timestamp",
+    "Unix time the latest completed workout started",
+    SECONDS,
+    Kind::Gauge,
+);
+pub const LATEST_END: Def = def(
+    "peloton_latest_workout_end_timestamp",
+    "Unix time the latest completed workout ended",
+    SECONDS,
+    Kind::Gauge,
+);
+pub const LATEST_DURATION: Def = def(
+    "peloton_latest_workout_duration",
+    "Time spent in the latest completed workout",
+    SECONDS,
+    Kind::Gauge,
+);
+pub const LATEST_OUTPUT: Def = def(
+    "peloton_latest_workout_output",
+    "Total output of the latest completed workout",
+    JOULES,
+    Kind::Gauge,
+);
+pub const LATEST_ENERGY: Def = def(
+    "peloton_latest_workout_energy_burned",
+    "Energy burned in the latest completed workout (kcal x 4184)",
+    JOULES,
+    Kind::Gauge,
+);
+pub const LATEST_DISTANCE: Def = def(
+    "peloton_latest_workout_distance",
+    "Distance of the latest completed workout",
+    METERS,
+    Kind::Gauge,
+);
+pub const LATEST_ELEVATION: Def = def(
+    "peloton_latest_workout_elevation",
+    "Elevation gain of the latest completed workout",
+    METERS,
+    Kind::Gauge,
+);
+pub const LATEST_OUTPUT_WATTS: Def = def(
+    "peloton_latest_workout_output",
+    "Power of the latest completed workout (stat avg or max)",
+    Some("watts"),
+    Kind::Gauge,
+);
+pub const LATEST_CADENCE: Def = def(
+    "peloton_latest_workout_cadence_rpm",
+    "Cadence of the latest completed workout in revolutions per minute",
+    None,
+    Kind::Gauge,
+);
+pub const LATEST_RESISTANCE: Def = def(
+    "peloton_latest_workout_resistance",
+    "Resistance of the latest completed workout",
+    RATIO,
+    Kind::Gauge,
+);
+pub const LATEST_SPEED: Def = def(
+    "peloton_latest_workout_speed",
+    "Speed of the latest completed workout",
+    Some("meters_per_second"),
+    Kind::Gauge,
+);
+pub const LATEST_INCLINE: Def = def(
+    "peloton_latest_workout_incline",
+    "Incline of the latest completed workout",
+    RATIO,
+    Kind::Gauge,
+);
+pub const LATEST_HEART_RATE: Def = def(
+    "peloton_latest_workout_heart_rate_bpm",
+    "Heart rate in the latest completed workout in beats per minute",
+    None,
+    Kind::Gauge,
+);
+pub const LATEST_STROKE_RATE: Def = def(
+    "peloton_latest_workout_stroke_rate_spm",
+    "Stroke rate of the latest completed workout in strokes per minute",
+    None,
+    Kind::Gauge,
+);
+pub const LATEST_HR_ZONE: Def = def(
+    "peloton_latest_workout_heart_rate_zone",
+    "Time in each heart-rate zone in the latest completed workout",
+    SECONDS,
+    Kind::Gauge,
+);
+pub const LATEST_EFFORT: Def = def(
+    "peloton_latest_workout_effort_points",
+    "Effort points of the latest completed workout",
+    None,
+    Kind::Gauge,
+);
+pub const LATEST_RANK: Def = def(
+    "peloton_latest_workout_leaderboard_rank",
+    "Leaderboard rank in the latest completed workout",
+    None,
+    Kind::Gauge,
+);
+pub const LATEST_USERS: Def = def(
+    "peloton_latest_workout_leaderboard_users",
+    "Members on the leaderboard of the latest completed workout",
+    None,
+    Kind::Gauge,
+);
+
+/// Every family, in exposition order.
+pub const ALL: &[Def] = &[
+    UP,
+    BUILD_INFO,
+    POLL_DURATION,
+    POLLS,
+    POLL_ERRORS,
+    LAST_SUCCESS,
+    API_REQUESTS,
+    API_DURATION,
+    TOKEN_EXPIRY,
+    AUTH_REFRESHES,
+    HISTORY_PENDING,
+    USER_INFO,
+    FOLLOWERS,
+    FOLLOWING,
+    FTP,
+    WORKOUTS,
+    WORKOUTS_BY_MONTH,
+    WEEKLY_STREAK,
+    WEEKLY_STREAK_BEST,
+    DAILY_STREAK,
+    WEEKLY_STREAK_START,
+    DAILY_STREAK_START,
+    ACHIEVEMENTS,
+    PERSONAL_RECORD,
+    IN_PROGRESS,
+    LATEST_INFO,
+    LATEST_START,
+    LATEST_END,
+    LATEST_DURATION,
+    LATEST_OUTPUT,
+    LATEST_ENERGY,
+    LATEST_DISTANCE,
+    LATEST_ELEVATION,
+    LATEST_OUTPUT_WATTS,
+    LATEST_CADENCE,
+    LATEST_RESISTANCE,
+    LATEST_SPEED,
+    LATEST_INCLINE,
+    LATEST_HEART_RATE,
+    LATEST_STROKE_RATE,
+    LATEST_HR_ZONE,
+    LATEST_EFFORT,
+    LATEST_RANK,
+    LATEST_USERS,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn names_are_unique_and_follow_conventions() {
+        let mut seen = HashSet::new();
+        for d in ALL {
+            assert!(d.base.starts_with("peloton_"), "{}", d.base);
+            assert!(
+                seen.insert(d.family_name()),
+                "duplicate {}",
+                d.family_name()
+            );
+            assert!(
+                !d.base.ends_with("_total") && !d.base.ends_with("_info"),
+                "{}",
+                d.base
+            );
+            assert!(!d.help.contains('\n') && !d.help.contains('\\'));
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! Snapshots and telemetry of every account turned into metric families, each family once
+//! with the series of all accounts.
+
+pub mod catalogue;
+pub mod family;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::domain::{Stat, WorkoutSummary};
+use crate::snapshot::Snapshot;
+use crate::telemetry::{Histogram, TelemetryValues};
+use catalogue as c;
+use family::{Def, Family, Labels, Series, Value};
+
+/// One account's view at scrape time.
+#[derive(Debug, Clone)]
+pub struct AccountView {
+    /// `Some` when the exporter runs several accounts: added as the `account` label.
+    pub account: Option<String>,
+    pub snapshot: Arc<Snapshot>,
+    pub telemetry: TelemetryValues,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct BuildInfo {
+    pub version: &'static str,
+    pub revision: &'static str,
+}
+
+impl BuildInfo {
+    pub const CURRENT: BuildInfo = BuildInfo {
+        version: env!("CARGO_PKG_VERSION"),
+        revision: match option_env!("PELOTON_EXPORTER_REVISION") {
+            Some(r) => r,
+            None => "unknown",
+        },
+    };
+}
+
+/// Collects series into families in catalogue order.
+struct Out {
+    families: BTreeMap<(usize, &'static str, Option<&'static str>), Family>,
+}
+
+impl Out {
+    fn new() -> Self {
+        Self {
+            families: BTreeMap::new(),
+        }
+    }
+
+    fn fam(&mut self, def: Def) -> &mut Family {
+        let order = c::ALL.iter().position(|d| *d == def).unwrap_or(usize::MAX);
+        self.families
+            .entry((order, def.base, def.unit))
+            .or_insert_with(|| Family::new(def))
+    }
+}
+
+/// All families with at least one series.
+pub fn families(build: BuildInfo, accounts: &[AccountView]) -> Vec<Family> {
+    let mut out = Out::new();
+    out.fam(c::BUILD_INFO).push(
+        vec![
+            ("version", build.version.to_owned()),
+            ("revision", build.revision.to_owned()),
+        ],
+        1.0,
+    );
+    for a in accounts {
+        account(&mut out, a);
+    }
+    out.families
+        .into_values()
+        .filter(|f| !f.series.is_empty())
+        .collect()
+}
+
+fn account(out: &mut Out, a: &AccountView) {
+    let base: Labels = a
+        .account
+        .as_ref()
+        .map(|n| vec![("account", n.clone())])
+        .unwrap_or_default();
+    let with = |extra: &[(&'static str, String)]| -> Labels {
+        let mut l = base.clone();
+        l.extend_from_slice(extra);
+        l
+    };
+    let s = &a.snapshot;
+    let t = &a.telemetry;
+
+    out.fam(c::UP).push(with(&[]), if s.up { 1.0 } else { 0.0 });
+    out.fam(c::POLL_DURATION)
+        .series
+        .push(histogram(with(&[]), &t.poll_duration));
+    out.fam(c::POLLS).push(with(&[]), t.polls as f64);
+    for (reason, n) in &t.poll_errors {
+        out.fam(c::POLL_ERRORS)
+            .push(with(&[("reason", reason.as_str().to_owned())]), *n as f64);
+    }
+    out.fam(c::LAST_SUCCESS).push_opt(with(&[]), s.last_success);
+    for ((endpoint, code), n) in &t.api_requests {
+        out.fam(c::API_REQUESTS).push(
+            with(&[
+                ("endpoint", endpoint.as_str().to_owned()),
+                ("code", code.clone()),
+            ]),
+            *n as f64,
+        );
+    }
+    for (endpoint, h) in &t.api_duration {
+        out.fam(c::API_DURATION).series.push(histogram(
+            with(&[("endpoint", endpoint.as_str().to_owned())]),
+            h,
+        ));
+    }
+    out.fam(c::TOKEN_EXPIRY)
+        .push_opt(with(&[]), t.token_expiry.map(|v| v as f64));
+    out.fam(c::AUTH_REFRESHES).push(
+        with(&[("result", "success".to_owned())]),
+        t.refresh_success as f64,
+    );
+    out.fam(c::AUTH_REFRESHES).push(
+        with(&[("result", "failure".to_owned())]),
+        t.refresh_failure as f64,
+    );
+    out.fam(c::HISTORY_PENDING)
+        .push_opt(with(&[]), s.history_pending);
+
+    if let Some(p) = &s.profile {
+        out.fam(c::USER_INFO).push(
+            with(&[
+                ("username", p.username.clone().unwrap_or_default()),
+                ("user_id", p.user_id.clone()),
+            ]),
+            1.0,
+        );
+        out.fam(c::FOLLOWERS).push_opt(with(&[]), p.followers);
+        out.fam(c::FOLLOWING).push_opt(with(&[]), p.following);
+        for (source, watts) in &p.ftp {
+            out.fam(c::FTP)
+                .push(with(&[("source", (*source).to_owned())]), *watts);
+        }
+    }
+    for (discipline, n) in &s.workout_counts {
+        out.fam(c::WORKOUTS)
+            .push(with(&[("discipline", discipline.clone())]), *n);
+    }
+    for (month, n) in &s.workouts_by_month {
+        out.fam(c::WORKOUTS_BY_MONTH)
+            .push(with(&[("month", month.clone())]), *n);
+    }
+    if let Some(o) = &s.overview {
+        out.fam(c::WEEKLY_STREAK)
+            .push_opt(with(&[]), o.weekly_streak);
+        out.fam(c::WEEKLY_STREAK_BEST)
+            .push_opt(with(&[]), o.weekly_streak_best);
+        out.fam(c::DAILY_STREAK).push_opt(with(&[]), o.daily_streak);
+        out.fam(c::WEEKLY_STREAK_START)
+            .push_opt(with(&[]), o.weekly_streak_start);
+        out.fam(c::DAILY_STREAK_START)
+            .push_opt(with(&[]), o.daily_streak_start);
+        out.fam(c::ACHIEVEMENTS).push_opt(with(&[]), o.achievements);
+        for pr in &o.personal_records {
+            out.fam(c::PERSONAL_RECORD).push(
+                with(&[
+                    ("discipline", pr.discipline.clone()),
+                    ("duration_seconds", pr.duration_seconds.clone()),
+                ]),
+                pr.output_joules,
+            );
+        }
+    }
+    for (discipline, running) in &s.in_progress {
+        out.fam(c::IN_PROGRESS).push(
+            with(&[("discipline", discipline.clone())]),
+            if *running { 1.0 } else { 0.0 },
+        );
+    }
+    if let Some(w) = &s.latest {
+        latest(out, w, &with);
+    }
+}
+
+type WithLabels<'a> = &'a dyn Fn(&[(&'static str, String)]) -> Labels;
+
+fn latest(out: &mut Out, w: &WorkoutSummary, with: WithLabels<'_>) {
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    out.fam(c::LATEST_INFO).push(
+        with(&[
+            ("discipline", w.discipline.clone()),
+            ("title", text(&w.title)),
+            ("instructor", text(&w.instructor)),
+            ("workout_type", text(&w.workout_type)),
+            ("device_type", text(&w.device_type)),
+        ]),
+        1.0,
+    );
+    out.fam(c::LATEST_START).push_opt(with(&[]), w.start_time);
+    out.fam(c::LATEST_END).push_opt(with(&[]), w.end_time);
+    out.fam(c::LATEST_DURATION)
+        .push_opt(with(&[]), w.duration_seconds);
+    out.fam(c::LATEST_OUTPUT)
+        .push_opt(with(&[]), w.output_joules);
+    out.fam(c::LATEST_ENERGY)
+        .push_opt(with(&[]), w.energy_joules);
+    out.fam(c::LATEST_DISTANCE)
+        .push_opt(with(&[]), w.distance_meters);
+    out.fam(c::LATEST_ELEVATION)
+        .push_opt(with(&[]), w.elevation_meters);
+    for (stat, def) in [
+        (Stat::OutputWatts, c::LATEST_OUTPUT_WATTS),
+        (Stat::CadenceRpm, c::LATEST_CADENCE),
+        (Stat::ResistanceRatio, c::LATEST_RESISTANCE),
+        (Stat::SpeedMetersPerSecond, c::LATEST_SPEED),
+        (Stat::InclineRatio, c::LATEST_INCLINE),
+        (Stat::HeartRateBpm, c::LATEST_HEART_RATE),
+        (Stat::StrokeRateSpm, c::LATEST_STROKE_RATE),
+    ] {
+        if let Some(v) = w.stats.get(&stat) {
+            let f = out.fam(def);
+            f.push_opt(with(&[("stat", "avg".to_owned())]), v.avg);
+            f.push_opt(with(&[("stat", "max".to_owned())]), v.max);
+        }
+    }
+    if let Some(zones) = w.hr_zone_seconds {
+        for (i, secs) in zones.iter().enumerate() {
+            out.fam(c::LATEST_HR_ZONE)
+                .push(with(&[("zone", (i + 1).to_string())]), *secs);
+        }
+    }
+    out.fam(c::LATEST_EFFORT)
+        .push_opt(with(&[]), w.effort_points);
+    out.fam(c::LATEST_RANK)
+        .push_opt(with(&[]), w.leaderboard_rank);
+    out.fam(c::LATEST_USERS)
+        .push_opt(with(&[]), w.leaderboard_users);
+}
+
+fn histogram(labels: Labels, h: &Histogram) -> Series {
+    let mut buckets: Vec<(f64, u64)> = h
+        .bounds
+        .iter()
+        .copied()
+        .zip(h.counts.iter().copied())
+        .collect();
+    let below: u64 = h.counts.iter().sum();
+    buckets.push((f64::INFINITY, h.count.saturating_sub(below)));
+    Series {
+        labels,
+        value: Value::Histogram {
+            buckets,
+            sum: h.sum,
+            count: h.count,
+        },
+    }
+}

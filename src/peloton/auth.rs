@@ -1,0 +1,402 @@
+//! Access tokens (API.md §2): a static token, or one obtained from a refresh token at
+//! `<auth-url>/oauth/token`, renewed before its JWT `exp` and after a 401. Rotated refresh
+//! tokens are persisted at once, so a restart never presents a token Peloton has retired.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::Mutex;
+use url::Url;
+
+use super::client::{Endpoint, parse_json};
+use super::error::ApiError;
+use super::jwt;
+use super::model::{OAuthError, TokenResponse};
+use crate::secret::Secret;
+use crate::telemetry::Telemetry;
+use crate::token_store::{StoredTokens, TokenStore};
+
+/// Public SPA client of members.onepeloton.com (API.md §2.2).
+pub const CLIENT_ID: &str = "WVoJxVDdPoFx4RNewvvg6ch2mZ7bwnsM";
+
+/// Refresh this long before expiry at most (API.md: 1–6 h before `exp`).
+const MAX_REFRESH_MARGIN: i64 = 3600;
+
+#[derive(Debug, Clone)]
+struct AccessToken {
+    token: Secret,
+    /// Unix seconds; `None` for an opaque token of unknown lifetime.
+    expires_at: Option<i64>,
+    issued_at: Option<i64>,
+}
+
+impl AccessToken {
+    fn new(token: Secret, expires_in: Option<i64>) -> Self {
+        let claims = jwt::claims(token.expose()).unwrap_or_default();
+        let now = now_unix();
+        Self {
+            expires_at: claims.exp.or_else(|| expires_in.map(|s| now + s)),
+            issued_at: claims.iat.or(expires_in.map(|_| now)),
+            token,
+        }
+    }
+
+    /// Due for renewal: expired, or within a tenth of its lifetime (at most an hour) of
+    /// expiring, so short-lived tokens are renewed too.
+    fn needs_refresh(&self, now: i64) -> bool {
+        let Some(exp) = self.expires_at else {
+            return false;
+        };
+        let lifetime = self
+            .issued_at
+            .map_or(MAX_REFRESH_MARGIN * 10, |iat| exp - iat);
+        let margin = (lifetime / 10).clamp(0, MAX_REFRESH_MARGIN);
+        now >= exp - margin
+    }
+}
+
+#[derive(Debug)]
+struct State {
+    access: Option<AccessToken>,
+    /// Refresh tokens to try, best first: the newest persisted one, then the configured one.
+    refresh: Vec<Secret>,
+    /// Rate limits and outages of the auth server are not retried before this time.
+    not_before: Option<SystemTime>,
+}
+
+/// Where the token manager gets its credentials.
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    pub access_token: Option<Secret>,
+    pub refresh_token: Option<Secret>,
+}
+
+#[derive(Debug)]
+pub struct TokenManager {
+    token_url: Url,
+    http: reqwest::Client,
+    state: Mutex<State>,
+    store: Option<TokenStore>,
+    telemetry: Arc<Telemetry>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialError {
+    #[error(
+        "no Peloton credentials: set --peloton.refresh-token (or --peloton.refresh-token-file), or --peloton.access-token (or --peloton.access-token-file)"
+    )]
+    Missing,
+    #[error(transparent)]
+    Store(#[from] crate::token_store::TokenStoreError),
+    #[error("invalid --peloton.auth-url: {0}")]
+    AuthUrl(url::ParseError),
+}
+
+impl TokenManager {
+    /// Combines the configured credentials with what an earlier run stored. Fails when
+    /// there is nothing to authenticate with.
+    pub fn new(
+        auth_url: &Url,
+        http: reqwest::Client,
+        configured: Credentials,
+        store: Option<TokenStore>,
+        telemetry: Arc<Telemetry>,
+    ) -> Result<Self, CredentialError> {
+        let stored = match &store {
+            Some(s) => s.load()?,
+            None => StoredTokens::default(),
+        };
+        let mut refresh = Vec::new();
+        for candidate in [
+            stored.refresh_token.clone(),
+            configured.refresh_token.clone(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if !candidate.is_empty() && !refresh.contains(&candidate) {
+                refresh.push(candidate);
+            }
+        }
+        // Of a configured and a stored access token, the one that lives longer wins: the
+        // stored one is usually a refreshed successor of the configured one.
+        let configured_access = configured
+            .access_token
+            .filter(|t| !t.is_empty())
+            .map(|t| AccessToken::new(t, None));
+        let stored_access = stored.access_token.map(|t| {
+            let mut a = AccessToken::new(t, None);
+            a.expires_at = a.expires_at.or(stored.access_token_expires_at);
+            a
+        });
+        let access = match (configured_access, stored_access) {
+            (Some(c), Some(s)) => Some(
+                if s.expires_at.unwrap_or(0) > c.expires_at.unwrap_or(i64::MAX) {
+                    s
+                } else {
+                    c
+                },
+            ),
+            (c, s) => c.or(s),
+        };
+        if access.is_none() && refresh.is_empty() {
+            return Err(CredentialError::Missing);
+        }
+        let token_url = auth_url
+            .join("/oauth/token")
+            .map_err(CredentialError::AuthUrl)?;
+        telemetry.set_token_expiry(access.as_ref().and_then(|a| a.expires_at));
+        Ok(Self {
+            token_url,
+            http,
+            state: Mutex::new(State {
+                access,
+                refresh,
+                not_before: None,
+            }),
+            store,
+            telemetry,
+        })
+    }
+
+    pub async fn can_refresh(&self) -> bool {
+        !self.state.lock().await.refresh.is_empty()
+    }
+
+    /// Forgets `rejected` (Peloton answered 401 to it) so the next `bearer` refreshes.
+    pub async fn invalidate(&self, rejected: &Secret) {
+        let mut state = self.state.lock().await;
+        if state.access.as_ref().is_some_and(|a| &a.token == rejected) {
+            state.access = None;
+        }
+    }
+
+    /// A token to send now, refreshed first when it is missing or about to expire.
+    pub async fn bearer(&self) -> Result<Secret, ApiError> {
+        let mut state = self.state.lock().await;
+        let now = now_unix();
+        if let Some(access) = &state.access
+            && (!access.needs_refresh(now) || state.refresh.is_empty())
+        {
+            // A static token past its expiry is still sent: Peloton is the judge, and its
+            // 401 tells the user more than a guess of ours.
+            return Ok(access.token.clone());
+        }
+        if let Some(when) = state.not_before
+            && SystemTime::now() < when
+        {
+            if let Some(access) = &state.access
+                && access.expires_at.is_some_and(|exp| exp > now)
+            {
+                return Ok(access.token.clone());
+            }
+            return Err(ApiError::Auth {
+                detail: "token refresh is backing off after an auth server error".to_owned(),
+            });
+        }
+        self.refresh_locked(&mut state).await
+    }
+
+    async fn refresh_locked(&self, state: &mut State) -> Result<Secret, ApiError> {
+        let mut last_error = None;
+        while let Some(refresh) = state.refresh.first().cloned() {
+            match self.exchange(&refresh).await {
+                Ok(response) => {
+                    self.telemetry.refresh(true);
+                    let Some(access) = response.access_token.filter(|t| !t.is_empty()) else {
+                        return Err(ApiError::InvalidResponse {
+                            endpoint: Endpoint::Token,
+                            detail: "token response has no access_token".to_owned(),
+                        });
+                    };
+                    let access = AccessToken::new(Secret::new(access), response.expires_in);
+                    let rotated = response
+                        .refresh_token
+                        .filter(|t| !t.is_empty())
+                        .map(Secret::new)
+                        .unwrap_or(refresh);
+                    state.refresh.retain(|r| r != &rotated);
+                    state.refresh.insert(0, rotated.clone());
+                    // Every older token is dead once Peloton rotated; keep only the
+                    // newest so a restart never tries a retired one first.
+                    state.refresh.truncate(1);
+                    self.telemetry.set_token_expiry(access.expires_at);
+                    let token = access.token.clone();
+                    self.persist(&rotated, &access);
+                    state.access = Some(access);
+                    state.not_before = None;
+                    tracing::info!("access token refreshed");
+                    return Ok(token);
+                }
+                Err(Refusal::Dead(e)) => {
+                    self.telemetry.refresh(false);
+                    tracing::warn!(error = %e, "refresh token rejected; trying the next one if any");
+                    state.refresh.remove(0);
+                    last_error = Some(e);
+                }
+                Err(Refusal::Transient(e)) => {
+                    self.telemetry.refresh(false);
+                    let wait = e.retry_after().unwrap_or(Duration::from_secs(60));
+                    state.not_before = Some(SystemTime::now() + wait);
+                    return Err(e);
+                }
+            }
+        }
+        Err(last_error.unwrap_or_else(|| ApiError::Auth {
+            detail: "no valid refresh token left; sign in again and set --peloton.refresh-token"
+                .to_owned(),
+        }))
+    }
+
+    async fn exchange(&self, refresh: &Secret) -> Result<TokenResponse, Refusal> {
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("client_id", CLIENT_ID),
+            ("refresh_token", refresh.expose()),
+        ];
+        let request = self.http.post(self.token_url.clone()).form(&form);
+        match send_token_request(request, &self.telemetry).await {
+            Ok(body) => parse_json(Endpoint::Token, &body).map_err(Refusal::Transient),
+            Err((status, body, e)) => {
+                let oauth: OAuthError = serde_json::from_slice(&body).unwrap_or_default();
+                let dead = matches!(status, Some(400 | 401 | 403))
+                    && matches!(
+                        oauth.error.as_deref(),
+                        Some("invalid_grant" | "unauthorized_client" | "access_denied") | None
+                    );
+                if dead {
+                    Err(Refusal::Dead(ApiError::Auth {
+                        detail: format!(
+                            "refresh token rejected by the auth server (HTTP {}, {}); sign in again and set a new --peloton.refresh-token",
+                            status.unwrap_or(0),
+                            oauth.error.as_deref().unwrap_or("no error code")
+                        ),
+                    }))
+                } else {
+                    Err(Refusal::Transient(e))
+                }
+            }
+        }
+    }
+
+    fn persist(&self, refresh: &Secret, access: &AccessToken) {
+        let Some(store) = &self.store else { return };
+        let tokens = StoredTokens {
+            refresh_token: Some(refresh.clone()),
+            access_token: Some(access.token.clone()),
+            access_token_expires_at: access.expires_at,
+        };
+        if let Err(e) = store.save(&tokens) {
+            // Not fatal for this run, but the next start may present a retired token.
+            tracing::error!(error = %e, "cannot persist the rotated refresh token");
+        }
+    }
+}
+
+enum Refusal {
+    /// The refresh token itself is no good (revoked, rotated away, expired).
+    Dead(ApiError),
+    /// The auth server could not answer now.
+    Transient(ApiError),
+}
+
+/// Like `send`, but keeps the status and body of a refusal: an OAuth error code decides
+/// whether the refresh token is dead.
+async fn send_token_request(
+    request: reqwest::RequestBuilder,
+    telemetry: &Telemetry,
+) -> Result<Vec<u8>, (Option<u16>, Vec<u8>, ApiError)> {
+    let started = std::time::Instant::now();
+    let response = match request.send().await {
+        Ok(r) => r,
+        Err(e) => {
+            telemetry.api_request(Endpoint::Token, None, started.elapsed());
+            let err = if e.is_timeout() {
+                ApiError::Timeout {
+                    endpoint: Endpoint::Token,
+                }
+            } else {
+                ApiError::Network {
+                    endpoint: Endpoint::Token,
+                    detail: super::client::error_chain(&e),
+                }
+            };
+            return Err((None, Vec::new(), err));
+        }
+    };
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let body = response
+        .bytes()
+        .await
+        .map(|b| b.to_vec())
+        .unwrap_or_default();
+    telemetry.api_request(Endpoint::Token, Some(status), started.elapsed());
+    match status {
+        200..=299 => Ok(body),
+        429 => Err((
+            Some(status),
+            body,
+            ApiError::RateLimited {
+                endpoint: Endpoint::Token,
+                retry_after,
+            },
+        )),
+        500..=599 => Err((
+            Some(status),
+            body,
+            ApiError::Server {
+                endpoint: Endpoint::Token,
+                status,
+            },
+        )),
+        _ => Err((
+            Some(status),
+            body,
+            ApiError::Client {
+                endpoint: Endpoint::Token,
+                status,
+            },
+        )),
+    }
+}
+
+pub fn now_unix() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refresh_margin_scales_with_lifetime() {
+        let t = AccessToken {
+            token: Secret::new("x"),
+            expires_at: Some(1000),
+            issued_at: Some(900),
+        };
+        assert!(!t.needs_refresh(985));
+        assert!(t.needs_refresh(991));
+        let long = AccessToken {
+            token: Secret::new("x"),
+            expires_at: Some(172_800),
+            issued_at: Some(0),
+        };
+        assert!(!long.needs_refresh(172_800 - 3601));
+        assert!(long.needs_refresh(172_800 - 3599));
+        let opaque = AccessToken {
+            token: Secret::new("x"),
+            expires_at: None,
+            issued_at: None,
+        };
+        assert!(!opaque.needs_refresh(i64::MAX));
+    }
+}

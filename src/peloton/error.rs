@@ -1,0 +1,101 @@
+//! Errors of one call to Peloton, and the bounded `reason` label they map to.
+
+use std::time::Duration;
+
+use super::client::Endpoint;
+
+/// Why a call failed. Messages never contain a token or a response body: bodies can be
+/// large HTML pages and are of no use in a log line.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{endpoint}: network error: {detail}")]
+    Network { endpoint: Endpoint, detail: String },
+    #[error("{endpoint}: timed out")]
+    Timeout { endpoint: Endpoint },
+    #[error("{endpoint}: not authorized (HTTP {status})")]
+    Unauthorized { endpoint: Endpoint, status: u16 },
+    #[error("{endpoint}: rate limited (HTTP 429){}", retry_after_text(*.retry_after))]
+    RateLimited {
+        endpoint: Endpoint,
+        retry_after: Option<Duration>,
+    },
+    #[error("{endpoint}: server error (HTTP {status})")]
+    Server { endpoint: Endpoint, status: u16 },
+    #[error("{endpoint}: unexpected HTTP {status}")]
+    Client { endpoint: Endpoint, status: u16 },
+    #[error("{endpoint}: invalid response: {detail}")]
+    InvalidResponse { endpoint: Endpoint, detail: String },
+    #[error("authentication failed: {detail}")]
+    Auth { detail: String },
+}
+
+fn retry_after_text(d: Option<Duration>) -> String {
+    d.map(|d| format!(", retry after {}s", d.as_secs()))
+        .unwrap_or_default()
+}
+
+/// The `reason` label of `peloton_poll_errors_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ErrorReason {
+    Network,
+    Timeout,
+    Auth,
+    RateLimited,
+    Server,
+    InvalidResponse,
+}
+
+impl ErrorReason {
+    pub const ALL: [ErrorReason; 6] = [
+        ErrorReason::Network,
+        ErrorReason::Timeout,
+        ErrorReason::Auth,
+        ErrorReason::RateLimited,
+        ErrorReason::Server,
+        ErrorReason::InvalidResponse,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorReason::Network => "network",
+            ErrorReason::Timeout => "timeout",
+            ErrorReason::Auth => "auth",
+            ErrorReason::RateLimited => "rate_limited",
+            ErrorReason::Server => "server",
+            ErrorReason::InvalidResponse => "invalid_response",
+        }
+    }
+}
+
+impl ApiError {
+    pub fn reason(&self) -> ErrorReason {
+        match self {
+            ApiError::Network { .. } => ErrorReason::Network,
+            ApiError::Timeout { .. } => ErrorReason::Timeout,
+            ApiError::Unauthorized { .. } | ApiError::Auth { .. } => ErrorReason::Auth,
+            ApiError::RateLimited { .. } => ErrorReason::RateLimited,
+            ApiError::Server { .. } => ErrorReason::Server,
+            ApiError::Client { .. } | ApiError::InvalidResponse { .. } => {
+                ErrorReason::InvalidResponse
+            }
+        }
+    }
+
+    /// Worth another attempt within the same poll: the condition is likely transient.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            ApiError::Network { .. }
+                | ApiError::Timeout { .. }
+                | ApiError::RateLimited { .. }
+                | ApiError::Server { .. }
+        )
+    }
+
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ApiError::RateLimited { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}

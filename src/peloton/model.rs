@@ -1,0 +1,302 @@
+//! Serde shapes of Peloton's responses (API.md §4). Every field is optional and lenient:
+//! unknown fields are ignored, nulls and odd types become `None`. Units stay as the API
+//! sends them; `domain` converts them.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::lenient;
+
+/// `GET /api/me`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Me {
+    #[serde(deserialize_with = "lenient::string_opt")]
+    pub id: Option<String>,
+    #[serde(deserialize_with = "lenient::string_opt")]
+    pub username: Option<String>,
+    #[serde(deserialize_with = "lenient::i64_opt")]
+    pub total_workouts: Option<i64>,
+    #[serde(deserialize_with = "lenient::i64_opt")]
+    pub total_followers: Option<i64>,
+    #[serde(deserialize_with = "lenient::i64_opt")]
+    pub total_following: Option<i64>,
+    #[serde(deserialize_with = "lenient::f64_opt")]
+    pub cycling_ftp: Option<f64>,
+    #[serde(deserialize_with = "lenient::f64_opt")]
+    pub cycling_workout_ftp: Option<f64>,
+    #[serde(deserialize_with = "lenient::f64_opt")]
+    pub estimated_cycling_ftp: Option<f64>,
+    #[serde(deserialize_with = "lenient::string_opt")]
+    pub cycling_ftp_source: Option<String>,
+}
+
+/// `GET /api/user/{id}/overview`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Overview {
+    #[serde(deserialize_with = "lenient::object_opt")]
+    pub workout_counts: Option<WorkoutCounts>,
+    #[serde(deserialize_with = "lenient::vec_skip")]
+    pub personal_records: Vec<PersonalRecordGroup>,
+    #[serde(deserialize_with = "lenient::object_opt")]
+    pub streaks: Option<Streaks>,
+    #[serde(deserialize_with = "lenient::object_opt")]
+    pub achievement_counts: Option<AchievementCounts>,
+    /// The older (2021) shape: a plain list of achievements instead of `achievement_counts`.
+    #[serde(deserialize_with = "lenient::vec_skip")]
+    pub achievements: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct WorkoutCounts {
+    #[serde(deserialize_with = "lenient::i64_opt")]
+    pub total_workouts: Option<i64>,
+    #[serde(deserialize_with = "lenient::vec_skip")]
+    pub workouts: Vec<DisciplineCount>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct DisciplineCount {
+    #[serde(deserialize_with = "lenient::string_opt")]
+    pub slug: Option<String>,
+    #[serde(deserialize_with = "lenient::i64_opt")]
+    pub count: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct PersonalRecordGroup {
+    #[serde(deserialize_with = "lenient::string_opt")]
+    pub slug: Option<String>,
+    #[serde(deserialize_with = "lenient::vec_skip")]
+    pub records: Vec<PersonalRecord>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct PersonalRecord {
+    /// Class length in seconds, as a string.
+    #[serde(deserialize_with = "lenient::string_opt")]
+    pub slug: Option<String>,
+    /// Joules (the rounded `value` is kJ).
+    #[serde(deserialize_with = "lenient::f64_opt")]
+    pub raw_value: Option<f64>,
+    #[serde(deserialize_with = "lenient::f64_opt")]
+    pub value: Option<f64>,
+    #[serde(deserialize_with = "lenient::string_opt")]
+    pub unit: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Streaks {
+    #[serde(deserialize_with = "lenient::i64_opt")]
+    pub current_weekly: Option<i64>,
+    #[serde(deserialize_with = "lenient::i64_opt")]
+    pub best_weekly: Option<i64>,
+    #[serde(deserialize_with = "lenient::i64_opt")]
+    pub start_date_of_current_weekly: Option<i64>,
+    #[serde(deserialize_with = "lenient::i64_opt")]
+    pub current_daily: Option<i64>,
+    #[serde(deserialize_with = "lenient::i64_opt")]
+    pub start_date_of_current_daily: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct AchievementCounts {
+    #[serde(deserialize_with = "lenient::i64_opt")]
+    pub total_count: Option<i64>,
+}
+
+/// `GET /api/user/{id}/workouts` envelope.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct WorkoutPage {
+    #[serde(deserialize_with = "lenient::vec_skip")]
+    pub data: Vec<Workout>,
+    #[serde(deserialize_with = "lenient::i64_opt")]
+    pub total: Option<i64>,
+    #[serde(deserialize_with = "lenient::i64_opt")]
+    pub page: Option<i64>,
+    #[serde(deserialize_with = "lenient::i64_opt")]
+    pub page_count: Option<i64>,
+    pub show_next: Option<bool>,
+    /// Workouts per month (`YYYY-MM`) over the whole history.
+    #[serde(deserialize_with = "lenient::number_map")]
+    pub summary: BTreeMap<String, f64>,
+}
+
+/// A workout, as a list item or as `GET /api/workout/{id}` (the detail adds leaderboard
+/// fields).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Workout {
+    #[serde(deserialize_with = "lenient::string_opt")]
+    pub id: Option<String>,
+    #[serde(deserialize_with = "lenient::i64_opt")]
+    pub created_at: Option<i64>,
+    #[serde(deserialize_with = "lenient::i64_opt")]
+    pub start_time: Option<i64>,
+    #[serde(deserialize_with = "lenient::i64_opt")]
+    pub end_time: Option<i64>,
+    #[serde(deserialize_with = "lenient::string_opt")]
+    pub status: Option<String>,
+    #[serde(deserialize_with = "lenient::string_opt")]
+    pub fitness_discipline: Option<String>,
+    #[serde(deserialize_with = "lenient::string_opt")]
+    pub workout_type: Option<String>,
+    #[serde(deserialize_with = "lenient::string_opt")]
+    pub device_type: Option<String>,
+    #[serde(deserialize_with = "lenient::string_opt")]
+    pub name: Option<String>,
+    #[serde(deserialize_with = "lenient::string_opt")]
+    pub title: Option<String>,
+    /// Joules.
+    #[serde(deserialize_with = "lenient::f64_opt")]
+    pub total_work: Option<f64>,
+    #[serde(deserialize_with = "lenient::object_opt")]
+    pub effort_zones: Option<EffortZones>,
+    #[serde(deserialize_with = "lenient::object_opt")]
+    pub ride: Option<Ride>,
+    #[serde(deserialize_with = "lenient::i64_opt")]
+    pub leaderboard_rank: Option<i64>,
+    #[serde(deserialize_with = "lenient::i64_opt")]
+    pub total_leaderboard_users: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Ride {
+    #[serde(deserialize_with = "lenient::string_opt")]
+    pub id: Option<String>,
+    #[serde(deserialize_with = "lenient::string_opt")]
+    pub title: Option<String>,
+    #[serde(deserialize_with = "lenient::i64_opt")]
+    pub duration: Option<i64>,
+    #[serde(deserialize_with = "lenient::object_opt")]
+    pub instructor: Option<Instructor>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Instructor {
+    #[serde(deserialize_with = "lenient::string_opt")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct EffortZones {
+    #[serde(deserialize_with = "lenient::f64_opt")]
+    pub total_effort_points: Option<f64>,
+    #[serde(deserialize_with = "lenient::number_map")]
+    pub heart_rate_zone_durations: BTreeMap<String, f64>,
+}
+
+/// `GET /api/workout/{id}/performance_graph`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct PerformanceGraph {
+    #[serde(deserialize_with = "lenient::vec_skip")]
+    pub summaries: Vec<Summary>,
+    #[serde(deserialize_with = "lenient::vec_skip")]
+    pub average_summaries: Vec<Summary>,
+    #[serde(deserialize_with = "lenient::vec_skip")]
+    pub metrics: Vec<GraphMetric>,
+    #[serde(deserialize_with = "lenient::object_opt")]
+    pub effort_zones: Option<EffortZones>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Summary {
+    #[serde(deserialize_with = "lenient::string_opt")]
+    pub slug: Option<String>,
+    #[serde(deserialize_with = "lenient::string_opt")]
+    pub display_unit: Option<String>,
+    #[serde(deserialize_with = "lenient::f64_opt")]
+    pub value: Option<f64>,
+}
+
+/// One series of the graph. `values[]` is deliberately not parsed: the exporter needs
+/// only the aggregates, and skipping the arrays keeps a 300 kB graph cheap.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct GraphMetric {
+    #[serde(deserialize_with = "lenient::string_opt")]
+    pub slug: Option<String>,
+    #[serde(deserialize_with = "lenient::string_opt")]
+    pub display_unit: Option<String>,
+    #[serde(deserialize_with = "lenient::f64_opt")]
+    pub average_value: Option<f64>,
+    #[serde(deserialize_with = "lenient::f64_opt")]
+    pub max_value: Option<f64>,
+    #[serde(deserialize_with = "lenient::vec_skip")]
+    pub zones: Vec<HeartRateZone>,
+    #[serde(deserialize_with = "lenient::vec_skip")]
+    pub alternatives: Vec<GraphMetric>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct HeartRateZone {
+    #[serde(deserialize_with = "lenient::string_opt")]
+    pub slug: Option<String>,
+    #[serde(deserialize_with = "lenient::f64_opt")]
+    pub duration: Option<f64>,
+}
+
+/// Auth0 `POST /oauth/token` success body.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct TokenResponse {
+    #[serde(deserialize_with = "lenient::string_opt")]
+    pub access_token: Option<String>,
+    #[serde(deserialize_with = "lenient::string_opt")]
+    pub refresh_token: Option<String>,
+    #[serde(deserialize_with = "lenient::i64_opt")]
+    pub expires_in: Option<i64>,
+}
+
+/// Auth0 error body (`{"error":"invalid_grant","error_description":…}`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct OAuthError {
+    #[serde(deserialize_with = "lenient::string_opt")]
+    pub error: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn odd_types_become_absent_not_errors() {
+        let w: Workout = serde_json::from_str(
+            r#"{"id": 5, "total_work": "12.5", "end_time": null, "effort_zones": "x",
+                "ride": [], "status": {"a":1}, "new_field": [1,2,3]}"#,
+        )
+        .unwrap();
+        assert_eq!(w.id.as_deref(), Some("5"));
+        assert_eq!(w.total_work, Some(12.5));
+        assert!(w.end_time.is_none());
+        assert!(w.effort_zones.is_none());
+        assert!(w.ride.is_none());
+        assert!(w.status.is_none());
+    }
+
+    #[test]
+    fn list_items_that_do_not_parse_are_skipped() {
+        let p: WorkoutPage = serde_json::from_str(
+            r#"{"data": [1, {"id":"a"}, null], "summary": {"2024-01": 3, "x": "y"}}"#,
+        )
+        .unwrap();
+        assert_eq!(p.data.len(), 1);
+        assert_eq!(p.summary.len(), 1);
+    }
+}

@@ -1,0 +1,119 @@
+//! HTTP endpoints: the landing page, metrics, and the liveness and readiness probes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::account::AccountState;
+use crate::exposition;
+use crate::metrics::{self, BuildInfo};
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub accounts: Arc<[Arc<AccountState>]>,
+    pub telemetry_path: Arc<str>,
+}
+
+/// A scrape renders an in-memory snapshot; anything slower than this is a bug or an
+/// overloaded host, and the client should not hang on it.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub fn router(state: AppState) -> Router {
+    let path = state.telemetry_path.to_string();
+    Router::new()
+        .route("/", get(landing))
+        .route(&path, get(metrics_handler))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .with_state(state)
+}
+
+async fn metrics_handler(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let format = exposition::negotiate(accept);
+    let views: Vec<_> = state.accounts.iter().map(|a| a.view()).collect();
+    let families = metrics::families(BuildInfo::CURRENT, &views);
+    match exposition::render(format, families) {
+        Ok((body, content_type)) => ([(header::CONTENT_TYPE, content_type)], body).into_response(),
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "cannot encode metrics\n").into_response(),
+    }
+}
+
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// Ready once every account has completed a successful poll.
+async fn readyz(State(state): State<AppState>) -> Response {
+    let waiting: Vec<String> = state
+        .accounts
+        .iter()
+        .filter(|a| !a.is_ready())
+        .map(|a| a.name.clone().unwrap_or_else(|| "default".to_owned()))
+        .collect();
+    if waiting.is_empty() {
+        (StatusCode::OK, "ready\n").into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "waiting for the first successful poll: {}\n",
+                waiting.join(", ")
+            ),
+        )
+            .into_response()
+    }
+}
+
+async fn landing(State(state): State<AppState>) -> Html<String> {
+    let path = html_escape(&state.telemetry_path);
+    Html(format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Peloton Exporter</title></head>\
+         <body><h1>Peloton Exporter</h1><p>Version {}</p><ul>\
+         <li><a href=\"{path}\">Metrics</a></li>\
+         <li><a href=\"/healthz\">Health</a></li>\
+         <li><a href=\"/readyz\">Readiness</a></li></ul></body></html>\n",
+        html_escape(BuildInfo::CURRENT.version)
+    ))
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Resolves when SIGTERM or SIGINT arrives.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}

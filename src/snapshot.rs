@@ -1,0 +1,24 @@
+//! What the exporter knows about one account at a point in time: a plain immutable value,
+//! built by the poller and read by every scrape.
+
+use std::collections::BTreeMap;
+
+use crate::domain::{AccountOverview, Profile, WorkoutSummary};
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Snapshot {
+    pub profile: Option<Profile>,
+    pub overview: Option<AccountOverview>,
+    /// Completed workouts per discipline: the overview's counts plus the workouts that
+    /// completed since the overview was fetched.
+    pub workout_counts: BTreeMap<String, f64>,
+    pub workouts_by_month: BTreeMap<String, f64>,
+    /// Every known discipline, with whether its newest workout is in progress.
+    pub in_progress: BTreeMap<String, bool>,
+    pub latest: Option<WorkoutSummary>,
+    /// The last poll reached every endpoint it needed.
+    pub up: bool,
+    /// Unix seconds of the last successful poll.
+    pub last_success: Option<f64>,
+    pub history_pending: Option<f64>,
+}
