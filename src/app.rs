@@ -10,17 +10,15 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::account::AccountState;
-use crate::config::Settings;
+use crate::config::{AccountSettings, Settings};
 use crate::peloton::PelotonClient;
 use crate::peloton::auth::{Credentials, TokenManager};
 use crate::peloton::client::{self, ClientSettings, RetryPolicy};
-use crate::poller::{Poller, Schedule};
+use crate::poller::{Poller, STEADY_PAGE_LIMIT, Schedule};
 use crate::server::{self, AppState};
+use crate::store::{OpenNote, Store};
 use crate::telemetry::Telemetry;
-use crate::token_store::{self, TokenStore};
-
-/// Workouts per steady-state list request: enough to see every workout of a busy day.
-pub const STEADY_PAGE_LIMIT: u32 = 10;
+use crate::token_store::TokenStore;
 
 /// A started exporter: its address, and how to stop it.
 #[derive(Debug)]
@@ -54,40 +52,22 @@ impl Running {
     }
 }
 
-/// Builds the client stack for one account and starts the server and the poller.
+/// Starts the server and one poller per account.
 pub async fn start(settings: &Settings) -> anyhow::Result<Running> {
-    token_store::create_private_dir(&settings.storage_path).with_context(|| {
-        format!(
-            "--storage.path: cannot create {}",
-            settings.storage_path.display()
-        )
-    })?;
     let http = client::http_client(settings.timeout, Duration::from_secs(10))?;
-    let telemetry = Arc::new(Telemetry::default());
-    let tokens = TokenManager::new(
-        &settings.auth_url,
-        http.clone(),
-        Credentials {
-            access_token: settings.access_token.clone(),
-            refresh_token: settings.refresh_token.clone(),
-        },
-        Some(TokenStore::new(&settings.storage_path)),
-        telemetry.clone(),
-    )?;
-    let client = PelotonClient::new(
-        http,
-        ClientSettings {
-            api_url: settings.api_url.clone(),
-            timeout: settings.timeout,
-            connect_timeout: Duration::from_secs(10),
-            retry: RetryPolicy::default(),
-            page_limit: STEADY_PAGE_LIMIT,
-        },
-        Arc::new(tokens),
-        telemetry.clone(),
-    );
-    let account = Arc::new(AccountState::new(None, telemetry));
-    let accounts: Arc<[Arc<AccountState>]> = Arc::from(vec![account.clone()]);
+    let labelled = settings.accounts.len() > 1;
+    let mut accounts = Vec::new();
+    let mut pollers = Vec::new();
+    for account in &settings.accounts {
+        let built = account_stack(settings, account, &http, labelled);
+        let (state, poller) = match &account.name {
+            Some(name) => built.with_context(|| format!("account {name}"))?,
+            None => built?,
+        };
+        accounts.push(state);
+        pollers.push(poller);
+    }
+    let accounts: Arc<[Arc<AccountState>]> = Arc::from(accounts);
 
     let listener = tokio::net::TcpListener::bind(settings.listen_address)
         .await
@@ -111,16 +91,12 @@ pub async fn start(settings: &Settings) -> anyhow::Result<Running> {
             })
             .await
     });
-    let poller = Poller::new(
-        client,
-        account,
-        Schedule {
-            interval: settings.poll_interval,
-            profile_interval: settings.profile_interval,
-        },
-    );
-    let tasks = vec![tokio::spawn(poller.run(rx))];
-    tracing::info!(%addr, path = %settings.telemetry_path, "serving metrics");
+    // Each account polls on its own: one failing never delays another.
+    let tasks = pollers
+        .into_iter()
+        .map(|p| tokio::spawn(p.run(rx.clone())))
+        .collect();
+    tracing::info!(%addr, path = %settings.telemetry_path, accounts = settings.accounts.len(), "serving metrics");
     Ok(Running {
         addr,
         accounts,
@@ -128,4 +104,69 @@ pub async fn start(settings: &Settings) -> anyhow::Result<Running> {
         tasks,
         server,
     })
+}
+
+fn account_stack(
+    settings: &Settings,
+    account: &AccountSettings,
+    http: &reqwest::Client,
+    labelled: bool,
+) -> anyhow::Result<(Arc<AccountState>, Poller)> {
+    let (store, note) = Store::open(&account.storage_path).context("--storage.path")?;
+    log_open(&store, &note);
+    let store = Arc::new(store);
+    let telemetry = Arc::new(Telemetry::default());
+    let tokens = TokenManager::new(
+        &settings.auth_url,
+        http.clone(),
+        Credentials {
+            access_token: account.access_token.clone(),
+            refresh_token: account.refresh_token.clone(),
+        },
+        Some(TokenStore::new(store.clone(), &account.storage_path)),
+        telemetry.clone(),
+    )?;
+    let client = PelotonClient::new(
+        http.clone(),
+        ClientSettings {
+            api_url: settings.api_url.clone(),
+            timeout: settings.timeout,
+            connect_timeout: Duration::from_secs(10),
+            retry: RetryPolicy {
+                max_retries: settings.max_retries,
+                initial_backoff: settings.retry_backoff,
+                ..RetryPolicy::default()
+            },
+            page_limit: STEADY_PAGE_LIMIT,
+        },
+        Arc::new(tokens),
+        telemetry.clone(),
+    );
+    let name = if labelled { account.name.clone() } else { None };
+    let state = Arc::new(AccountState::new(name, telemetry));
+    let poller = Poller::new(
+        client,
+        state.clone(),
+        store,
+        Schedule {
+            interval: settings.poll_interval,
+            profile_interval: settings.profile_interval,
+            max_request_rate: settings.max_request_rate,
+        },
+    );
+    Ok((state, poller))
+}
+
+fn log_open(store: &Store, note: &OpenNote) {
+    let path = store.path().display().to_string();
+    match note {
+        OpenNote::Created => tracing::debug!(%path, "created state database"),
+        OpenNote::Opened => tracing::debug!(%path, "opened state database"),
+        OpenNote::Migrated { from } => tracing::info!(%path, from, "migrated state database"),
+        OpenNote::Rebuilt { moved_to } => tracing::error!(
+            %path,
+            moved_to = %moved_to.display(),
+            "state database was corrupt; moved it aside and starting over (history is fetched again)"
+        ),
+    }
 }

@@ -97,6 +97,23 @@ pub struct Cli {
     #[arg(long = "peloton.timeout", env = "PELOTON_TIMEOUT", default_value = "30s", value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Duration,
 
+    /// Retries of a failed request (network error, timeout, 429, 5xx) within one poll.
+    #[arg(long = "peloton.max-retries", env = "PELOTON_MAX_RETRIES", default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub max_retries: u32,
+
+    /// First retry delay; doubles with every retry (with jitter), at most 30s.
+    #[arg(long = "peloton.retry-backoff", env = "PELOTON_RETRY_BACKOFF", default_value = "1s", value_name = "DURATION", value_parser = parse_duration)]
+    pub retry_backoff: Duration,
+
+    /// Requests per second at most while fetching the history (list pages of the first
+    /// sync, one performance graph per workout) [default: 1; 50 with --demo].
+    #[arg(long = "peloton.max-request-rate", env = "PELOTON_MAX_REQUEST_RATE", value_name = "PER_SECOND", value_parser = parse_rate)]
+    pub max_request_rate: Option<f64>,
+
+    /// YAML file listing several accounts (name and token sources); see docs/configuration.md.
+    #[arg(long = "config.file", env = "PELOTON_CONFIG_FILE", value_name = "FILE")]
+    pub config_file: Option<PathBuf>,
+
     /// How often to ask Peloton for new workouts [default: 5m; 10s with --demo].
     #[arg(long = "poll.interval", env = "PELOTON_POLL_INTERVAL", value_name = "DURATION", value_parser = parse_duration)]
     pub poll_interval: Option<Duration>,
@@ -141,13 +158,15 @@ pub struct Cli {
 /// Validated settings, secrets read.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    pub accounts: Vec<AccountSettings>,
+    pub max_request_rate: f64,
     pub listen_address: SocketAddr,
     pub telemetry_path: String,
     pub api_url: Url,
     pub auth_url: Url,
-    pub access_token: Option<Secret>,
-    pub refresh_token: Option<Secret>,
     pub timeout: Duration,
+    pub max_retries: u32,
+    pub retry_backoff: Duration,
     pub poll_interval: Duration,
     pub profile_interval: Duration,
     pub storage_path: PathBuf,
@@ -170,8 +189,27 @@ pub enum ConfigError {
     EmptySecret { flag: &'static str },
     #[error("{flag}: must be at least 1s")]
     TooShort { flag: &'static str },
+    #[error("{flag}: cannot be combined with {other}")]
+    Conflict {
+        flag: &'static str,
+        other: &'static str,
+    },
+    #[error("--config.file: {0}")]
+    File(String),
 }
 
+/// One account's credentials and state directory.
+#[derive(Debug, Clone)]
+pub struct AccountSettings {
+    /// The `account` label; `None` for the single account configured by flags.
+    pub name: Option<String>,
+    pub access_token: Option<Secret>,
+    pub refresh_token: Option<Secret>,
+    pub storage_path: PathBuf,
+}
+
+pub const DEFAULT_REQUEST_RATE: f64 = 1.0;
+pub const DEMO_REQUEST_RATE: f64 = 50.0;
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(300);
 pub const DEMO_POLL_INTERVAL: Duration = Duration::from_secs(10);
 
@@ -212,14 +250,37 @@ impl Cli {
             }
             None => PathBuf::from("data"),
         };
+        let accounts = match &self.config_file {
+            Some(file) => {
+                if access_token.is_some() || refresh_token.is_some() {
+                    return Err(ConfigError::Conflict {
+                        flag: "--config.file",
+                        other: "the --peloton.*-token flags (put tokens in the file's accounts)",
+                    });
+                }
+                crate::config_file::load(file, &storage_path)?
+            }
+            None => vec![AccountSettings {
+                name: None,
+                access_token,
+                refresh_token,
+                storage_path: storage_path.clone(),
+            }],
+        };
         Ok(Settings {
             listen_address: self.listen_address,
             telemetry_path: self.telemetry_path.clone(),
             api_url: self.api_url.clone(),
             auth_url: self.auth_url.clone(),
-            access_token,
-            refresh_token,
+            accounts,
+            max_request_rate: self.max_request_rate.unwrap_or(if self.demo {
+                DEMO_REQUEST_RATE
+            } else {
+                DEFAULT_REQUEST_RATE
+            }),
             timeout: self.timeout,
+            max_retries: self.max_retries,
+            retry_backoff: self.retry_backoff,
             poll_interval,
             profile_interval: self.profile_interval,
             storage_path,
@@ -230,7 +291,7 @@ impl Cli {
     }
 }
 
-fn secret(
+pub(crate) fn secret(
     value: Option<&str>,
     file: Option<&Path>,
     flag: &'static str,
@@ -262,6 +323,13 @@ fn secret(
 fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s.trim())
         .map_err(|e| format!("not a duration like 30s, 5m or 1h ({e})"))
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 && r <= 1000.0 => Ok(r),
+        _ => Err("must be a number of requests per second, above 0 and at most 1000".to_owned()),
+    }
 }
 
 fn parse_url(s: &str) -> Result<Url, String> {
@@ -357,7 +425,10 @@ mod tests {
             .unwrap()
             .settings()
             .unwrap();
-        assert_eq!(s.refresh_token.unwrap().expose(), "token-value");
+        assert_eq!(
+            s.accounts[0].refresh_token.as_ref().unwrap().expose(),
+            "token-value"
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser as _;
 use clap::error::ErrorKind;
 use peloton_exporter::config::Cli;
-use peloton_exporter::{app, logging, server};
+use peloton_exporter::{app, demo, logging, server};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -35,13 +35,19 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli) -> anyhow::Result<()> {
-    let settings = cli.settings()?;
+    let mut settings = cli.settings()?;
     logging::init(settings.log_level, settings.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
     runtime.block_on(async {
+        // Kept alive until shutdown: the demo's fake Peloton runs in this process.
+        let _fake = if settings.demo {
+            Some(demo::start(&mut settings).await?)
+        } else {
+            None
+        };
         let running = app::start(&settings).await?;
         running.stop_on(server::shutdown_signal()).await
     })

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::domain::totals::Totals;
 use crate::domain::{AccountOverview, Profile, WorkoutSummary};
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -16,6 +17,8 @@ pub struct Snapshot {
     /// Every known discipline, with whether its newest workout is in progress.
     pub in_progress: BTreeMap<String, bool>,
     pub latest: Option<WorkoutSummary>,
+    /// Lifetime totals over the stored history.
+    pub totals: Totals,
     /// The last poll reached every endpoint it needed.
     pub up: bool,
     /// Unix seconds of the last successful poll.

@@ -1,16 +1,19 @@
-//! The token file under `--storage.path`: the newest refresh token (Peloton rotates it on
-//! every refresh, so the configured one goes stale) and the current access token, so a
-//! restart needs no refresh at all.
+//! Tokens kept across restarts: the newest refresh token (Peloton rotates it on every
+//! refresh, so the configured one goes stale) and the current access token, so a restart
+//! needs no refresh at all. They live in the account's database (`store.rs`); a
+//! `tokens.json` left by an earlier version is imported once and removed.
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use crate::atomic_file;
 use crate::secret::Secret;
+use crate::store::{Store, StoreError};
 
-pub const FILE_NAME: &str = "tokens.json";
+/// The file earlier versions kept tokens in.
+pub const LEGACY_FILE_NAME: &str = "tokens.json";
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StoredTokens {
@@ -20,9 +23,8 @@ pub struct StoredTokens {
     pub access_token_expires_at: Option<i64>,
 }
 
-#[derive(Serialize, Deserialize, Default)]
-struct OnDisk {
-    version: u32,
+#[derive(Deserialize, Default)]
+struct LegacyFile {
     refresh_token: Option<String>,
     access_token: Option<String>,
     access_token_expires_at: Option<i64>,
@@ -30,74 +32,54 @@ struct OnDisk {
 
 #[derive(Debug, thiserror::Error)]
 pub enum TokenStoreError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
     #[error("cannot read token file {path}: {source}")]
-    Read { path: PathBuf, source: io::Error },
+    Legacy { path: PathBuf, source: io::Error },
     #[error("token file {path} is not valid JSON (move it aside or delete it to start over)")]
     Corrupt { path: PathBuf },
-    #[error("cannot write token file {path}: {source}")]
-    Write { path: PathBuf, source: io::Error },
 }
 
 #[derive(Debug, Clone)]
 pub struct TokenStore {
-    path: PathBuf,
+    store: Arc<Store>,
+    legacy: PathBuf,
 }
 
 impl TokenStore {
-    pub fn new(storage_dir: &Path) -> Self {
+    pub fn new(store: Arc<Store>, storage_dir: &Path) -> Self {
         Self {
-            path: storage_dir.join(FILE_NAME),
+            store,
+            legacy: storage_dir.join(LEGACY_FILE_NAME),
         }
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     pub fn load(&self) -> Result<StoredTokens, TokenStoreError> {
-        let bytes = match std::fs::read(&self.path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(StoredTokens::default()),
-            Err(source) => {
-                return Err(TokenStoreError::Read {
-                    path: self.path.clone(),
-                    source,
-                });
-            }
-        };
-        let disk: OnDisk =
+        let tokens = self.store.tokens()?;
+        if tokens != StoredTokens::default() || !self.legacy.exists() {
+            return Ok(tokens);
+        }
+        let bytes = std::fs::read(&self.legacy).map_err(|source| TokenStoreError::Legacy {
+            path: self.legacy.clone(),
+            source,
+        })?;
+        let file: LegacyFile =
             serde_json::from_slice(&bytes).map_err(|_| TokenStoreError::Corrupt {
-                path: self.path.clone(),
+                path: self.legacy.clone(),
             })?;
         let non_empty = |s: Option<String>| s.filter(|v| !v.is_empty()).map(Secret::new);
-        Ok(StoredTokens {
-            refresh_token: non_empty(disk.refresh_token),
-            access_token: non_empty(disk.access_token),
-            access_token_expires_at: disk.access_token_expires_at,
-        })
+        let tokens = StoredTokens {
+            refresh_token: non_empty(file.refresh_token),
+            access_token: non_empty(file.access_token),
+            access_token_expires_at: file.access_token_expires_at,
+        };
+        self.store.save_tokens(&tokens)?;
+        let _ = std::fs::remove_file(&self.legacy);
+        Ok(tokens)
     }
 
     pub fn save(&self, tokens: &StoredTokens) -> Result<(), TokenStoreError> {
-        let disk = OnDisk {
-            version: 1,
-            refresh_token: tokens.refresh_token.as_ref().map(|s| s.expose().to_owned()),
-            access_token: tokens.access_token.as_ref().map(|s| s.expose().to_owned()),
-            access_token_expires_at: tokens.access_token_expires_at,
-        };
-        let bytes = serde_json::to_vec_pretty(&disk).map_err(|e| TokenStoreError::Write {
-            path: self.path.clone(),
-            source: io::Error::other(e.to_string()),
-        })?;
-        if let Some(dir) = self.path.parent() {
-            create_private_dir(dir).map_err(|source| TokenStoreError::Write {
-                path: self.path.clone(),
-                source,
-            })?;
-        }
-        atomic_file::write(&self.path, &bytes, 0o600).map_err(|source| TokenStoreError::Write {
-            path: self.path.clone(),
-            source,
-        })
+        Ok(self.store.save_tokens(tokens)?)
     }
 }
 
@@ -125,25 +107,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn round_trips_and_tolerates_absence() {
+    fn round_trips_and_imports_the_legacy_file_once() {
         let dir = tempfile::tempdir().unwrap();
-        let store = TokenStore::new(&dir.path().join("state"));
-        assert_eq!(store.load().unwrap(), StoredTokens::default());
+        std::fs::write(
+            dir.path().join(LEGACY_FILE_NAME),
+            r#"{"version":1,"refresh_token":"r0","access_token":"a0","access_token_expires_at":7}"#,
+        )
+        .unwrap();
+        let (store, _) = Store::open(dir.path()).unwrap();
+        let tokens = TokenStore::new(Arc::new(store), dir.path());
+        let loaded = tokens.load().unwrap();
+        assert_eq!(loaded.refresh_token.unwrap().expose(), "r0");
+        assert_eq!(loaded.access_token_expires_at, Some(7));
+        assert!(!dir.path().join(LEGACY_FILE_NAME).exists());
         let t = StoredTokens {
             refresh_token: Some(Secret::new("r1")),
-            access_token: Some(Secret::new("a1")),
-            access_token_expires_at: Some(42),
+            access_token: None,
+            access_token_expires_at: None,
         };
-        store.save(&t).unwrap();
-        assert_eq!(store.load().unwrap(), t);
+        tokens.save(&t).unwrap();
+        assert_eq!(tokens.load().unwrap(), t);
     }
 
     #[test]
-    fn corrupt_file_is_a_clear_error_without_content() {
+    fn corrupt_legacy_file_is_a_clear_error_without_content() {
         let dir = tempfile::tempdir().unwrap();
-        let store = TokenStore::new(dir.path());
-        std::fs::write(store.path(), "{not json secret-abc").unwrap();
-        let err = store.load().unwrap_err().to_string();
+        std::fs::write(dir.path().join(LEGACY_FILE_NAME), "{not json secret-abc").unwrap();
+        let (store, _) = Store::open(dir.path()).unwrap();
+        let err = TokenStore::new(Arc::new(store), dir.path())
+            .load()
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("not valid JSON"), "{err}");
         assert!(!err.contains("secret-abc"));
     }

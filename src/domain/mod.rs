@@ -2,9 +2,12 @@
 //! knows about `display_unit`, kJ versus J, percentages and paces; metrics code downstream
 //! only ever sees meters, seconds, joules, ratios and m/s.
 
+pub mod totals;
 pub mod units;
 
 use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 
 use crate::peloton::model::{self, EffortZones, GraphMetric, PerformanceGraph};
 
@@ -132,7 +135,7 @@ impl AccountOverview {
 }
 
 /// A per-workout statistic with an average and a maximum.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Stat {
     OutputWatts,
     CadenceRpm,
@@ -143,13 +146,13 @@ pub enum Stat {
     StrokeRateSpm,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct AvgMax {
     pub avg: Option<f64>,
     pub max: Option<f64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Status {
     Complete,
     InProgress,
@@ -157,7 +160,7 @@ pub enum Status {
 }
 
 /// One workout as the exporter understands it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkoutSummary {
     pub id: String,
     pub discipline: String,

@@ -170,6 +170,44 @@ pub const IN_PROGRESS: Def = def(
     Kind::Gauge,
 );
 
+// Lifetime totals over completed workouts.
+pub const OUTPUT_TOTAL: Def = def(
+    "peloton_output",
+    "Total output of completed workouts by discipline",
+    JOULES,
+    Kind::Counter,
+);
+pub const DURATION_TOTAL: Def = def(
+    "peloton_workout_duration",
+    "Time spent in completed workouts by discipline",
+    SECONDS,
+    Kind::Counter,
+);
+pub const DISTANCE_TOTAL: Def = def(
+    "peloton_distance",
+    "Distance of completed workouts by discipline",
+    METERS,
+    Kind::Counter,
+);
+pub const ENERGY_TOTAL: Def = def(
+    "peloton_energy_burned",
+    "Energy burned in completed workouts by discipline (kcal x 4184)",
+    JOULES,
+    Kind::Counter,
+);
+pub const HR_ZONE_TOTAL: Def = def(
+    "peloton_heart_rate_zone",
+    "Time in each heart-rate zone over completed workouts",
+    SECONDS,
+    Kind::Counter,
+);
+pub const INSTRUCTOR_WORKOUTS: Def = def(
+    "peloton_instructor_workouts",
+    "Completed workouts by instructor and discipline",
+    None,
+    Kind::Counter,
+);
+
 // Latest completed workout.
 pub const LATEST_INFO: Def = def(
     "peloton_latest_workout",
@@ -313,6 +351,12 @@ pub const ALL: &[Def] = &[
     ACHIEVEMENTS,
     PERSONAL_RECORD,
     IN_PROGRESS,
+    OUTPUT_TOTAL,
+    DURATION_TOTAL,
+    DISTANCE_TOTAL,
+    ENERGY_TOTAL,
+    HR_ZONE_TOTAL,
+    INSTRUCTOR_WORKOUTS,
     LATEST_INFO,
     LATEST_START,
     LATEST_END,

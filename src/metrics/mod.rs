@@ -7,6 +7,7 @@ pub mod family;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::domain::totals::Totals;
 use crate::domain::{Stat, WorkoutSummary};
 use crate::snapshot::Snapshot;
 use crate::telemetry::{Histogram, TelemetryValues};
@@ -179,8 +180,38 @@ fn account(out: &mut Out, a: &AccountView) {
             if *running { 1.0 } else { 0.0 },
         );
     }
+    totals(out, &s.totals, &with);
     if let Some(w) = &s.latest {
         latest(out, w, &with);
+    }
+}
+
+fn totals(out: &mut Out, t: &Totals, with: WithLabels<'_>) {
+    for (def, map) in [
+        (c::OUTPUT_TOTAL, &t.output_joules),
+        (c::DURATION_TOTAL, &t.duration_seconds),
+        (c::DISTANCE_TOTAL, &t.distance_meters),
+        (c::ENERGY_TOTAL, &t.energy_joules),
+    ] {
+        for (discipline, v) in map {
+            out.fam(def)
+                .push(with(&[("discipline", discipline.clone())]), *v);
+        }
+    }
+    if let Some(zones) = t.hr_zone_seconds {
+        for (i, secs) in zones.iter().enumerate() {
+            out.fam(c::HR_ZONE_TOTAL)
+                .push(with(&[("zone", (i + 1).to_string())]), *secs);
+        }
+    }
+    for ((instructor, discipline), n) in &t.instructor_workouts {
+        out.fam(c::INSTRUCTOR_WORKOUTS).push(
+            with(&[
+                ("instructor", instructor.clone()),
+                ("discipline", discipline.clone()),
+            ]),
+            *n,
+        );
     }
 }
 
@@ -255,5 +286,71 @@ fn histogram(labels: Labels, h: &Histogram) -> Series {
             sum: h.sum,
             count: h.count,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{AvgMax, Status};
+
+    #[test]
+    fn every_family_written_is_in_the_catalogue() {
+        let mut snapshot = Snapshot::default();
+        let item: crate::peloton::model::Workout = serde_json::from_value(serde_json::json!({
+            "id": "w", "status": "COMPLETE", "fitness_discipline": "cycling", "total_work": 1.0,
+            "start_time": 1, "end_time": 2, "ride": {"instructor": {"name": "I"}},
+            "effort_zones": {"total_effort_points": 1.0, "heart_rate_zone_durations": {"heart_rate_z1_duration": 1}}
+        }))
+        .unwrap();
+        let mut w = WorkoutSummary::from_list_item(&item).unwrap();
+        assert_eq!(w.status, Status::Complete);
+        w.distance_meters = Some(1.0);
+        w.energy_joules = Some(1.0);
+        w.elevation_meters = Some(1.0);
+        w.leaderboard_rank = Some(1.0);
+        w.leaderboard_users = Some(1.0);
+        for stat in [
+            Stat::OutputWatts,
+            Stat::CadenceRpm,
+            Stat::ResistanceRatio,
+            Stat::SpeedMetersPerSecond,
+            Stat::InclineRatio,
+            Stat::HeartRateBpm,
+            Stat::StrokeRateSpm,
+        ] {
+            w.stats.insert(
+                stat,
+                AvgMax {
+                    avg: Some(1.0),
+                    max: Some(2.0),
+                },
+            );
+        }
+        snapshot.totals.update(None, &w);
+        snapshot.latest = Some(w);
+        let view = AccountView {
+            account: Some("a".to_owned()),
+            snapshot: Arc::new(snapshot),
+            telemetry: crate::telemetry::Telemetry::default().values(),
+        };
+        let fams = families(BuildInfo::CURRENT, &[view]);
+        for f in &fams {
+            assert!(
+                c::ALL.contains(&f.def),
+                "{} is not in catalogue::ALL",
+                f.def.base
+            );
+            for s in f.series.iter().filter(|_| f.def != c::BUILD_INFO) {
+                assert_eq!(
+                    s.labels.first().map(|(k, _)| *k),
+                    Some("account"),
+                    "{}",
+                    f.def.base
+                );
+            }
+        }
+        assert!(fams.iter().any(|f| f.def == c::INSTRUCTOR_WORKOUTS));
+        assert!(fams.iter().any(|f| f.def == c::LATEST_STROKE_RATE));
     }
 }

@@ -1,0 +1,155 @@
+//! The Peloton API routes (API.md §4). Authentication is checked by the request layer.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::from_fn_with_state;
+use axum::response::Response;
+use axum::routing::get;
+use serde_json::Value;
+
+use super::drift;
+use super::endpoint::{Endpoint, ServerKind};
+use super::faults::{json, peloton_error};
+use super::graph;
+use super::render::{self, Joins};
+use super::server::{self, LayerCtx, Shared};
+use super::util::{lock, now_unix};
+
+type Params = Query<HashMap<String, String>>;
+
+const DEFAULT_LIMIT: usize = 20;
+const MAX_LIMIT: usize = 100;
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    let ctx = LayerCtx {
+        shared: Arc::clone(&shared),
+        server: ServerKind::Api,
+    };
+    Router::new()
+        .route("/api/me", get(me))
+        .route("/api/user/{id}/overview", get(overview))
+        .route("/api/user/{id}/workouts", get(workouts))
+        .route("/api/workout/{id}", get(workout))
+        .route(
+            "/api/workout/{id}/performance_graph",
+            get(performance_graph),
+        )
+        .fallback(not_found)
+        .layer(from_fn_with_state(ctx, server::layer))
+        .with_state(shared)
+}
+
+fn ok(shared: &Shared, endpoint: Endpoint, mut v: Value) -> Response {
+    if shared.faults.schema_drift() {
+        drift::apply(endpoint, &mut v);
+    }
+    json(StatusCode::OK, &v)
+}
+
+fn user_not_found() -> Response {
+    peloton_error(StatusCode::NOT_FOUND, None, "User not found")
+}
+
+async fn me(State(shared): State<Arc<Shared>>) -> Response {
+    let v = render::me(&lock(&shared.member));
+    ok(&shared, Endpoint::Me, v)
+}
+
+async fn overview(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let web = headers
+        .get("peloton-platform")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("web"));
+    if !web {
+        return peloton_error(
+            StatusCode::FORBIDDEN,
+            None,
+            "Access forbidden. Peloton-Platform header required.",
+        );
+    }
+    let v = {
+        let m = lock(&shared.member);
+        if m.user_id != id {
+            return user_not_found();
+        }
+        render::overview(&m, now_unix())
+    };
+    ok(&shared, Endpoint::Overview, v)
+}
+
+fn parse_usize(p: &HashMap<String, String>, key: &str) -> Option<usize> {
+    p.get(key).and_then(|v| v.trim().parse().ok())
+}
+
+async fn workouts(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    Query(p): Params,
+) -> Response {
+    let limit = parse_usize(&p, "limit")
+        .unwrap_or(DEFAULT_LIMIT)
+        .clamp(1, MAX_LIMIT);
+    let page = parse_usize(&p, "page").unwrap_or(0);
+    let joins = Joins::parse(p.get("joins").map(String::as_str));
+    let v = {
+        let m = lock(&shared.member);
+        if m.user_id != id {
+            return user_not_found();
+        }
+        render::workouts_page(&m, limit, page, joins)
+    };
+    ok(&shared, Endpoint::Workouts, v)
+}
+
+fn workout_not_found() -> Response {
+    peloton_error(StatusCode::NOT_FOUND, None, "Workout not found")
+}
+
+async fn workout(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    Query(p): Params,
+) -> Response {
+    let joins = Joins::parse(p.get("joins").map(String::as_str));
+    let v = {
+        let m = lock(&shared.member);
+        let Some(w) = m.find_workout(&id) else {
+            return workout_not_found();
+        };
+        render::detail(&m, w, joins)
+    };
+    ok(&shared, Endpoint::Workout, v)
+}
+
+async fn performance_graph(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    Query(p): Params,
+) -> Response {
+    let every_n = p
+        .get("every_n")
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .unwrap_or(5);
+    // Render outside the lock: a one-second graph of a long class is the largest response.
+    let (member, w) = {
+        let m = lock(&shared.member);
+        let Some(w) = m.find_workout(&id).cloned() else {
+            return workout_not_found();
+        };
+        (m.without_workouts(), w)
+    };
+    let v = graph::performance_graph(&member, &w, every_n, now_unix());
+    ok(&shared, Endpoint::PerformanceGraph, v)
+}
+
+async fn not_found() -> Response {
+    peloton_error(StatusCode::NOT_FOUND, None, "Not Found")
+}

@@ -1,0 +1,180 @@
+//! Shared test harness: the fake Peloton, an exporter started in-process or as the real
+//! binary, scraping, and external tools that CI must have.
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use clap::Parser as _;
+use peloton_exporter::app::{self, Running};
+use peloton_exporter::config::Cli;
+use peloton_exporter::fake::{FakeOptions, FakePeloton};
+
+pub const OPENMETRICS: &str =
+    "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5";
+
+pub async fn fake(options: FakeOptions) -> FakePeloton {
+    FakePeloton::start(options)
+        .await
+        .expect("fake Peloton starts")
+}
+
+/// Flags for an exporter talking to `fake` with its refresh token, on a free port, with
+/// quick polls and retries so tests do not wait on production timings.
+pub fn args(fake: &FakePeloton, storage: &Path) -> Vec<String> {
+    vec![
+        "--web.listen-address=127.0.0.1:0".into(),
+        format!("--peloton.api-url={}", fake.api_url()),
+        format!("--peloton.auth-url={}", fake.auth_url()),
+        format!("--storage.path={}", storage.display()),
+        "--poll.interval=1s".into(),
+        "--peloton.retry-backoff=50ms".into(),
+        "--peloton.timeout=5s".into(),
+        "--peloton.max-request-rate=1000".into(),
+    ]
+}
+
+pub async fn start(args: &[String]) -> Running {
+    let cli = Cli::try_parse_from(
+        std::iter::once("peloton-exporter".to_owned()).chain(args.iter().cloned()),
+    )
+    .expect("flags parse");
+    let settings = cli.settings().expect("settings");
+    app::start(&settings).await.expect("exporter starts")
+}
+
+pub async fn scrape(addr: SocketAddr, accept: Option<&str>) -> (String, String) {
+    let client = reqwest::Client::new();
+    let mut req = client.get(format!("http://{addr}/metrics"));
+    if let Some(a) = accept {
+        req = req.header("Accept", a);
+    }
+    let resp = req.send().await.expect("scrape");
+    assert_eq!(resp.status(), 200);
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    (ct, resp.text().await.unwrap())
+}
+
+/// Samples of a classic-format exposition: `name{labels}` → value.
+pub fn samples(text: &str) -> BTreeMap<String, f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .filter_map(|l| {
+            let (series, value) = l.rsplit_once(' ')?;
+            Some((series.to_owned(), value.parse().ok()?))
+        })
+        .collect()
+}
+
+/// Series of one metric name with their labels rendered as in the exposition.
+pub fn series<'a>(samples: &'a BTreeMap<String, f64>, name: &str) -> Vec<(&'a str, f64)> {
+    samples
+        .iter()
+        .filter(|(k, _)| k.as_str() == name || k.starts_with(&format!("{name}{{")))
+        .map(|(k, v)| (k.as_str(), *v))
+        .collect()
+}
+
+pub fn value(samples: &BTreeMap<String, f64>, series: &str) -> Option<f64> {
+    samples.get(series).copied()
+}
+
+/// Polls `check` every 100 ms until it returns `Some`, or panics after `limit`.
+pub async fn eventually<T, F, Fut>(limit: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let start = Instant::now();
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            start.elapsed() < limit,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Scrapes (classic format) until `cond` holds for the samples.
+pub async fn wait_for_samples(
+    addr: SocketAddr,
+    what: &str,
+    cond: impl Fn(&BTreeMap<String, f64>) -> bool,
+) -> BTreeMap<String, f64> {
+    eventually(Duration::from_secs(30), what, || async {
+        let (_, body) = scrape(addr, None).await;
+        let s = samples(&body);
+        cond(&s).then_some(s)
+    })
+    .await
+}
+
+/// Waits until the exporter is up and has fetched the details of every workout.
+pub async fn wait_synced(addr: SocketAddr) -> BTreeMap<String, f64> {
+    wait_for_samples(addr, "history synced", |s| {
+        value(s, "peloton_up") == Some(1.0)
+            && value(s, "peloton_history_workouts_pending") == Some(0.0)
+            && value(s, "peloton_latest_workout_end_timestamp_seconds").is_some()
+    })
+    .await
+}
+
+/// An external tool on PATH. Without it the test is skipped with a message, unless
+/// `CI=true`, where a missing tool fails the test.
+pub fn tool(name: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(name))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        assert!(
+            !std::env::var("CI").is_ok_and(|v| v == "true"),
+            "{name} is required under CI=true but is not on PATH"
+        );
+        eprintln!("SKIPPED: {name} is not on PATH");
+    }
+    found
+}
+
+/// A Python 3 that can import `module`; skipped (or failed under CI) otherwise.
+pub fn python_with(module: &str) -> Option<PathBuf> {
+    let python = tool("python3")?;
+    let ok = std::process::Command::new(&python)
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        return Some(python);
+    }
+    assert!(
+        !std::env::var("CI").is_ok_and(|v| v == "true"),
+        "python module {module} is required under CI=true"
+    );
+    eprintln!("SKIPPED: python3 cannot import {module}");
+    None
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
