@@ -15,6 +15,7 @@ pub struct AccountState {
     pub telemetry: Arc<Telemetry>,
     snapshot: RwLock<Arc<Snapshot>>,
     ready: AtomicBool,
+    attempted: AtomicBool,
 }
 
 impl AccountState {
@@ -24,6 +25,7 @@ impl AccountState {
             telemetry,
             snapshot: RwLock::new(Arc::new(Snapshot::default())),
             ready: AtomicBool::new(false),
+            attempted: AtomicBool::new(false),
         }
     }
 
@@ -44,6 +46,12 @@ impl AccountState {
         if ok {
             self.ready.store(true, Ordering::Release);
         }
+        self.attempted.store(true, Ordering::Release);
+    }
+
+    /// True once a poll has finished, successfully or not.
+    pub fn has_polled(&self) -> bool {
+        self.attempted.load(Ordering::Acquire)
     }
 
     /// True once a poll has succeeded.

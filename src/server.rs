@@ -53,26 +53,43 @@ async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// Ready once every account has completed a successful poll.
+/// Ready once an account has completed a successful poll and every other account has
+/// at least tried: one account with a dead token must not take the others' metrics out of
+/// rotation, but a lone account is ready only with data.
 async fn readyz(State(state): State<AppState>) -> Response {
+    let name = |a: &Arc<AccountState>| a.name.clone().unwrap_or_else(|| "default".to_owned());
+    let any_ready = state.accounts.iter().any(|a| a.is_ready());
+    let all_polled = state.accounts.iter().all(|a| a.has_polled());
+    if any_ready && all_polled {
+        let failing: Vec<String> = state
+            .accounts
+            .iter()
+            .filter(|a| !a.is_ready())
+            .map(name)
+            .collect();
+        if failing.is_empty() {
+            return (StatusCode::OK, "ready\n").into_response();
+        }
+        return (
+            StatusCode::OK,
+            format!("ready; no data yet for: {}\n", failing.join(", ")),
+        )
+            .into_response();
+    }
     let waiting: Vec<String> = state
         .accounts
         .iter()
         .filter(|a| !a.is_ready())
-        .map(|a| a.name.clone().unwrap_or_else(|| "default".to_owned()))
+        .map(name)
         .collect();
-    if waiting.is_empty() {
-        (StatusCode::OK, "ready\n").into_response()
-    } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!(
-                "waiting for the first successful poll: {}\n",
-                waiting.join(", ")
-            ),
-        )
-            .into_response()
-    }
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!(
+            "waiting for the first successful poll: {}\n",
+            waiting.join(", ")
+        ),
+    )
+        .into_response()
 }
 
 async fn landing(State(state): State<AppState>) -> Html<String> {

@@ -111,14 +111,29 @@ where
     }
 }
 
-/// Scrapes (classic format) until `cond` holds for the samples.
+/// Scrapes (classic format) until `cond` holds for the samples; an exporter that is not
+/// listening yet counts as "not yet".
 pub async fn wait_for_samples(
     addr: SocketAddr,
     what: &str,
     cond: impl Fn(&BTreeMap<String, f64>) -> bool,
 ) -> BTreeMap<String, f64> {
-    eventually(Duration::from_secs(30), what, || async {
-        let (_, body) = scrape(addr, None).await;
+    wait_for_samples_within(addr, Duration::from_secs(60), what, cond).await
+}
+
+pub async fn wait_for_samples_within(
+    addr: SocketAddr,
+    limit: Duration,
+    what: &str,
+    cond: impl Fn(&BTreeMap<String, f64>) -> bool,
+) -> BTreeMap<String, f64> {
+    eventually(limit, what, || async {
+        let body = reqwest::get(format!("http://{addr}/metrics"))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
         let s = samples(&body);
         cond(&s).then_some(s)
     })
@@ -127,7 +142,7 @@ pub async fn wait_for_samples(
 
 /// Waits until the exporter is up and has fetched the details of every workout.
 pub async fn wait_synced(addr: SocketAddr) -> BTreeMap<String, f64> {
-    wait_for_samples(addr, "history synced", |s| {
+    wait_for_samples_within(addr, Duration::from_secs(180), "history synced", |s| {
         value(s, "peloton_up") == Some(1.0)
             && value(s, "peloton_history_workouts_pending") == Some(0.0)
             && value(s, "peloton_latest_workout_end_timestamp_seconds").is_some()
