@@ -53,12 +53,13 @@ fn keys(v: &Value) -> BTreeSet<String> {
         .unwrap_or_default()
 }
 
+/// A fixture of the repository's own copy; a missing one is a test failure, not a skip.
 fn fixture(name: &str) -> Option<Value> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/peloton-api/fixtures")
+        .join("tests/fixtures")
         .join(name);
-    let text = std::fs::read_to_string(&path).ok()?;
-    serde_json::from_str(&text).ok()
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    Some(serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
 }
 
 /// Every key of the real sample exists in ours (we may add more).
@@ -167,7 +168,7 @@ async fn huge_history_pages_correctly() {
     };
     let (pel, token) = fake(opts).await;
     assert!(
-        started.elapsed() < Duration::from_secs(3),
+        started.elapsed() < Duration::from_secs(5),
         "{:?}",
         started.elapsed()
     );
