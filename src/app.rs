@@ -12,13 +12,16 @@ use tokio::task::JoinHandle;
 use crate::account::AccountState;
 use crate::config::{AccountSettings, Settings};
 use crate::peloton::PelotonClient;
-use crate::peloton::auth::{Credentials, TokenManager};
+use crate::peloton::auth::{Credentials, PasswordLogin, TokenManager};
 use crate::peloton::client::{self, ClientSettings, RetryPolicy};
 use crate::poller::{Poller, STEADY_PAGE_LIMIT, Schedule};
+use crate::remote_write::RemoteWriter;
+use crate::serve;
 use crate::server::{self, AppState};
 use crate::store::{OpenNote, Store};
 use crate::telemetry::Telemetry;
 use crate::token_store::TokenStore;
+use crate::web_config::{LiveWebConfig, RELOAD_INTERVAL};
 
 /// A started exporter: its address, and how to stop it.
 #[derive(Debug)]
@@ -54,18 +57,17 @@ impl Running {
 
 /// Starts the server and one poller per account.
 pub async fn start(settings: &Settings) -> anyhow::Result<Running> {
-    let http = client::http_client(settings.timeout, Duration::from_secs(10))?;
-    let labelled = settings.accounts.len() > 1;
+    let web = match &settings.web_config_file {
+        Some(path) => Some(Arc::new(LiveWebConfig::load(path).map_err(|e| {
+            anyhow::anyhow!("--web.config.file: {}: {e}", path.display())
+        })?)),
+        None => None,
+    };
     let mut accounts = Vec::new();
     let mut pollers = Vec::new();
-    for account in &settings.accounts {
-        let built = account_stack(settings, account, &http, labelled);
-        let (state, poller) = match &account.name {
-            Some(name) => built.with_context(|| format!("account {name}"))?,
-            None => built?,
-        };
-        accounts.push(state);
-        pollers.push(poller);
+    for parts in self::accounts(settings)? {
+        accounts.push(parts.state);
+        pollers.push(parts.poller);
     }
     let accounts: Arc<[Arc<AccountState>]> = Arc::from(accounts);
 
@@ -82,21 +84,22 @@ pub async fn start(settings: &Settings) -> anyhow::Result<Running> {
     let app = server::router(AppState {
         accounts: accounts.clone(),
         telemetry_path: Arc::from(settings.telemetry_path.as_str()),
+        web: web.clone(),
     });
-    let mut server_rx = rx.clone();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = server_rx.wait_for(|stop| *stop).await;
-            })
-            .await
-    });
+    let server = tokio::spawn(serve::serve(listener, app, web.clone(), rx.clone()));
     // Each account polls on its own: one failing never delays another.
-    let tasks = pollers
+    let mut tasks: Vec<JoinHandle<()>> = pollers
         .into_iter()
         .map(|p| tokio::spawn(p.run(rx.clone())))
         .collect();
-    tracing::info!(%addr, path = %settings.telemetry_path, accounts = settings.accounts.len(), "serving metrics");
+    let (tls, basic_auth) = web.as_ref().map_or((false, false), |w| {
+        let c = w.current();
+        (c.tls().is_some(), c.requires_auth())
+    });
+    if let Some(web) = web {
+        tasks.push(tokio::spawn(web.watch(RELOAD_INTERVAL, rx.clone())));
+    }
+    tracing::info!(%addr, path = %settings.telemetry_path, accounts = settings.accounts.len(), tls, basic_auth, "serving metrics");
     Ok(Running {
         addr,
         accounts,
@@ -106,12 +109,37 @@ pub async fn start(settings: &Settings) -> anyhow::Result<Running> {
     })
 }
 
+/// One account's pieces: its shared state, its poller, and its store.
+#[derive(Debug)]
+pub struct AccountParts {
+    pub state: Arc<AccountState>,
+    pub poller: Poller,
+    pub store: Arc<Store>,
+}
+
+/// Builds every account's client stack without serving anything (subcommands use this).
+pub fn accounts(settings: &Settings) -> anyhow::Result<Vec<AccountParts>> {
+    let http = client::http_client(settings.timeout, Duration::from_secs(10))?;
+    let labelled = settings.accounts.len() > 1;
+    settings
+        .accounts
+        .iter()
+        .map(|account| {
+            let built = account_stack(settings, account, &http, labelled);
+            match &account.name {
+                Some(name) => built.with_context(|| format!("account {name}")),
+                None => built,
+            }
+        })
+        .collect()
+}
+
 fn account_stack(
     settings: &Settings,
     account: &AccountSettings,
     http: &reqwest::Client,
     labelled: bool,
-) -> anyhow::Result<(Arc<AccountState>, Poller)> {
+) -> anyhow::Result<AccountParts> {
     let (store, note) = Store::open(&account.storage_path).context("--storage.path")?;
     log_open(&store, &note);
     let store = Arc::new(store);
@@ -122,6 +150,13 @@ fn account_stack(
         Credentials {
             access_token: account.access_token.clone(),
             refresh_token: account.refresh_token.clone(),
+            login: match (&account.username, &account.password) {
+                (Some(username), Some(password)) => Some(PasswordLogin {
+                    username: username.clone(),
+                    password: password.clone(),
+                }),
+                _ => None,
+            },
         },
         Some(TokenStore::new(store.clone(), &account.storage_path)),
         telemetry.clone(),
@@ -147,14 +182,26 @@ fn account_stack(
     let poller = Poller::new(
         client,
         state.clone(),
-        store,
+        store.clone(),
         Schedule {
             interval: settings.poll_interval,
             profile_interval: settings.profile_interval,
             max_request_rate: settings.max_request_rate,
         },
     );
-    Ok((state, poller))
+    let poller = match &settings.remote_write_url {
+        Some(url) => poller.with_remote_write(RemoteWriter::new(
+            http.clone(),
+            url.clone(),
+            settings.remote_write_labels.clone(),
+        )),
+        None => poller,
+    };
+    Ok(AccountParts {
+        state,
+        poller,
+        store,
+    })
 }
 
 fn log_open(store: &Store, note: &OpenNote) {

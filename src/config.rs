@@ -38,27 +38,42 @@ impl LogLevel {
 }
 
 /// Prometheus exporter for a Peloton member's own training data.
-#[derive(Debug, Clone, Parser)]
+// `Debug` is written by hand below: flags hold raw tokens and passwords.
+#[derive(Clone, Parser)]
 #[command(name = "peloton-exporter", version, about, long_about = None)]
 pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Address to listen on for /metrics, /healthz and /readyz.
-    #[arg(long = "web.listen-address", env = "PELOTON_WEB_LISTEN_ADDRESS", default_value = "0.0.0.0:10058", value_name = "ADDR", value_parser = parse_listen_address)]
+    #[arg(global = true, long = "web.listen-address", env = "PELOTON_WEB_LISTEN_ADDRESS", default_value = "0.0.0.0:10058", value_name = "ADDR", value_parser = parse_listen_address)]
     pub listen_address: SocketAddr,
 
     /// Path under which metrics are served.
-    #[arg(long = "web.telemetry-path", env = "PELOTON_WEB_TELEMETRY_PATH", default_value = "/metrics", value_name = "PATH", value_parser = parse_telemetry_path)]
+    #[arg(global = true, long = "web.telemetry-path", env = "PELOTON_WEB_TELEMETRY_PATH", default_value = "/metrics", value_name = "PATH", value_parser = parse_telemetry_path)]
     pub telemetry_path: String,
 
+    /// exporter-toolkit web config (TLS, client certificates, basic auth); re-read when it
+    /// changes. See docs/web-config.md.
+    #[arg(
+        global = true,
+        long = "web.config.file",
+        env = "PELOTON_WEB_CONFIG_FILE",
+        value_name = "FILE"
+    )]
+    pub web_config_file: Option<PathBuf>,
+
     /// Base URL of Peloton's API.
-    #[arg(long = "peloton.api-url", env = "PELOTON_API_URL", default_value = "https://api.onepeloton.com", value_name = "URL", value_parser = parse_url)]
+    #[arg(global = true, long = "peloton.api-url", env = "PELOTON_API_URL", default_value = "https://api.onepeloton.com", value_name = "URL", value_parser = parse_url)]
     pub api_url: Url,
 
     /// Base URL of Peloton's Auth0 server (token refresh).
-    #[arg(long = "peloton.auth-url", env = "PELOTON_AUTH_URL", default_value = "https://auth.onepeloton.com", value_name = "URL", value_parser = parse_url)]
+    #[arg(global = true, long = "peloton.auth-url", env = "PELOTON_AUTH_URL", default_value = "https://auth.onepeloton.com", value_name = "URL", value_parser = parse_url)]
     pub auth_url: Url,
 
     /// Access token (JWT), used until it expires. Prefer a refresh token.
     #[arg(
+        global = true,
         long = "peloton.access-token",
         env = "PELOTON_ACCESS_TOKEN",
         hide_env_values = true,
@@ -69,6 +84,7 @@ pub struct Cli {
 
     /// File holding the access token.
     #[arg(
+        global = true,
         long = "peloton.access-token-file",
         env = "PELOTON_ACCESS_TOKEN_FILE",
         value_name = "FILE"
@@ -77,6 +93,7 @@ pub struct Cli {
 
     /// Refresh token; exchanged for access tokens and rotated as Peloton requires.
     #[arg(
+        global = true,
         long = "peloton.refresh-token",
         env = "PELOTON_REFRESH_TOKEN",
         hide_env_values = true,
@@ -87,45 +104,92 @@ pub struct Cli {
 
     /// File holding the refresh token.
     #[arg(
+        global = true,
         long = "peloton.refresh-token-file",
         env = "PELOTON_REFRESH_TOKEN_FILE",
         value_name = "FILE"
     )]
     pub refresh_token_file: Option<PathBuf>,
 
+    /// Email or username to sign in with when no working token is stored (headless
+    /// Auth0 sign-in; afterwards only the refresh token is used).
+    #[arg(
+        global = true,
+        long = "peloton.username",
+        env = "PELOTON_USERNAME",
+        hide_env_values = true,
+        value_name = "EMAIL"
+    )]
+    pub username: Option<String>,
+
+    /// Password for --peloton.username. Prefer --peloton.password-file.
+    #[arg(
+        global = true,
+        long = "peloton.password",
+        env = "PELOTON_PASSWORD",
+        hide_env_values = true,
+        value_name = "PASSWORD",
+        conflicts_with = "password_file"
+    )]
+    pub password: Option<String>,
+
+    /// File holding the password (its first line).
+    #[arg(
+        global = true,
+        long = "peloton.password-file",
+        env = "PELOTON_PASSWORD_FILE",
+        value_name = "FILE"
+    )]
+    pub password_file: Option<PathBuf>,
+
     /// Timeout of one request to Peloton.
-    #[arg(long = "peloton.timeout", env = "PELOTON_TIMEOUT", default_value = "30s", value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(global = true, long = "peloton.timeout", env = "PELOTON_TIMEOUT", default_value = "30s", value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Duration,
 
     /// Retries of a failed request (network error, timeout, 429, 5xx) within one poll.
-    #[arg(long = "peloton.max-retries", env = "PELOTON_MAX_RETRIES", default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10))]
+    #[arg(global = true, long = "peloton.max-retries", env = "PELOTON_MAX_RETRIES", default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10))]
     pub max_retries: u32,
 
     /// First retry delay; doubles with every retry (with jitter), at most 30s.
-    #[arg(long = "peloton.retry-backoff", env = "PELOTON_RETRY_BACKOFF", default_value = "1s", value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(global = true, long = "peloton.retry-backoff", env = "PELOTON_RETRY_BACKOFF", default_value = "1s", value_name = "DURATION", value_parser = parse_duration)]
     pub retry_backoff: Duration,
 
     /// Requests per second at most while fetching the history (list pages of the first
     /// sync, one performance graph per workout) [default: 1; 50 with --demo].
-    #[arg(long = "peloton.max-request-rate", env = "PELOTON_MAX_REQUEST_RATE", value_name = "PER_SECOND", value_parser = parse_rate)]
+    #[arg(global = true, long = "peloton.max-request-rate", env = "PELOTON_MAX_REQUEST_RATE", value_name = "PER_SECOND", value_parser = parse_rate)]
     pub max_request_rate: Option<f64>,
 
     /// YAML file listing several accounts (name and token sources); see docs/configuration.md.
-    #[arg(long = "config.file", env = "PELOTON_CONFIG_FILE", value_name = "FILE")]
+    #[arg(
+        global = true,
+        long = "config.file",
+        env = "PELOTON_CONFIG_FILE",
+        value_name = "FILE"
+    )]
     pub config_file: Option<PathBuf>,
 
+    /// Prometheus remote-write endpoint (e.g. http://prometheus:9090/api/v1/write) that
+    /// receives each newly completed workout's samples with their true timestamps.
+    #[arg(global = true, long = "remote-write.url", env = "PELOTON_REMOTE_WRITE_URL", value_name = "URL", value_parser = parse_url)]
+    pub remote_write_url: Option<Url>,
+
+    /// Extra label on every pushed series, e.g. job=peloton. Repeatable.
+    #[arg(global = true, long = "remote-write.label", value_name = "NAME=VALUE", value_parser = parse_label)]
+    pub remote_write_labels: Vec<(String, String)>,
+
     /// How often to ask Peloton for new workouts [default: 5m; 10s with --demo].
-    #[arg(long = "poll.interval", env = "PELOTON_POLL_INTERVAL", value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(global = true, long = "poll.interval", env = "PELOTON_POLL_INTERVAL", value_name = "DURATION", value_parser = parse_duration)]
     pub poll_interval: Option<Duration>,
 
     /// How often the profile (/api/me) and the overview (streaks, records, counts) are
     /// refreshed when no new workout asks for it.
-    #[arg(long = "poll.profile-interval", env = "PELOTON_POLL_PROFILE_INTERVAL", default_value = "30m", value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(global = true, long = "poll.profile-interval", env = "PELOTON_POLL_PROFILE_INTERVAL", default_value = "30m", value_name = "DURATION", value_parser = parse_duration)]
     pub profile_interval: Duration,
 
     /// Directory for state kept across restarts (rotated tokens) [default: ./data; a
     /// temporary directory with --demo].
     #[arg(
+        global = true,
         long = "storage.path",
         env = "PELOTON_STORAGE_PATH",
         value_name = "DIR"
@@ -134,6 +198,7 @@ pub struct Cli {
 
     /// Log level.
     #[arg(
+        global = true,
         long = "log.level",
         env = "PELOTON_LOG_LEVEL",
         default_value = "info",
@@ -143,6 +208,7 @@ pub struct Cli {
 
     /// Log format.
     #[arg(
+        global = true,
         long = "log.format",
         env = "PELOTON_LOG_FORMAT",
         default_value = "text",
@@ -151,17 +217,95 @@ pub struct Cli {
     pub log_format: LogFormat,
 
     /// Run against a built-in fake Peloton with a demo member; no account needed.
-    #[arg(long = "demo", env = "PELOTON_DEMO")]
+    #[arg(global = true, long = "demo", env = "PELOTON_DEMO")]
     pub demo: bool,
+}
+
+/// Names no secret: tokens and passwords given as flags are plain strings until
+/// `settings()` wraps them, and a `{cli:?}` in a log line or a panic must not show them.
+impl std::fmt::Debug for Cli {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cli")
+            .field("listen_address", &self.listen_address)
+            .field("telemetry_path", &self.telemetry_path)
+            .field("web_config_file", &self.web_config_file)
+            .field("api_url", &self.api_url.as_str())
+            .field("auth_url", &self.auth_url.as_str())
+            .field("config_file", &self.config_file)
+            .field("storage_path", &self.storage_path)
+            .field("demo", &self.demo)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What to do; without a subcommand the exporter serves metrics.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Write the stored history (synced first) as timestamped OpenMetrics for
+    /// `promtool tsdb create-blocks-from openmetrics`.
+    Backfill(BackfillArgs),
+    /// Write one row per completed workout, with converted values, as CSV or JSON.
+    Export(ExportArgs),
+    /// Sign in with email and password (asked for when not set) and store the tokens
+    /// under --storage.path, so the exporter needs no password afterwards.
+    Login(LoginArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct LoginArgs {
+    /// Finish a browser sign-in (see --browser): the whole address the browser landed
+    /// on, https://members.onepeloton.com/callback?code=…; "-" reads it from stdin.
+    #[arg(long = "callback-url", value_name = "URL", conflicts_with = "browser")]
+    pub callback_url: Option<String>,
+    /// Skip the headless sign-in: print an address to sign in at with a browser, for
+    /// accounts that need an extra verification step.
+    #[arg(long = "browser")]
+    pub browser: bool,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct BackfillArgs {
+    /// File to write ("-" for standard output).
+    #[arg(long = "out", value_name = "FILE")]
+    pub out: PathBuf,
+    /// First day to include (YYYY-MM-DD, UTC).
+    #[arg(long = "from", value_name = "DATE", value_parser = parse_date)]
+    pub from: Option<i64>,
+    /// Last day to include (YYYY-MM-DD, UTC); never later than 3 hours ago.
+    #[arg(long = "to", value_name = "DATE", value_parser = parse_date)]
+    pub to: Option<i64>,
+    /// Extra label on every series, e.g. --label job=peloton, so the history joins the
+    /// series Prometheus scrapes (which carry job and instance). Repeatable.
+    #[arg(long = "label", value_name = "NAME=VALUE", value_parser = parse_label)]
+    pub labels: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ExportArgs {
+    /// Output format.
+    #[arg(long = "format", value_enum, default_value = "csv")]
+    pub format: ExportFormat,
+    /// File to write ("-" for standard output).
+    #[arg(long = "out", value_name = "FILE", default_value = "-")]
+    pub out: PathBuf,
 }
 
 /// Validated settings, secrets read.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub accounts: Vec<AccountSettings>,
+    pub remote_write_url: Option<Url>,
+    pub remote_write_labels: Vec<(String, String)>,
     pub max_request_rate: f64,
     pub listen_address: SocketAddr,
     pub telemetry_path: String,
+    pub web_config_file: Option<PathBuf>,
     pub api_url: Url,
     pub auth_url: Url,
     pub timeout: Duration,
@@ -196,6 +340,11 @@ pub enum ConfigError {
     },
     #[error("--config.file: {0}")]
     File(String),
+    #[error("{flag}: needs {what}")]
+    Missing {
+        flag: &'static str,
+        what: &'static str,
+    },
 }
 
 /// One account's credentials and state directory.
@@ -205,6 +354,9 @@ pub struct AccountSettings {
     pub name: Option<String>,
     pub access_token: Option<Secret>,
     pub refresh_token: Option<Secret>,
+    /// Email (or username) and password for the headless sign-in.
+    pub username: Option<Secret>,
+    pub password: Option<Secret>,
     pub storage_path: PathBuf,
 }
 
@@ -228,6 +380,35 @@ impl Cli {
             "--peloton.refresh-token",
             "--peloton.refresh-token-file",
         )?;
+        let username = self
+            .username
+            .as_deref()
+            .map(str::trim)
+            .map(|u| {
+                if u.is_empty() {
+                    Err(ConfigError::EmptySecret {
+                        flag: "--peloton.username",
+                    })
+                } else {
+                    Ok(Secret::new(u))
+                }
+            })
+            .transpose()?;
+        let password = password(self.password.as_deref(), self.password_file.as_deref())?;
+        // `login` asks for what is missing; the exporter cannot.
+        let interactive = matches!(self.command, Some(Command::Login(_)));
+        if password.is_some() && username.is_none() {
+            return Err(ConfigError::Conflict {
+                flag: "--peloton.password",
+                other: "a missing --peloton.username (set both)",
+            });
+        }
+        if username.is_some() && password.is_none() && !interactive {
+            return Err(ConfigError::Missing {
+                flag: "--peloton.username",
+                what: "--peloton.password or --peloton.password-file",
+            });
+        }
         let poll_interval = self.poll_interval.unwrap_or(if self.demo {
             DEMO_POLL_INTERVAL
         } else {
@@ -258,18 +439,29 @@ impl Cli {
                         other: "the --peloton.*-token flags (put tokens in the file's accounts)",
                     });
                 }
+                if username.is_some() || password.is_some() {
+                    return Err(ConfigError::Conflict {
+                        flag: "--config.file",
+                        other: "--peloton.username and --peloton.password (put them in the file's accounts)",
+                    });
+                }
                 crate::config_file::load(file, &storage_path)?
             }
             None => vec![AccountSettings {
                 name: None,
                 access_token,
                 refresh_token,
+                username,
+                password,
                 storage_path: storage_path.clone(),
             }],
         };
         Ok(Settings {
+            remote_write_url: self.remote_write_url.clone(),
+            remote_write_labels: self.remote_write_labels.clone(),
             listen_address: self.listen_address,
             telemetry_path: self.telemetry_path.clone(),
+            web_config_file: self.web_config_file.clone(),
             api_url: self.api_url.clone(),
             auth_url: self.auth_url.clone(),
             accounts,
@@ -320,9 +512,72 @@ pub(crate) fn secret(
     Ok(Some(Secret::new(text)))
 }
 
+/// A password from its flag (as given) or file (its first line, without the line end;
+/// spaces are kept: they may be part of it).
+pub(crate) fn password(
+    value: Option<&str>,
+    file: Option<&Path>,
+) -> Result<Option<Secret>, ConfigError> {
+    const FLAG: &str = "--peloton.password";
+    const FILE_FLAG: &str = "--peloton.password-file";
+    if let Some(v) = value {
+        if v.is_empty() {
+            return Err(ConfigError::EmptySecret { flag: FLAG });
+        }
+        return Ok(Some(Secret::new(v)));
+    }
+    let Some(path) = file else { return Ok(None) };
+    match read_password_file(path) {
+        Ok(Some(p)) => Ok(Some(p)),
+        Ok(None) => Err(ConfigError::EmptySecretFile {
+            flag: FILE_FLAG,
+            path: path.to_owned(),
+        }),
+        Err(e) => Err(ConfigError::SecretFile {
+            flag: FILE_FLAG,
+            path: path.to_owned(),
+            reason: e.kind().to_string(),
+        }),
+    }
+}
+
+/// The first line of a password file, `None` when it is empty.
+pub(crate) fn read_password_file(path: &Path) -> std::io::Result<Option<Secret>> {
+    let text = std::fs::read_to_string(path)?;
+    let line = text.lines().next().unwrap_or_default();
+    Ok((!line.is_empty()).then(|| Secret::new(line)))
+}
+
 fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s.trim())
         .map_err(|e| format!("not a duration like 30s, 5m or 1h ({e})"))
+}
+
+/// A UTC day as the Unix time of its midnight.
+fn parse_date(s: &str) -> Result<i64, String> {
+    let t = humantime::parse_rfc3339(&format!("{}T00:00:00Z", s.trim()))
+        .map_err(|_| "not a date like 2024-01-31".to_owned())?;
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .map_err(|_| "dates before 1970 are not supported".to_owned())
+}
+
+fn parse_label(s: &str) -> Result<(String, String), String> {
+    let (name, value) = s.split_once('=').ok_or("must be NAME=VALUE")?;
+    let valid = name
+        .chars()
+        .enumerate()
+        .all(|(i, c)| c == '_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit()));
+    if name.is_empty() || !valid || name.starts_with("__") {
+        return Err(format!("{name:?} is not a valid label name"));
+    }
+    if matches!(
+        name,
+        "account" | "discipline" | "zone" | "instructor" | "stat" | "le"
+    ) {
+        return Err(format!("{name:?} is a label the exporter sets itself"));
+    }
+    Ok((name.to_owned(), value.to_owned()))
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {
@@ -476,7 +731,12 @@ mod tests {
         assert!(help.contains("PELOTON_REFRESH_TOKEN"));
         let arg = <Cli as clap::CommandFactory>::command()
             .get_arguments()
-            .filter(|a| matches!(a.get_id().as_str(), "access_token" | "refresh_token"))
+            .filter(|a| {
+                matches!(
+                    a.get_id().as_str(),
+                    "access_token" | "refresh_token" | "username" | "password"
+                )
+            })
             .all(clap::Arg::is_hide_env_values_set);
         assert!(arg);
     }
@@ -486,5 +746,47 @@ mod tests {
         let s = parse(&["--demo"]).unwrap().settings().unwrap();
         assert_eq!(s.poll_interval, DEMO_POLL_INTERVAL);
         assert!(s.storage_path.starts_with(std::env::temp_dir()));
+    }
+
+    #[test]
+    fn username_and_password_go_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("pw");
+        std::fs::write(&f, " spaced secret-pw \nignored\n").unwrap();
+        let s = parse(&[
+            "--peloton.username",
+            " me@example.com ",
+            "--peloton.password-file",
+            f.to_str().unwrap(),
+        ])
+        .unwrap()
+        .settings()
+        .unwrap();
+        let a = &s.accounts[0];
+        assert_eq!(a.username.as_ref().unwrap().expose(), "me@example.com");
+        assert_eq!(a.password.as_ref().unwrap().expose(), " spaced secret-pw ");
+
+        let err = parse(&["--peloton.username", "me"])
+            .unwrap()
+            .settings()
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("--peloton.username:"), "{err}");
+        let err = parse(&["--peloton.password", "secret-pw"])
+            .unwrap()
+            .settings()
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("--peloton.password:") && !err.contains("secret-pw"));
+        // `login` asks for the password itself.
+        let s = parse(&["login", "--peloton.username", "me"])
+            .unwrap()
+            .settings()
+            .unwrap();
+        assert!(s.accounts[0].password.is_none());
+        assert!(
+            parse(&["--peloton.password", "a", "--peloton.password-file", "/x"]).is_err(),
+            "flag and file conflict"
+        );
     }
 }

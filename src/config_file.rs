@@ -6,6 +6,9 @@
 //!     refresh_token_file: /run/secrets/alice
 //!   - name: bob
 //!     refresh_token_file: /run/secrets/bob
+//!   - name: carol                # signs in by herself when no token works
+//!     username: carol@example.com
+//!     password_file: /run/secrets/carol-password
 //! ```
 
 use std::collections::BTreeSet;
@@ -34,6 +37,12 @@ struct Account {
     access_token: Option<String>,
     #[serde(default)]
     access_token_file: Option<PathBuf>,
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    password: Option<String>,
+    #[serde(default)]
+    password_file: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Account {
@@ -85,9 +94,20 @@ pub fn parse(text: &str, storage: &Path) -> Result<Vec<AccountSettings>, String>
             a.refresh_token_file,
         )?;
         let access = secret(&name, "access_token", a.access_token, a.access_token_file)?;
-        if refresh.is_none() && access.is_none() {
+        let username = a
+            .username
+            .map(|u| u.trim().to_owned())
+            .filter(|u| !u.is_empty())
+            .map(Secret::new);
+        let password = password(&name, a.password, a.password_file)?;
+        if username.is_some() != password.is_some() {
             return Err(format!(
-                "account {name}: needs refresh_token_file (or refresh_token, access_token_file, access_token)"
+                "account {name}: set username and password (or password_file) together"
+            ));
+        }
+        if refresh.is_none() && access.is_none() && password.is_none() {
+            return Err(format!(
+                "account {name}: needs refresh_token_file (or refresh_token, access_token_file, access_token), or username and password_file"
             ));
         }
         out.push(AccountSettings {
@@ -95,9 +115,39 @@ pub fn parse(text: &str, storage: &Path) -> Result<Vec<AccountSettings>, String>
             name: Some(name),
             access_token: access,
             refresh_token: refresh,
+            username,
+            password,
         });
     }
     Ok(out)
+}
+
+/// Like `secret`, but a password is kept as written (a file's first line).
+fn password(
+    account: &str,
+    value: Option<String>,
+    file: Option<PathBuf>,
+) -> Result<Option<Secret>, String> {
+    match (value, file) {
+        (Some(_), Some(_)) => Err(format!(
+            "account {account}: set password or password_file, not both"
+        )),
+        (Some(v), None) if v.is_empty() => Err(format!("account {account}: password is empty")),
+        (Some(v), None) => Ok(Some(Secret::new(v))),
+        (None, Some(path)) => match crate::config::read_password_file(&path) {
+            Ok(Some(p)) => Ok(Some(p)),
+            Ok(None) => Err(format!(
+                "account {account}: password_file: {} is empty",
+                path.display()
+            )),
+            Err(e) => Err(format!(
+                "account {account}: password_file: cannot read {}: {}",
+                path.display(),
+                e.kind()
+            )),
+        },
+        (None, None) => Ok(None),
+    }
 }
 
 fn secret(
@@ -159,6 +209,23 @@ mod tests {
     }
 
     #[test]
+    fn an_account_may_sign_in_with_a_password_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("pw");
+        std::fs::write(&f, " spaced pass \n").unwrap();
+        let yaml = format!(
+            "accounts:\n  - name: carol\n    username: carol@example.com\n    password_file: {}\n",
+            f.display()
+        );
+        let accounts = parse(&yaml, Path::new("/state")).unwrap();
+        assert_eq!(
+            accounts[0].password.as_ref().unwrap().expose(),
+            " spaced pass "
+        );
+        assert!(accounts[0].refresh_token.is_none());
+    }
+
+    #[test]
     fn mistakes_are_named_and_secrets_not_echoed() {
         let cases = [
             ("accounts: []\n", "at least one"),
@@ -180,6 +247,14 @@ mod tests {
                 "refresh_token_file: cannot read",
             ),
             ("accounts: [\n", "invalid YAML"),
+            (
+                "accounts:\n  - name: a\n    password: secret-x\n",
+                "username and password",
+            ),
+            (
+                "accounts:\n  - name: a\n    username: u\n    password: secret-x\n    password_file: /x\n",
+                "not both",
+            ),
         ];
         for (yaml, expected) in cases {
             let err = parse(yaml, Path::new("/s")).unwrap_err();

@@ -27,6 +27,8 @@ pub async fn start(settings: &mut Settings) -> std::io::Result<FakePeloton> {
         name: None,
         access_token: None,
         refresh_token: Some(Secret::new(fake.refresh_token())),
+        username: None,
+        password: None,
         storage_path,
     }];
     tracing::info!(api = %settings.api_url, "demo mode: serving a fake Peloton member on loopback");

@@ -4,8 +4,8 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 use clap::error::ErrorKind;
-use peloton_exporter::config::Cli;
-use peloton_exporter::{app, demo, logging, server};
+use peloton_exporter::config::{Cli, Command};
+use peloton_exporter::{app, demo, history_cmd, logging, login_cmd, server};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -48,7 +48,14 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         } else {
             None
         };
-        let running = app::start(&settings).await?;
-        running.stop_on(server::shutdown_signal()).await
+        match &cli.command {
+            None => {
+                let running = app::start(&settings).await?;
+                running.stop_on(server::shutdown_signal()).await
+            }
+            Some(Command::Backfill(args)) => history_cmd::backfill(&settings, args).await,
+            Some(Command::Export(args)) => history_cmd::export(&settings, args).await,
+            Some(Command::Login(args)) => login_cmd::run(&settings, args).await,
+        }
     })
 }

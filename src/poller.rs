@@ -40,8 +40,12 @@ pub struct Schedule {
     pub max_request_rate: f64,
 }
 
-#[derive(Debug)]
+/// Called with the number of workouts whose details are still pending.
+pub type ProgressFn = Box<dyn FnMut(u64) + Send + Sync>;
+
 pub struct Poller {
+    remote: Option<crate::remote_write::RemoteWriter>,
+    progress: Option<ProgressFn>,
     client: PelotonClient,
     state: Arc<AccountState>,
     store: Arc<Store>,
@@ -124,6 +128,15 @@ impl PollError {
     }
 }
 
+impl std::fmt::Debug for Poller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Poller")
+            .field("state", &self.state)
+            .field("schedule", &self.schedule)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Poller {
     pub fn new(
         client: PelotonClient,
@@ -132,6 +145,8 @@ impl Poller {
         schedule: Schedule,
     ) -> Self {
         Self {
+            remote: None,
+            progress: None,
             client,
             state,
             store,
@@ -179,6 +194,59 @@ impl Poller {
         base.mul_f64(0.9 + 0.2 * fastrand::f64()).max(until_allowed)
     }
 
+    /// Pushes newly completed workouts to a remote-write receiver after each poll.
+    pub fn with_remote_write(mut self, writer: crate::remote_write::RemoteWriter) -> Self {
+        self.state.telemetry.enable_remote_write();
+        self.remote = Some(writer);
+        self
+    }
+
+    /// Once the history's details are complete, pushes what completed since the last
+    /// push. A receiver's trouble is logged and counted, never a Peloton poll failure.
+    async fn push_remote(&self) {
+        let Some(writer) = &self.remote else { return };
+        if !self.memory.history_complete || self.memory.pending.is_none_or(|p| p > 0) {
+            return;
+        }
+        let telemetry = &self.state.telemetry;
+        match writer
+            .push_new(&self.store, self.state.name.as_deref())
+            .await
+        {
+            Ok(pushed) => {
+                if pushed.samples > 0 {
+                    tracing::info!(
+                        samples = pushed.samples,
+                        requests = pushed.requests,
+                        "pushed history to the remote-write receiver"
+                    );
+                }
+                telemetry.remote_write(Ok(pushed.samples));
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "remote write failed");
+                telemetry.remote_write(Err(()));
+            }
+        }
+    }
+
+    /// Reports the pending count while details are fetched.
+    pub fn on_progress(&mut self, f: ProgressFn) {
+        self.progress = Some(f);
+    }
+
+    /// Syncs the whole history now: the list, then every pending detail. For the
+    /// subcommands, which need the complete history before they write anything.
+    pub async fn sync(&mut self) -> anyhow::Result<()> {
+        self.poll().await?;
+        loop {
+            self.fetch_details().await?;
+            if self.memory.pending.is_none_or(|p| p == 0) {
+                return Ok(());
+            }
+        }
+    }
+
     /// One cycle: the cheap part (profile, list, overview), published at once, then the
     /// history details for up to one interval.
     pub async fn poll_once(&mut self) {
@@ -202,6 +270,7 @@ impl Poller {
                     took_ms = started.elapsed().as_millis() as u64,
                     "poll succeeded"
                 );
+                self.push_remote().await;
             }
             Err(e) => {
                 self.memory.failures += 1;
@@ -420,6 +489,9 @@ impl Poller {
                     self.memory.latest = Some(enriched);
                 }
                 self.memory.pending = self.memory.pending.map(|p| p.saturating_sub(1));
+                if let (Some(report), Some(p)) = (self.progress.as_mut(), self.memory.pending) {
+                    report(p);
+                }
                 if published.elapsed() >= Duration::from_secs(1) {
                     self.publish();
                     published = Instant::now();

@@ -6,6 +6,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::from_fn_with_state;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use tower_http::timeout::TimeoutLayer;
@@ -13,24 +14,32 @@ use tower_http::timeout::TimeoutLayer;
 use crate::account::AccountState;
 use crate::exposition;
 use crate::metrics::{self, BuildInfo};
+use crate::web_config::{self, LiveWebConfig};
 
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub accounts: Arc<[Arc<AccountState>]>,
     pub telemetry_path: Arc<str>,
+    /// `--web.config.file`: basic auth and response headers for every route.
+    pub web: Option<Arc<LiveWebConfig>>,
 }
 
 /// A scrape renders an in-memory snapshot; anything slower than this is a bug or an
-/// overloaded host, and the client should not hang on it.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// overloaded host, and the client should not hang on it. It covers the basic-auth check
+/// too (bcrypt runs one at a time, so a flood of wrong passwords queues).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub fn router(state: AppState) -> Router {
     let path = state.telemetry_path.to_string();
-    Router::new()
+    let mut routes = Router::new()
         .route("/", get(landing))
         .route(&path, get(metrics_handler))
         .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+        .route("/readyz", get(readyz));
+    if let Some(web) = &state.web {
+        routes = routes.layer(from_fn_with_state(web.clone(), web_config::guard));
+    }
+    routes
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,

@@ -60,6 +60,42 @@ impl Histogram {
     }
 }
 
+/// The `result` label of `peloton_auth_refreshes_total`: how a token refresh or a sign-in
+/// with email and password ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AuthResult {
+    Success,
+    /// A refresh or sign-in that failed for another reason (network, server, dead token).
+    Failure,
+    WrongPassword,
+    VerificationRequired,
+    /// The sign-in pages were not what the headless flow expects.
+    UnexpectedPage,
+    RateLimited,
+}
+
+impl AuthResult {
+    pub const ALL: [AuthResult; 6] = [
+        AuthResult::Success,
+        AuthResult::Failure,
+        AuthResult::WrongPassword,
+        AuthResult::VerificationRequired,
+        AuthResult::UnexpectedPage,
+        AuthResult::RateLimited,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthResult::Success => "success",
+            AuthResult::Failure => "failure",
+            AuthResult::WrongPassword => "wrong_password",
+            AuthResult::VerificationRequired => "verification_required",
+            AuthResult::UnexpectedPage => "unexpected_page",
+            AuthResult::RateLimited => "rate_limited",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct TelemetryValues {
     pub polls: u64,
@@ -67,10 +103,19 @@ pub struct TelemetryValues {
     pub poll_duration: Histogram,
     pub api_requests: BTreeMap<(Endpoint, String), u64>,
     pub api_duration: BTreeMap<Endpoint, Histogram>,
-    pub refresh_success: u64,
-    pub refresh_failure: u64,
+    /// Token refreshes and sign-ins by result; every result starts at 0.
+    pub auth_results: BTreeMap<AuthResult, u64>,
     /// Unix seconds, from the JWT `exp` of the access token in use.
     pub token_expiry: Option<i64>,
+    /// Present when remote write is configured.
+    pub remote_write: Option<RemoteWriteValues>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RemoteWriteValues {
+    pub samples: u64,
+    pub failures: u64,
+    pub last_success: Option<i64>,
 }
 
 #[derive(Debug)]
@@ -88,9 +133,9 @@ impl Default for Telemetry {
                 poll_duration: Histogram::new(POLL_BUCKETS),
                 api_requests: BTreeMap::new(),
                 api_duration: BTreeMap::new(),
-                refresh_success: 0,
-                refresh_failure: 0,
+                auth_results: AuthResult::ALL.iter().map(|r| (*r, 0)).collect(),
                 token_expiry: None,
+                remote_write: None,
             }),
         }
     }
@@ -131,12 +176,37 @@ impl Telemetry {
     }
 
     pub fn refresh(&self, success: bool) {
-        let mut v = self.lock();
-        if success {
-            v.refresh_success += 1;
+        self.auth_result(if success {
+            AuthResult::Success
         } else {
-            v.refresh_failure += 1;
+            AuthResult::Failure
+        });
+    }
+
+    /// Counts one refresh or sign-in attempt.
+    pub fn auth_result(&self, result: AuthResult) {
+        *self.lock().auth_results.entry(result).or_insert(0) += 1;
+    }
+
+    /// Records a remote-write push: samples accepted, or a failure.
+    pub fn remote_write(&self, result: Result<u64, ()>) {
+        let mut v = self.lock();
+        let rw = v
+            .remote_write
+            .get_or_insert_with(RemoteWriteValues::default);
+        match result {
+            Ok(samples) => {
+                rw.samples += samples;
+                rw.last_success = Some(crate::peloton::auth::now_unix());
+            }
+            Err(()) => rw.failures += 1,
         }
+    }
+
+    pub fn enable_remote_write(&self) {
+        self.lock()
+            .remote_write
+            .get_or_insert_with(RemoteWriteValues::default);
     }
 
     pub fn set_token_expiry(&self, expiry: Option<i64>) {

@@ -101,6 +101,9 @@ async fn live_exposition_matches_the_reference() {
     // workout may lack can be missing.
     let optional = [
         "peloton_history_workouts_pending",
+        "peloton_remote_write_samples_total",
+        "peloton_remote_write_failures_total",
+        "peloton_remote_write_last_success_timestamp_seconds",
         "peloton_daily_streak_start_timestamp_seconds",
         "peloton_weekly_streak_start_timestamp_seconds",
         "peloton_latest_workout_cadence_rpm",

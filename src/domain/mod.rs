@@ -99,6 +99,8 @@ impl AccountOverview {
             .achievement_counts
             .as_ref()
             .and_then(|a| a.total_count)
+            // A count (a counter downstream) is never negative.
+            .filter(|v| *v >= 0)
             .map(|v| v as f64)
             .or_else(|| (!o.achievements.is_empty()).then_some(o.achievements.len() as f64));
         let mut personal_records = Vec::new();

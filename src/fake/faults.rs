@@ -31,6 +31,10 @@ pub enum Fault {
     Reset,
     /// 200 with an empty body.
     EmptyBody,
+    /// 200 with a valid JSON body of `bytes` bytes (`{"padding":"xx…"}`), for testing a
+    /// client's size limit. `chunked` sends it without a `Content-Length`, so only a reader
+    /// that counts what arrives can refuse it in time.
+    Oversized { bytes: usize, chunked: bool },
 }
 
 /// How the hosted login pages behave (auth server, PKCE flow).
@@ -200,8 +204,28 @@ pub(crate) fn replacement(server: ServerKind, fault: &Fault) -> Option<Response>
             Some(r)
         }
         Fault::EmptyBody => Some(respond(StatusCode::OK, "application/json", Body::empty())),
-        Fault::Delay(_) | Fault::TruncatedJson | Fault::Reset => None,
+        Fault::Delay(_) | Fault::TruncatedJson | Fault::Reset | Fault::Oversized { .. } => None,
     }
+}
+
+/// The body of [`Fault::Oversized`]; sent as is by the request layer (not buffered again).
+pub(crate) fn oversized(bytes: usize, chunked: bool) -> Response {
+    const OPEN: &str = "{\"padding\":\"";
+    const CLOSE: &str = "\"}";
+    let mut text = String::with_capacity(bytes.max(OPEN.len() + CLOSE.len()));
+    text.push_str(OPEN);
+    text.extend(std::iter::repeat_n(
+        'x',
+        bytes.saturating_sub(OPEN.len() + CLOSE.len()),
+    ));
+    text.push_str(CLOSE);
+    let body = if chunked {
+        // A stream has no known length: hyper sends it chunked.
+        Body::from_stream(Body::from(text).into_data_stream())
+    } else {
+        Body::from(text)
+    };
+    respond(StatusCode::OK, "application/json", body)
 }
 
 fn status_body(server: ServerKind, status: StatusCode) -> Response {

@@ -248,6 +248,12 @@ pub(crate) async fn layer(State(ctx): State<LayerCtx>, req: Request, next: Next)
             shared.record(rec);
             return Response::new(Body::empty());
         }
+        Some(Fault::Oversized { bytes, chunked }) => {
+            rec.status = 200;
+            rec.response_bytes = *bytes;
+            shared.record(rec);
+            return faults::oversized(*bytes, *chunked);
+        }
         Some(Fault::Delay(d)) => {
             tokio::time::sleep(*d).await;
             inner(ctx.server, rec.authorized, req, next).await

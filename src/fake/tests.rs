@@ -54,12 +54,12 @@ fn keys(v: &Value) -> BTreeSet<String> {
 }
 
 /// A fixture of the repository's own copy; a missing one is a test failure, not a skip.
-fn fixture(name: &str) -> Option<Value> {
+fn fixture(name: &str) -> Value {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    Some(serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// Every key of the real sample exists in ours (we may add more).
@@ -364,7 +364,8 @@ async fn overview_needs_platform_header_and_matches_truth() {
         .map(|a| a["count"].as_u64().unwrap())
         .sum();
     assert_eq!(v["achievement_counts"]["total_count"], total);
-    if let Some(fx) = fixture("overview_2024_RECONSTRUCTED.json") {
+    {
+        let fx = fixture("overview_2024_RECONSTRUCTED.json");
         assert_has_fixture_keys(&v, &fx, "overview");
         assert_has_fixture_keys(&v["streaks"], &fx["streaks"], "streaks");
         assert_has_fixture_keys(&prs[0], &fx["personal_records"][0]["records"][0], "record");
@@ -409,23 +410,28 @@ async fn shapes_follow_the_fixtures() {
         &token,
     )
     .await;
-    if let Some(fx) = fixture("me.json") {
+    {
+        let fx = fixture("me.json");
         assert_has_fixture_keys(&me, &fx, "me");
     }
-    if let Some(fx) = fixture("workouts_page0.json") {
+    {
+        let fx = fixture("workouts_page0.json");
         assert_has_fixture_keys(&page, &fx, "envelope");
         assert_has_fixture_keys(item, &fx["data"][0], "list item");
         assert_has_fixture_keys(&item["ride"], &fx["data"][0]["ride"], "ride");
     }
-    if let Some(fx) = fixture("workout_detail_cycling_2024.json") {
+    {
+        let fx = fixture("workout_detail_cycling_2024.json");
         let mut fx = fx;
         fx.as_object_mut().unwrap().remove("ride");
         assert_has_fixture_keys(&detail, &fx, "detail");
     }
-    if let Some(fx) = fixture("instructor_object_2020.json") {
+    {
+        let fx = fixture("instructor_object_2020.json");
         assert_has_fixture_keys(&item["ride"]["instructor"], &fx, "instructor");
     }
-    if let Some(fx) = fixture("performance_graph_cycling_2024.json") {
+    {
+        let fx = fixture("performance_graph_cycling_2024.json");
         assert_has_fixture_keys(&graph, &fx, "performance graph");
     }
     // A Just Ride, if the history has one, has the zero ride id and no instructor.

@@ -84,6 +84,25 @@ pub const HISTORY_PENDING: Def = def(
     Kind::Gauge,
 );
 
+pub const REMOTE_WRITE_SAMPLES: Def = def(
+    "peloton_remote_write_samples",
+    "Samples accepted by the remote-write receiver",
+    None,
+    Kind::Counter,
+);
+pub const REMOTE_WRITE_FAILURES: Def = def(
+    "peloton_remote_write_failures",
+    "Remote-write pushes that failed after retries",
+    None,
+    Kind::Counter,
+);
+pub const REMOTE_WRITE_LAST_SUCCESS: Def = def(
+    "peloton_remote_write_last_success_timestamp",
+    "Unix time of the last successful remote-write push",
+    SECONDS,
+    Kind::Gauge,
+);
+
 // Account.
 pub const USER_INFO: Def = def(
     "peloton_user",
@@ -337,6 +356,9 @@ pub const ALL: &[Def] = &[
     TOKEN_EXPIRY,
     AUTH_REFRESHES,
     HISTORY_PENDING,
+    REMOTE_WRITE_SAMPLES,
+    REMOTE_WRITE_FAILURES,
+    REMOTE_WRITE_LAST_SUCCESS,
     USER_INFO,
     FOLLOWERS,
     FOLLOWING,

@@ -119,16 +119,20 @@ fn account(out: &mut Out, a: &AccountView) {
     }
     out.fam(c::TOKEN_EXPIRY)
         .push_opt(with(&[]), t.token_expiry.map(|v| v as f64));
-    out.fam(c::AUTH_REFRESHES).push(
-        with(&[("result", "success".to_owned())]),
-        t.refresh_success as f64,
-    );
-    out.fam(c::AUTH_REFRESHES).push(
-        with(&[("result", "failure".to_owned())]),
-        t.refresh_failure as f64,
-    );
+    for (result, n) in &t.auth_results {
+        out.fam(c::AUTH_REFRESHES)
+            .push(with(&[("result", result.as_str().to_owned())]), *n as f64);
+    }
     out.fam(c::HISTORY_PENDING)
         .push_opt(with(&[]), s.history_pending);
+    if let Some(rw) = t.remote_write {
+        out.fam(c::REMOTE_WRITE_SAMPLES)
+            .push(with(&[]), rw.samples as f64);
+        out.fam(c::REMOTE_WRITE_FAILURES)
+            .push(with(&[]), rw.failures as f64);
+        out.fam(c::REMOTE_WRITE_LAST_SUCCESS)
+            .push_opt(with(&[]), rw.last_success.map(|v| v as f64));
+    }
 
     if let Some(p) = &s.profile {
         out.fam(c::USER_INFO).push(

@@ -1,6 +1,8 @@
 //! Access tokens (API.md §2): a static token, or one obtained from a refresh token at
 //! `<auth-url>/oauth/token`, renewed before its JWT `exp` and after a 401. Rotated refresh
 //! tokens are persisted at once, so a restart never presents a token Peloton has retired.
+//! With an email and password configured, a missing or dead token is replaced by a headless
+//! sign-in (`login.rs`), once, with backoff after a failure; from then on only refreshes.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -11,9 +13,10 @@ use url::Url;
 use super::client::{Endpoint, parse_json};
 use super::error::ApiError;
 use super::jwt;
+use super::login::{LoginError, SignedIn, Signer};
 use super::model::{OAuthError, TokenResponse};
 use crate::secret::Secret;
-use crate::telemetry::Telemetry;
+use crate::telemetry::{AuthResult, Telemetry};
 use crate::token_store::{StoredTokens, TokenStore};
 
 /// Public SPA client of members.onepeloton.com (API.md §2.2).
@@ -21,6 +24,29 @@ pub const CLIENT_ID: &str = "WVoJxVDdPoFx4RNewvvg6ch2mZ7bwnsM";
 
 /// Refresh this long before expiry at most (API.md: 1–6 h before `exp`).
 const MAX_REFRESH_MARGIN: i64 = 3600;
+
+/// After a failed sign-in: the first wait for a transient failure, and for one the member
+/// must fix (wrong password, verification, changed pages); both double up to the cap.
+const LOGIN_BACKOFF_TRANSIENT: Duration = Duration::from_secs(5 * 60);
+const LOGIN_BACKOFF_MEMBER: Duration = Duration::from_secs(60 * 60);
+const LOGIN_BACKOFF_MAX: Duration = Duration::from_secs(6 * 60 * 60);
+/// Timeout of one request of the sign-in flow.
+const LOGIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long to wait after the `failures`-th failed sign-in in a row: exponential, capped at
+/// 6 h, with ±20 % jitter, and never shorter than the server's Retry-After.
+pub fn login_backoff(failures: u32, error: &LoginError) -> Duration {
+    let first = if error.needs_member() {
+        LOGIN_BACKOFF_MEMBER
+    } else {
+        LOGIN_BACKOFF_TRANSIENT
+    };
+    let exp = first
+        .saturating_mul(2u32.saturating_pow(failures.saturating_sub(1).min(16)))
+        .min(LOGIN_BACKOFF_MAX);
+    let jittered = exp.mul_f64(0.8 + 0.4 * fastrand::f64());
+    jittered.max(error.retry_after().unwrap_or_default())
+}
 
 #[derive(Debug, Clone)]
 struct AccessToken {
@@ -62,6 +88,10 @@ struct State {
     refresh: Vec<Secret>,
     /// Rate limits and outages of the auth server are not retried before this time.
     not_before: Option<SystemTime>,
+    /// Failed sign-ins in a row, the last one's error, and when the next may start.
+    login_failures: u32,
+    login_error: Option<LoginError>,
+    login_not_before: Option<SystemTime>,
 }
 
 /// Where the token manager gets its credentials.
@@ -69,6 +99,20 @@ struct State {
 pub struct Credentials {
     pub access_token: Option<Secret>,
     pub refresh_token: Option<Secret>,
+    /// Email (or username) and password for a headless sign-in when no token works.
+    pub login: Option<PasswordLogin>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PasswordLogin {
+    pub username: Secret,
+    pub password: Secret,
+}
+
+#[derive(Debug)]
+struct LoginSetup {
+    signer: Signer,
+    credentials: PasswordLogin,
 }
 
 #[derive(Debug)]
@@ -78,18 +122,21 @@ pub struct TokenManager {
     state: Mutex<State>,
     store: Option<TokenStore>,
     telemetry: Arc<Telemetry>,
+    login: Option<LoginSetup>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum CredentialError {
     #[error(
-        "no Peloton credentials: set --peloton.refresh-token (or --peloton.refresh-token-file), or --peloton.access-token (or --peloton.access-token-file)"
+        "no Peloton credentials: set --peloton.username and --peloton.password (or run `peloton-exporter login`), or --peloton.refresh-token (or --peloton.refresh-token-file), or --peloton.access-token (or --peloton.access-token-file)"
     )]
     Missing,
     #[error(transparent)]
     Store(#[from] crate::token_store::TokenStoreError),
     #[error("invalid --peloton.auth-url: {0}")]
     AuthUrl(url::ParseError),
+    #[error("cannot prepare the sign-in: {0}")]
+    Login(LoginError),
 }
 
 impl TokenManager {
@@ -139,7 +186,14 @@ impl TokenManager {
             ),
             (c, s) => c.or(s),
         };
-        if access.is_none() && refresh.is_empty() {
+        let login = match configured.login {
+            Some(credentials) if !credentials.password.is_empty() => Some(LoginSetup {
+                signer: Signer::new(auth_url, LOGIN_TIMEOUT).map_err(CredentialError::Login)?,
+                credentials,
+            }),
+            _ => None,
+        };
+        if access.is_none() && refresh.is_empty() && login.is_none() {
             return Err(CredentialError::Missing);
         }
         let token_url = auth_url
@@ -153,14 +207,19 @@ impl TokenManager {
                 access,
                 refresh,
                 not_before: None,
+                login_failures: 0,
+                login_error: None,
+                login_not_before: None,
             }),
             store,
             telemetry,
+            login,
         })
     }
 
+    /// A rejected token can be replaced: by a refresh, or by signing in again.
     pub async fn can_refresh(&self) -> bool {
-        !self.state.lock().await.refresh.is_empty()
+        self.login.is_some() || !self.state.lock().await.refresh.is_empty()
     }
 
     /// Forgets `rejected` (Peloton answered 401 to it) so the next `bearer` refreshes.
@@ -176,7 +235,7 @@ impl TokenManager {
         let mut state = self.state.lock().await;
         let now = now_unix();
         if let Some(access) = &state.access
-            && (!access.needs_refresh(now) || state.refresh.is_empty())
+            && (!access.needs_refresh(now) || (state.refresh.is_empty() && self.login.is_none()))
         {
             // A static token past its expiry is still sent: Peloton is the judge, and its
             // 401 tells the user more than a guess of ours.
@@ -184,6 +243,7 @@ impl TokenManager {
         }
         if let Some(when) = state.not_before
             && SystemTime::now() < when
+            && !state.refresh.is_empty()
         {
             if let Some(access) = &state.access
                 && access.expires_at.is_some_and(|exp| exp > now)
@@ -194,7 +254,97 @@ impl TokenManager {
                 detail: "token refresh is backing off after an auth server error".to_owned(),
             });
         }
-        self.refresh_locked(&mut state).await
+        if !state.refresh.is_empty() {
+            match self.refresh_locked(&mut state).await {
+                Ok(token) => return Ok(token),
+                // A dead refresh token falls back to signing in; an unreachable auth
+                // server does not (the token is likely fine).
+                Err(e) if self.login.is_none() || !state.refresh.is_empty() => return Err(e),
+                Err(e) => {
+                    tracing::warn!(error = %e, "no refresh token works; signing in with email and password");
+                }
+            }
+        }
+        match &self.login {
+            Some(login) => self.login_locked(&mut state, login, now).await,
+            None => Err(ApiError::Auth {
+                detail: "no valid refresh token left; run `peloton-exporter login` or set --peloton.refresh-token".to_owned(),
+            }),
+        }
+    }
+
+    /// One sign-in, unless an earlier one failed recently.
+    async fn login_locked(
+        &self,
+        state: &mut State,
+        login: &LoginSetup,
+        now: i64,
+    ) -> Result<Secret, ApiError> {
+        if let Some(when) = state.login_not_before
+            && let Ok(wait) = when.duration_since(SystemTime::now())
+            && !wait.is_zero()
+        {
+            if let Some(access) = &state.access
+                && access.expires_at.is_none_or(|exp| exp > now)
+            {
+                return Ok(access.token.clone());
+            }
+            return Err(match state.login_error.clone() {
+                Some(last) => ApiError::Login(LoginError::BackingOff {
+                    wait,
+                    last: Box::new(last),
+                }),
+                None => ApiError::Auth {
+                    detail: format!(
+                        "Peloton does not accept the tokens of a sign-in minutes ago; not signing in again for another {}s",
+                        wait.as_secs()
+                    ),
+                },
+            });
+        }
+        tracing::info!("signing in to Peloton with email and password");
+        let result = login
+            .signer
+            .sign_in(
+                &login.credentials.username,
+                &login.credentials.password,
+                &self.telemetry,
+            )
+            .await;
+        match result {
+            Ok(signed_in) => {
+                self.telemetry.auth_result(AuthResult::Success);
+                state.login_failures = 0;
+                state.login_error = None;
+                // Even a successful sign-in is not repeated within minutes: if Peloton
+                // rejects its tokens, signing in again at once would not help.
+                state.login_not_before = Some(SystemTime::now() + LOGIN_BACKOFF_TRANSIENT);
+                state.not_before = None;
+                let token = self.adopt(state, signed_in);
+                tracing::info!("signed in; from now on the refresh token is used");
+                Ok(token)
+            }
+            Err(e) => {
+                self.telemetry.auth_result(e.result());
+                state.login_failures = state.login_failures.saturating_add(1);
+                let wait = login_backoff(state.login_failures, &e);
+                state.login_not_before = Some(SystemTime::now() + wait);
+                tracing::error!(error = %e, retry_in_s = wait.as_secs(), "sign-in failed");
+                state.login_error = Some(e.clone());
+                Err(ApiError::Login(e))
+            }
+        }
+    }
+
+    /// Takes the tokens of a sign-in: in use at once, persisted for the next start.
+    fn adopt(&self, state: &mut State, signed_in: SignedIn) -> Secret {
+        let access = AccessToken::new(signed_in.access_token, signed_in.expires_in);
+        state.refresh = signed_in.refresh_token.clone().into_iter().collect();
+        self.telemetry.set_token_expiry(access.expires_at);
+        self.persist(signed_in.refresh_token.as_ref(), &access);
+        let token = access.token.clone();
+        state.access = Some(access);
+        token
     }
 
     async fn refresh_locked(&self, state: &mut State) -> Result<Secret, ApiError> {
@@ -222,7 +372,7 @@ impl TokenManager {
                     state.refresh.truncate(1);
                     self.telemetry.set_token_expiry(access.expires_at);
                     let token = access.token.clone();
-                    self.persist(&rotated, &access);
+                    self.persist(Some(&rotated), &access);
                     state.access = Some(access);
                     state.not_before = None;
                     tracing::info!("access token refreshed");
@@ -279,10 +429,10 @@ impl TokenManager {
         }
     }
 
-    fn persist(&self, refresh: &Secret, access: &AccessToken) {
+    fn persist(&self, refresh: Option<&Secret>, access: &AccessToken) {
         let Some(store) = &self.store else { return };
         let tokens = StoredTokens {
-            refresh_token: Some(refresh.clone()),
+            refresh_token: refresh.cloned(),
             access_token: Some(access.token.clone()),
             access_token_expires_at: access.expires_at,
         };
@@ -398,5 +548,32 @@ mod tests {
             issued_at: None,
         };
         assert!(!opaque.needs_refresh(i64::MAX));
+    }
+
+    #[test]
+    fn failed_sign_ins_back_off_for_minutes_to_hours() {
+        let transient = LoginError::Unavailable {
+            detail: "x".to_owned(),
+            reason: super::super::error::ErrorReason::Network,
+        };
+        let within = |d: Duration, lo: u64, hi: u64| {
+            assert!(
+                d >= Duration::from_secs(lo) && d <= Duration::from_secs(hi),
+                "{d:?} not in {lo}..={hi}"
+            );
+        };
+        for _ in 0..50 {
+            within(login_backoff(1, &transient), 240, 360);
+            within(login_backoff(2, &transient), 480, 720);
+            within(login_backoff(30, &transient), 17_280, 25_920);
+            // The member must act: start at an hour, so a wrong password is tried a few
+            // times a day at most and the account is not locked.
+            within(login_backoff(1, &LoginError::WrongPassword), 2880, 4320);
+            within(login_backoff(5, &LoginError::WrongPassword), 17_280, 25_920);
+            let limited = LoginError::RateLimited {
+                retry_after: Some(Duration::from_secs(40_000)),
+            };
+            within(login_backoff(1, &limited), 40_000, 40_000);
+        }
     }
 }

@@ -343,10 +343,9 @@ fn too_large(endpoint: Endpoint) -> ApiError {
     }
 }
 
-pub(crate) fn parse_json<T: DeserializeOwned>(
-    endpoint: Endpoint,
-    body: &[u8],
-) -> Result<T, ApiError> {
+/// A response body as `T`: empty bodies, HTML pages and malformed JSON are
+/// `InvalidResponse` errors that name the position, never the content.
+pub fn parse_json<T: DeserializeOwned>(endpoint: Endpoint, body: &[u8]) -> Result<T, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::InvalidResponse {
             endpoint,

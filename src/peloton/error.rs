@@ -27,6 +27,8 @@ pub enum ApiError {
     InvalidResponse { endpoint: Endpoint, detail: String },
     #[error("authentication failed: {detail}")]
     Auth { detail: String },
+    #[error("sign-in failed: {0}")]
+    Login(#[from] super::login::LoginError),
 }
 
 fn retry_after_text(d: Option<Duration>) -> String {
@@ -78,6 +80,7 @@ impl ApiError {
             ApiError::Client { .. } | ApiError::InvalidResponse { .. } => {
                 ErrorReason::InvalidResponse
             }
+            ApiError::Login(e) => e.reason(),
         }
     }
 
@@ -95,6 +98,7 @@ impl ApiError {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             ApiError::RateLimited { retry_after, .. } => *retry_after,
+            ApiError::Login(e) => e.retry_after(),
             _ => None,
         }
     }

@@ -6,6 +6,7 @@ pub mod client;
 pub mod error;
 pub mod jwt;
 mod lenient;
+pub mod login;
 pub mod model;
 
 pub use client::{Endpoint, PelotonClient};

@@ -251,8 +251,9 @@ pub struct HeartRateZone {
     pub duration: Option<f64>,
 }
 
-/// Auth0 `POST /oauth/token` success body.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Auth0 `POST /oauth/token` success body. Its `Debug` shows which tokens came back,
+/// never their values.
+#[derive(Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct TokenResponse {
     #[serde(deserialize_with = "lenient::string_opt")]
@@ -261,6 +262,17 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
     #[serde(deserialize_with = "lenient::i64_opt")]
     pub expires_in: Option<i64>,
+}
+
+impl std::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let present = |v: &Option<String>| v.as_ref().map(|_| "***");
+        f.debug_struct("TokenResponse")
+            .field("access_token", &present(&self.access_token))
+            .field("refresh_token", &present(&self.refresh_token))
+            .field("expires_in", &self.expires_in)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Auth0 error body (`{"error":"invalid_grant","error_description":…}`).

@@ -1,0 +1,232 @@
+//! History into Prometheus: the backfill file through real promtool and Prometheus, and
+//! the CSV export against the store.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+use peloton_exporter::fake::{FakeOptions, FakePeloton};
+
+const BIN: &str = env!("CARGO_BIN_EXE_peloton-exporter");
+
+fn run(fake: &FakePeloton, storage: &std::path::Path, sub: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .args(sub)
+        .args([
+            format!("--peloton.api-url={}", fake.api_url()),
+            format!("--peloton.auth-url={}", fake.auth_url()),
+            format!("--storage.path={}", storage.display()),
+            "--peloton.max-request-rate=1000".to_owned(),
+        ])
+        .env("PELOTON_REFRESH_TOKEN", fake.refresh_token())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{sub:?} failed: {stderr}");
+    stderr
+}
+
+fn fake_counts(fake: &FakePeloton, before: i64) -> BTreeMap<String, f64> {
+    let mut counts = BTreeMap::new();
+    for w in fake.member().workouts.iter().filter(|w| w.is_complete()) {
+        if w.end_time.is_some_and(|t| t <= before) {
+            *counts.entry(w.discipline.clone()).or_insert(0.0) += 1.0;
+        }
+    }
+    counts
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backfill_becomes_blocks_that_prometheus_queries() {
+    let (Some(promtool), Some(prometheus)) = (tool("promtool"), tool("prometheus")) else {
+        return;
+    };
+    let fake = fake(FakeOptions {
+        workouts: 2000,
+        ..FakeOptions::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("history.om");
+    let stderr = run(
+        &fake,
+        &dir.path().join("state"),
+        &[
+            "backfill",
+            "--out",
+            file.to_str().unwrap(),
+            "--label",
+            "job=peloton",
+        ],
+    );
+    assert!(
+        stderr.contains("promtool tsdb create-blocks-from openmetrics"),
+        "{stderr}"
+    );
+    let end = peloton_exporter::peloton::auth::now_unix() - 3 * 3600;
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.ends_with("# EOF\n"));
+
+    let blocks = dir.path().join("tsdb");
+    let out = Command::new(&promtool)
+        .args(["tsdb", "create-blocks-from", "openmetrics", "--quiet"])
+        .arg(&file)
+        .arg(&blocks)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "promtool: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let port = free_port();
+    let config = dir.path().join("prometheus.yml");
+    std::fs::write(&config, "global:\n  scrape_interval: 1m\n").unwrap();
+    let mut prom = Command::new(prometheus)
+        .arg(format!("--config.file={}", config.display()))
+        .arg(format!("--storage.tsdb.path={}", blocks.display()))
+        .arg("--storage.tsdb.retention.time=20y")
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let query = |start: i64, end: i64| async move {
+        let resp = reqwest::Client::new()
+            .get(format!("http://127.0.0.1:{port}/api/v1/query_range"))
+            .query(&[
+                ("query", "peloton_workouts_total".to_owned()),
+                ("start", start.to_string()),
+                ("end", end.to_string()),
+                ("step", "3600".to_owned()),
+            ])
+            .send()
+            .await
+            .ok()?;
+        let v: serde_json::Value = resp.json().await.ok()?;
+        let result = v["data"]["result"].as_array()?.clone();
+        (!result.is_empty()).then_some(result)
+    };
+    let result = eventually(Duration::from_secs(60), "range query on the blocks", || {
+        query(end - 7 * 86_400, end)
+    })
+    .await;
+    let _ = prom.kill();
+    let _ = prom.wait();
+    let mut at_end = BTreeMap::new();
+    for series in &result {
+        assert_eq!(series["metric"]["job"], "peloton");
+        let discipline = series["metric"]["discipline"].as_str().unwrap().to_owned();
+        let last = series["values"].as_array().unwrap().last().unwrap();
+        assert!(
+            last[0].as_f64().unwrap() as i64 >= end - 3600,
+            "series {discipline} ends early"
+        );
+        at_end.insert(
+            discipline,
+            last[1].as_str().unwrap().parse::<f64>().unwrap(),
+        );
+    }
+    assert_eq!(at_end, fake_counts(&fake, end));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csv_export_round_trips_with_the_store() {
+    let fake = fake(FakeOptions {
+        workouts: 250,
+        ..FakeOptions::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let csv = dir.path().join("workouts.csv");
+    run(
+        &fake,
+        &state,
+        &["export", "--format", "csv", "--out", csv.to_str().unwrap()],
+    );
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let output_col = header.iter().position(|c| *c == "output_joules").unwrap();
+    let rows: Vec<Vec<String>> = lines.map(parse_csv_line).collect();
+    assert!(rows.iter().all(|r| r.len() == header.len()));
+
+    let (store, _) = peloton_exporter::store::Store::open(&state).unwrap();
+    let mut stored_rows = 0;
+    let mut stored_output = 0.0;
+    store
+        .for_each(|w| {
+            if w.summary.status == peloton_exporter::domain::Status::Complete {
+                stored_rows += 1;
+                stored_output += w.summary.output_joules.unwrap_or(0.0);
+            }
+        })
+        .unwrap();
+    let exported_output: f64 = rows
+        .iter()
+        .map(|r| r[output_col].parse::<f64>().unwrap_or(0.0))
+        .sum();
+    assert_eq!(rows.len(), stored_rows);
+    assert_eq!(
+        stored_rows,
+        fake.member()
+            .workouts
+            .iter()
+            .filter(|w| w.is_complete())
+            .count()
+    );
+    assert!(
+        (exported_output - stored_output).abs() < 1e-6 * stored_output,
+        "{exported_output} vs {stored_output}"
+    );
+
+    // JSON has the same rows.
+    let json = dir.path().join("workouts.json");
+    run(
+        &fake,
+        &state,
+        &[
+            "export",
+            "--format",
+            "json",
+            "--out",
+            json.to_str().unwrap(),
+        ],
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), stored_rows);
+}
+
+/// Splits one RFC 4180 line (no embedded newlines in this data).
+fn parse_csv_line(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => out.push(std::mem::take(&mut field)),
+            (c, _) => field.push(c),
+        }
+    }
+    out.push(field);
+    out
+}
