@@ -12,9 +12,10 @@
 //! - the restart load (every stored workout read back into the lifetime totals);
 //! - backfill file generation (`backfill::write` into a sink) per 1,000 workouts.
 //!
-//! It ends with a scaling check: a per-workout cost that grows by more than 2x from one
-//! size to the next (more than 1.5x size-for-size after allowing linear growth) is printed
-//! as SUPER-LINEAR. Results are also written as JSON to `target/bench/in_process.json`
+//! It ends with a scaling check: a per-workout cost (sync, restart load, backfill) that
+//! grows by more than 1.5x from one size to the next is printed as SUPER-LINEAR, and a
+//! per-poll or per-scrape cost that grows with the size as GROWS WITH N. Results are also
+//! written as JSON to `target/bench/in_process.json`
 //! (or `PELOTON_BENCH_JSON`). Whole-process figures (RSS, CPU, wrk, the Python peer) come
 //! from `bench/run.sh`; see docs/benchmarks.md.
 #![allow(
@@ -151,8 +152,10 @@ fn bench_render(view: &AccountView, format: Format) -> Render {
 struct SizeResult {
     n: usize,
     json: Value,
-    /// Per-workout costs, for the scaling check: (what, seconds per workout).
+    /// Per-workout costs, for the scaling check: (what, seconds or bytes per workout).
     per_workout: Vec<(&'static str, f64)>,
+    /// Costs that should not depend on the workout count at all.
+    constant: Vec<(&'static str, f64)>,
 }
 
 async fn bench_size(n: usize) -> SizeResult {
@@ -261,6 +264,30 @@ async fn bench_size(n: usize) -> SizeResult {
         );
     }
 
+    // The split: building the families alone (the rest of a render is the writer).
+    let mut fam_times = Vec::new();
+    let t = Instant::now();
+    while fam_times.len() < 2_000 || t.elapsed() < Duration::from_millis(500) {
+        let s = Instant::now();
+        std::hint::black_box(metrics::families(
+            BuildInfo::CURRENT,
+            std::slice::from_ref(&view),
+        ));
+        fam_times.push(s.elapsed());
+        if fam_times.len() >= 20_000 {
+            break;
+        }
+    }
+    let (fam_p50, _) = percentiles(&mut fam_times);
+    let series: usize = metrics::families(BuildInfo::CURRENT, std::slice::from_ref(&view))
+        .iter()
+        .map(|f| f.series.len())
+        .sum();
+    println!(
+        "  of which families alone: p50 {:.1} µs ({series} series)",
+        fam_p50.as_secs_f64() * 1e6
+    );
+
     // Restart: every stored workout read back into the totals (what Poller::load does).
     let t = Instant::now();
     let mut totals = Totals::default();
@@ -335,6 +362,8 @@ async fn bench_size(n: usize) -> SizeResult {
         "render": {
             "classic": {"p50_us": classic.p50.as_secs_f64() * 1e6, "p99_us": classic.p99.as_secs_f64() * 1e6, "bytes": classic.bytes},
             "openmetrics": {"p50_us": om.p50.as_secs_f64() * 1e6, "p99_us": om.p99.as_secs_f64() * 1e6, "bytes": om.bytes},
+            "families_only_p50_us": fam_p50.as_secs_f64() * 1e6,
+            "series": series,
         },
         "restart_load_ms": ms(load_time),
         "backfill": {
@@ -351,10 +380,15 @@ async fn bench_size(n: usize) -> SizeResult {
             ("restart load", load_time.as_secs_f64() / n as f64),
             ("backfill", backfill_best.as_secs_f64() / n as f64),
             ("backfill bytes", counter.0 as f64 / n as f64),
-            // Costs that should not depend on N at all, divided by N like the rest so the
-            // same check applies (they shrink per workout).
-            ("steady poll wall time", poll_p50.as_secs_f64() / n as f64),
-            ("render (OpenMetrics)", om.p50.as_secs_f64() / n as f64),
+        ],
+        constant: vec![
+            ("steady poll wall time", poll_p50.as_secs_f64()),
+            (
+                "steady poll bytes",
+                steady.bytes() as f64 / f64::from(polls),
+            ),
+            ("render classic", classic.p50.as_secs_f64()),
+            ("render OpenMetrics", om.p50.as_secs_f64()),
         ],
     }
 }
@@ -382,21 +416,33 @@ fn sizes() -> Vec<usize> {
         .unwrap_or_else(|| vec![100, 2_000, 20_000])
 }
 
-/// Flags a per-workout cost that grows with N: linear work has a flat per-workout cost.
+/// Flags a per-workout cost that grows with N (linear work has a flat per-workout cost)
+/// and a per-poll or per-scrape cost that grows with N (it should not depend on N).
 fn scaling_check(results: &[SizeResult]) -> Vec<String> {
     let mut problems = Vec::new();
     for pair in results.windows(2) {
         let (a, b) = (&pair[0], &pair[1]);
+        let growth = b.n as f64 / a.n as f64;
+        // Small sizes carry fixed costs (start-up, the token exchange, the 730 days of
+        // midnight samples), so per-workout costs usually fall; growth beyond 1.5x
+        // means worse than linear.
         for ((what, cost_a), (_, cost_b)) in a.per_workout.iter().zip(&b.per_workout) {
-            // Small sizes carry fixed costs (start-up, the token exchange, the 730 days of
-            // midnight samples), so per-workout costs usually fall; growth beyond 1.5x
-            // means worse than linear.
             if *cost_a > 0.0 && cost_b / cost_a > 1.5 {
                 problems.push(format!(
-                    "SUPER-LINEAR: {what}: {:.3e}/workout at {} -> {:.3e}/workout at {} ({:.1}x)",
-                    cost_a,
+                    "SUPER-LINEAR: {what}: {cost_a:.3e}/workout at {} -> {cost_b:.3e}/workout at {} ({:.1}x)",
                     a.n,
-                    cost_b,
+                    b.n,
+                    cost_b / cost_a
+                ));
+            }
+        }
+        // Constant costs may wobble with machine noise; growing with a sizeable share of
+        // the size ratio means they scale with N.
+        for ((what, cost_a), (_, cost_b)) in a.constant.iter().zip(&b.constant) {
+            if *cost_a > 0.0 && cost_b / cost_a > 2.0_f64.max(growth.sqrt()) {
+                problems.push(format!(
+                    "GROWS WITH N: {what}: {cost_a:.3e} at {} -> {cost_b:.3e} at {} ({:.1}x for {growth:.0}x the workouts)",
+                    a.n,
                     b.n,
                     cost_b / cost_a
                 ));
@@ -421,7 +467,9 @@ fn main() {
     println!("\n## scaling\n");
     let problems = scaling_check(&results);
     if problems.is_empty() {
-        println!("every per-workout cost is flat or falling: nothing grows faster than linearly");
+        println!(
+            "per-workout costs flat or falling, per-poll and per-scrape costs flat: nothing grows faster than linearly"
+        );
     }
     for p in &problems {
         println!("{p}");

@@ -312,8 +312,19 @@ impl Store {
     }
 
     /// The newest completed workout, with whether its details are stored.
+    ///
+    /// Runs on every poll. Asked in one piece, SQLite reads and sorts every completed
+    /// workout (the index leads with `status, details`): 15-20 ms at 20,000 workouts. The
+    /// newest of each `details` value (0 or 1) is one index lookup, so it picks from those
+    /// two instead (bench/: CPU per steady poll).
     pub fn newest_complete(&self) -> Result<Option<StoredWorkout>, StoreError> {
-        self.one("SELECT id, summary, details FROM workouts WHERE status = 'COMPLETE' ORDER BY created_at DESC, id DESC LIMIT 1")
+        self.one(
+            "SELECT id, summary, details FROM (
+                 SELECT * FROM (SELECT id, summary, details, created_at FROM workouts WHERE status = 'COMPLETE' AND details = 0 ORDER BY created_at DESC, id DESC LIMIT 1)
+                 UNION ALL
+                 SELECT * FROM (SELECT id, summary, details, created_at FROM workouts WHERE status = 'COMPLETE' AND details = 1 ORDER BY created_at DESC, id DESC LIMIT 1)
+             ) ORDER BY created_at DESC, id DESC LIMIT 1",
+        )
     }
 
     /// The newest completed workout whose details are stored.

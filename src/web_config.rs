@@ -345,6 +345,20 @@ impl Loader {
                 "tls_server_config: client_allowed_sans is not supported by peloton-exporter; issue client certificates from a CA of their own and name it in client_ca_file",
             ));
         }
+        // Both halves named before any file is read: the clearer message comes first.
+        let given = |text: Option<&String>, file: Option<&PathBuf>| {
+            text.is_some_and(|s| !s.is_empty()) || file.is_some_and(|p| !p.as_os_str().is_empty())
+        };
+        if !given(t.cert.as_ref(), t.cert_file.as_ref()) {
+            return Err(err("tls_server_config: missing one of cert or cert_file"));
+        }
+        if !given(t.key.as_ref(), t.key_file.as_ref()) {
+            return Err(err("tls_server_config: missing one of key or key_file"));
+        }
+        // Then the settings that need no file.
+        let mode = client_auth(t.client_auth_type.as_deref().unwrap_or(""))?;
+        let versions = versions(t)?;
+        let provider = Arc::new(provider(t)?);
         let cert_pem = self
             .pem(
                 t.cert.as_ref(),
@@ -380,12 +394,10 @@ impl Loader {
             err("tls_server_config: key_file: no PEM private key found (PKCS#8, PKCS#1 or SEC1)")
         })?;
 
-        let provider = Arc::new(provider(t)?);
-        let versions = versions(t)?;
         let builder = ServerConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(&versions)
             .map_err(|e| err(format!("tls_server_config: {e}")))?;
-        let builder = match client_auth(t.client_auth_type.as_deref().unwrap_or(""))? {
+        let builder = match mode {
             ClientAuth::None => {
                 if ca_pem.is_some() {
                     return Err(err(

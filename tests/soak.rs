@@ -296,7 +296,6 @@ async fn soak_with_random_faults_and_concurrent_scrapes() {
     );
     println!("{summary}");
     println!("RSS every second (KiB): {rss:?}");
-    println!("rss series: {rss:?}");
     assert_eq!(scrape_errors.load(Ordering::Relaxed), 0, "{summary}");
     assert!(
         polls >= (seconds * accounts / 3) as f64,

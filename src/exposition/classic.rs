@@ -56,6 +56,9 @@ pub fn render(families: &[Family]) -> String {
     out
 }
 
+/// Writes one sample line straight into `out`: a scrape writes a few hundred of them, and
+/// a `String` per number or label value made allocation most of the render time
+/// (bench/: `/metrics` classic).
 fn sample(
     out: &mut String,
     name: &str,
@@ -72,44 +75,59 @@ fn sample(
                 out.push(',');
             }
             first = false;
-            let _ = write!(out, "{k}=\"{}\"", escape_label(v));
+            out.push_str(k);
+            out.push_str("=\"");
+            push_escaped_label(out, v);
+            out.push('"');
         }
         if let Some(le) = le {
             if !first {
                 out.push(',');
             }
-            let _ = write!(out, "le=\"{}\"", number(le));
+            out.push_str("le=\"");
+            push_number(out, le);
+            out.push('"');
         }
         out.push('}');
     }
     out.push(' ');
-    out.push_str(&number(value));
+    push_number(out, value);
     out.push('\n');
 }
 
-pub fn number(v: f64) -> String {
+fn push_number(out: &mut String, v: f64) {
     if v.is_nan() {
-        "NaN".to_owned()
+        out.push_str("NaN");
     } else if v == f64::INFINITY {
-        "+Inf".to_owned()
+        out.push_str("+Inf");
     } else if v == f64::NEG_INFINITY {
-        "-Inf".to_owned()
+        out.push_str("-Inf");
     } else {
-        format!("{v}")
+        let _ = write!(out, "{v}");
+    }
+}
+
+pub fn number(v: f64) -> String {
+    let mut s = String::new();
+    push_number(&mut s, v);
+    s
+}
+
+fn push_escaped_label(out: &mut String, v: &str) {
+    for ch in v.chars() {
+        match ch {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
     }
 }
 
 /// Backslash, double quote and newline are escaped in label values.
 pub fn escape_label(v: &str) -> String {
     let mut s = String::with_capacity(v.len());
-    for ch in v.chars() {
-        match ch {
-            '\\' => s.push_str("\\\\"),
-            '"' => s.push_str("\\\""),
-            '\n' => s.push_str("\\n"),
-            c => s.push(c),
-        }
-    }
+    push_escaped_label(&mut s, v);
     s
 }
 

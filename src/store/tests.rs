@@ -142,3 +142,37 @@ fn details_are_pending_until_set_and_then_frozen() {
     assert!(new.details_fetched);
     assert_eq!(new.summary.distance_meters, Some(1234.0));
 }
+
+#[test]
+fn newest_complete_looks_at_fetched_and_pending_workouts_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = Store::open(dir.path()).unwrap();
+    assert!(store.newest_complete().unwrap().is_none());
+    store
+        .upsert_listed(&[
+            workout("running", "IN_PROGRESS", 40),
+            workout("b", "COMPLETE", 30),
+            workout("a2", "COMPLETE", 20),
+            workout("a1", "COMPLETE", 20),
+        ])
+        .unwrap();
+    let newest = |s: &Store| {
+        let w = s.newest_complete().unwrap().unwrap();
+        (w.summary.id, w.details_fetched)
+    };
+    assert_eq!(newest(&store), ("b".to_owned(), false));
+    // An older workout with details does not hide a newer pending one...
+    store.set_details(&workout("a2", "COMPLETE", 20)).unwrap();
+    assert_eq!(newest(&store), ("b".to_owned(), false));
+    // ...and a newer fetched one wins over older pending ones.
+    store.set_details(&workout("b", "COMPLETE", 30)).unwrap();
+    assert_eq!(newest(&store), ("b".to_owned(), true));
+    // Ties on created_at go to the larger id, as before.
+    let other_dir = tempfile::tempdir().unwrap();
+    let (other, _) = Store::open(other_dir.path()).unwrap();
+    other
+        .upsert_listed(&[workout("a1", "COMPLETE", 20), workout("a2", "COMPLETE", 20)])
+        .unwrap();
+    other.set_details(&workout("a1", "COMPLETE", 20)).unwrap();
+    assert_eq!(newest(&other), ("a2".to_owned(), false));
+}

@@ -1,0 +1,601 @@
+#!/usr/bin/env python3
+"""Whole-process benchmarks: peloton-exporter and the Python peer (bench/peer) side by side,
+each against the fake Peloton in its own process (examples/fake_peloton.rs), for members
+with 100, 2,000 and 20,000 workouts. Run it through bench/run.sh, which builds the release
+binaries first; docs/benchmarks.md explains every figure.
+
+Everything listens on 127.0.0.1 and every phase has a time limit. Results go to stdout (a
+Markdown table) and to target/bench/whole_process.{json,md}.
+
+Knobs (environment): BENCH_SIZES (default 100,2000,20000), BENCH_WINDOW (seconds of
+steady-state polling measured, default 30), BENCH_WRK_SECONDS (default 10),
+BENCH_CONNECTIONS (default 16), BENCH_WRK_THREADS (default 2), BENCH_SKIP_PEER=1,
+BENCH_EXTRA_BINARIES (other exporter builds whose idle memory is measured on the same
+store, comma-separated paths).
+"""
+
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+EXPORTER = os.path.join(TARGET, "release", "peloton-exporter")
+FAKE = os.path.join(TARGET, "release", "examples", "fake_peloton")
+PEER = os.path.join(ROOT, "bench", "peer", "peloton_peer.py")
+OUT_DIR = os.path.join(TARGET, "bench")
+
+SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "100,2000,20000").split(",") if s.strip()]
+WINDOW = float(os.environ.get("BENCH_WINDOW", "30"))
+WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "10"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
+WRK_THREADS = int(os.environ.get("BENCH_WRK_THREADS", "2"))
+SKIP_PEER = os.environ.get("BENCH_SKIP_PEER") == "1"
+# Other builds whose idle memory is measured on the same store, comma-separated paths.
+EXTRA_BINARIES = [b for b in os.environ.get("BENCH_EXTRA_BINARIES", "").split(",") if b]
+OPENMETRICS = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"
+CLASSIC = "text/plain;version=0.0.4"
+TICK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(url, method="GET", accept=None, timeout=10):
+    req = urllib.request.Request(url, method=method)
+    if accept:
+        req.add_header("Accept", accept)
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        return r.status, r.headers.get("Content-Type", ""), r.read()
+
+
+def samples(text):
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            try:
+                out[name] = float(value)
+            except ValueError:
+                pass
+    return out
+
+
+def metric(port, name):
+    try:
+        _, _, body = http(f"http://127.0.0.1:{port}/metrics", timeout=5)
+    except OSError:
+        return None
+    return samples(body.decode()).get(name)
+
+
+def wait_until(what, check, limit):
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        v = check()
+        if v:
+            return v
+        time.sleep(0.1)
+    raise TimeoutError(f"{what}: not within {limit:.0f} s")
+
+
+def proc_status(pid):
+    out = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            if k in ("VmRSS", "VmHWM", "RssAnon", "RssFile", "Threads"):
+                out[k] = int(v.split()[0])
+    return out
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # utime and stime are fields 14 and 15 (1-based) of the whole line.
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+class Proc:
+    """A child process with its own process group, stopped with SIGTERM then SIGKILL."""
+
+    def __init__(self, argv, env=None, stdout=subprocess.DEVNULL, name=""):
+        self.name = name or os.path.basename(argv[0])
+        self.stderr = tempfile.TemporaryFile()
+        self.p = subprocess.Popen(
+            argv, env=env, stdout=stdout, stderr=self.stderr, start_new_session=True
+        )
+        self.pid = self.p.pid
+
+    def alive(self):
+        return self.p.poll() is None
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+            try:
+                self.p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+
+    def err_tail(self):
+        self.stderr.seek(0)
+        return self.stderr.read().decode(errors="replace")[-2000:]
+
+
+class Fake:
+    def __init__(self, workouts):
+        self.proc = Proc(
+            [FAKE, "--workouts", str(workouts), "--port", "0"], stdout=subprocess.PIPE, name="fake"
+        )
+        line = self.proc.p.stdout.readline()
+        if not line:
+            raise RuntimeError("fake did not start: " + self.proc.err_tail())
+        self.info = json.loads(line)
+        self.control = self.info["control_url"]
+
+    def clear(self):
+        http(self.control + "/clear", method="POST")
+
+    def requests(self):
+        return json.loads(http(self.control + "/requests")[2])
+
+    def add_workout(self):
+        return http(self.control + "/add_workout?discipline=cycling", method="POST")[2].decode().strip()
+
+    def refresh_token(self):
+        return http(self.control + "/refresh_token")[2].decode().strip()
+
+    def stop(self):
+        self.proc.stop()
+
+
+def traffic_count(t, endpoint):
+    return t["by_endpoint"].get(endpoint, {}).get("requests", 0)
+
+
+def start_exporter(fake, storage, port, interval, binary=EXPORTER):
+    env = dict(os.environ, PELOTON_REFRESH_TOKEN=fake.refresh_token())
+    return Proc(
+        [
+            binary,
+            f"--web.listen-address=127.0.0.1:{port}",
+            f"--peloton.api-url={fake.info['api_url']}",
+            f"--peloton.auth-url={fake.info['auth_url']}",
+            f"--storage.path={storage}",
+            f"--poll.interval={interval}",
+            "--peloton.max-request-rate=1000",
+            "--log.level=warn",
+        ],
+        env=env,
+        name="exporter",
+    )
+
+
+def start_peer(fake, port, interval):
+    env = dict(os.environ, PELOTON_ACCESS_TOKEN=fake.info["access_token"])
+    return Proc(
+        [
+            sys.executable,
+            PEER,
+            "--api-url",
+            fake.info["api_url"],
+            "--port",
+            str(port),
+            "--interval",
+            str(interval),
+        ],
+        env=env,
+        name="peer",
+    )
+
+
+def ready(port):
+    try:
+        return http(f"http://127.0.0.1:{port}/readyz", timeout=2)[0] == 200
+    except OSError:
+        return False
+
+
+def up(port):
+    return metric(port, "peloton_up") == 1.0
+
+
+UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
+
+
+def wrk(port, accept, path="/metrics"):
+    cmd = [
+        "wrk",
+        f"-t{WRK_THREADS}",
+        f"-c{CONNECTIONS}",
+        f"-d{WRK_SECONDS}s",
+        "--latency",
+        "--timeout",
+        "5s",
+        "-H",
+        f"Accept: {accept}",
+        f"http://127.0.0.1:{port}{path}",
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=WRK_SECONDS + 30).stdout
+    res = {}
+    for pct in ("50", "75", "90", "99"):
+        m = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M)
+        if m:
+            res[f"p{pct}_ms"] = float(m.group(1)) * UNITS[m.group(2)]
+    m = re.search(r"^Requests/sec:\s+([\d.]+)", out, re.M)
+    res["rps"] = float(m.group(1)) if m else 0.0
+    m = re.search(r"^\s+(\d+) requests in", out, re.M)
+    res["requests"] = int(m.group(1)) if m else 0
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    res["errors"] = int(m.group(1)) if m else 0
+    m = re.search(r"Socket errors: (.*)", out)
+    if m:
+        res["socket_errors"] = m.group(1).strip()
+    return res
+
+
+def scrape_phase(pid, port, baseline=False):
+    """Response sizes, then wrk in both formats, with the CPU spent per scrape. With
+    `baseline`, first wrk on /healthz: the latency floor of this machine and tool."""
+    res = {}
+    if baseline:
+        w = wrk(port, "*/*", "/healthz")
+        res["healthz"] = w
+        log(f"    /healthz: {w['rps']:.0f} req/s, p50 {w.get('p50_ms')} ms, p99 {w.get('p99_ms')} ms")
+    for fmt, accept in (("classic", CLASSIC), ("openmetrics", OPENMETRICS)):
+        _, ctype, body = http(f"http://127.0.0.1:{port}/metrics", accept=accept)
+        c0 = cpu_seconds(pid)
+        w = wrk(port, accept)
+        cpu = cpu_seconds(pid) - c0
+        w["bytes"] = len(body)
+        w["content_type"] = ctype
+        w["cpu_us_per_scrape"] = cpu / w["requests"] * 1e6 if w["requests"] else None
+        res[fmt] = w
+        log(f"    {fmt}: {w['rps']:.0f} req/s, p50 {w.get('p50_ms')} ms, p99 {w.get('p99_ms')} ms, {len(body)} B")
+    res["memory_after"] = proc_status(pid)
+    return res
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def ours(fake, n):
+    r = {}
+    storage = tempfile.mkdtemp(prefix="pe-bench-")
+    try:
+        # A. First full sync, fresh storage. The poll interval (5m, the default) is longer
+        # than the sync, so the figures are the sync alone.
+        port = free_port()
+        fake.clear()
+        t0 = time.monotonic()
+        p = start_exporter(fake, storage, port, "5m")
+        peak_rss, limit = 0, 60 + n * 0.02
+        try:
+
+            def synced():
+                nonlocal peak_rss
+                peak_rss = max(peak_rss, proc_status(p.pid)["VmRSS"])
+                return ready(port) and metric(port, "peloton_history_workouts_pending") == 0.0
+
+            wait_until("ours: first sync", synced, limit)
+            sync_s = time.monotonic() - t0
+            st = proc_status(p.pid)
+            t = fake.requests()
+            r["sync"] = {
+                "seconds": sync_s,
+                "cpu_s": cpu_seconds(p.pid),
+                "traffic": t,
+                "list_pages": traffic_count(t, "Workouts"),
+                "page_budget": math.ceil(n / 100),
+                "graphs": traffic_count(t, "PerformanceGraph"),
+                "details": traffic_count(t, "Workout"),
+                "memory": st,
+            }
+            log(f"  ours sync: {sync_s:.1f} s, {t['requests']} requests, {t['bytes']/1e6:.1f} MB, peak RSS {st['VmHWM']} kB")
+        finally:
+            p.stop()
+
+        # B. Steady state with N stored: restart, poll every second, measure a window.
+        port = free_port()
+        p = start_exporter(fake, storage, port, "1s")
+        try:
+            wait_until("ours: ready after restart", lambda: ready(port), 60)
+            time.sleep(2)
+            fake.clear()
+            c0 = cpu_seconds(p.pid)
+            time.sleep(WINDOW)
+            c1 = cpu_seconds(p.pid)
+            t = fake.requests()
+            # Each poll asks for page 0 of the list exactly once.
+            polls = traffic_count(t, "Workouts")
+            r["steady"] = {
+                "polls": polls,
+                "requests_per_poll": t["requests"] / polls,
+                "bytes_per_poll": t["bytes"] / polls,
+                "cpu_ms_per_poll": (c1 - c0) / polls * 1e3,
+                "traffic": t,
+                "memory": proc_status(p.pid),
+            }
+            # New workouts: one every ~2 polls.
+            k = 5
+            fake.clear()
+            polls0 = metric(port, "peloton_polls_total")
+            for _ in range(k):
+                fake.add_workout()
+                target = metric(port, "peloton_polls_total") + 2
+                wait_until("ours: poll after new workout", lambda: (metric(port, "peloton_polls_total") or 0) >= target, 30)
+            polls = metric(port, "peloton_polls_total") - polls0
+            t = fake.requests()
+            steady_rpp = r["steady"]["requests_per_poll"]
+            steady_bpp = r["steady"]["bytes_per_poll"]
+            r["new_workout"] = {
+                "workouts": k,
+                "polls": polls,
+                "traffic": t,
+                # What a new workout adds, plus the list page its poll makes anyway.
+                "requests_per_workout": (t["requests"] - polls * steady_rpp) / k + steady_rpp,
+                "bytes_per_workout": (t["bytes"] - polls * steady_bpp) / k + steady_bpp,
+            }
+            log(f"  ours steady: {r['steady']['requests_per_poll']:.2f} req/poll, {r['steady']['cpu_ms_per_poll']:.2f} ms CPU/poll, RSS {r['steady']['memory']['VmRSS']} kB; new workout {r['new_workout']['requests_per_workout']:.2f} req")
+        finally:
+            p.stop()
+
+        # C. Scrapes, restarted with the default interval (no polls during wrk).
+        port = free_port()
+        p = start_exporter(fake, storage, port, "5m")
+        try:
+            wait_until("ours: ready", lambda: ready(port), 60)
+            time.sleep(1)
+            r["idle_memory"] = proc_status(p.pid)
+            r["scrape"] = scrape_phase(p.pid, port, baseline=True)
+        finally:
+            p.stop()
+
+        # C2. Idle memory of other builds of the exporter on the same store (e.g. the
+        # static musl binary of deploy/build-static.sh).
+        for binary in EXTRA_BINARIES:
+            port = free_port()
+            p = start_exporter(fake, storage, port, "5m", binary)
+            try:
+                wait_until(f"{binary}: ready", lambda: ready(port), 60)
+                http(f"http://127.0.0.1:{port}/metrics", accept=OPENMETRICS)
+                time.sleep(1)
+                r.setdefault("other_builds", {})[binary] = {
+                    "size": os.path.getsize(binary),
+                    "idle_memory": proc_status(p.pid),
+                }
+                log(f"  {binary}: idle RSS {proc_status(p.pid)}")
+            finally:
+                p.stop()
+
+        # D. Backfill file from the synced store (one list request to check for news).
+        out = os.path.join(storage, "backfill.om")
+        env = dict(os.environ, PELOTON_REFRESH_TOKEN=fake.refresh_token())
+        t0 = time.monotonic()
+        b = subprocess.Popen(
+            [
+                EXPORTER,
+                "backfill",
+                "--out",
+                out,
+                "--label",
+                "job=peloton",
+                f"--peloton.api-url={fake.info['api_url']}",
+                f"--peloton.auth-url={fake.info['auth_url']}",
+                f"--storage.path={storage}",
+                "--peloton.max-request-rate=1000",
+                "--log.level=warn",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        _, status, ru = os.wait4(b.pid, 0)
+        b.returncode = os.waitstatus_to_exitcode(status)
+        secs = time.monotonic() - t0
+        size = os.path.getsize(out) if os.path.exists(out) else 0
+        r["backfill"] = {
+            "seconds": secs,
+            "ms_per_1000": secs * 1e3 * 1000 / n,
+            "cpu_s": ru.ru_utime + ru.ru_stime,
+            "max_rss_kb": ru.ru_maxrss,
+            "bytes": size,
+            "exit": b.returncode,
+        }
+        log(f"  ours backfill: {secs:.2f} s, {size/1e6:.1f} MB, max RSS {ru.ru_maxrss} kB")
+    finally:
+        shutil.rmtree(storage, ignore_errors=True)
+    return r
+
+
+def peer(fake, n):
+    r = {}
+    # A. Cycles back to back (interval 1 s, as ours polls in the steady phase). A cycle's
+    # last request is the latest workout's graph, so "graphs == /api/me requests" in the
+    # fake's log means the peer is between cycles; the window spans whole cycles, watched
+    # from the fake's side so that nothing scrapes the peer meanwhile.
+    port = free_port()
+    fake.clear()
+    t0 = time.monotonic()
+    p = start_peer(fake, port, 1)
+    cycle_limit = 60 + n * 0.05
+
+    def between(min_cycles):
+        t = fake.requests()
+        me, graphs = traffic_count(t, "Me"), traffic_count(t, "PerformanceGraph")
+        return t if me >= min_cycles and graphs == me else None
+
+    try:
+        first = wait_until("peer: first cycle", lambda: between(1), cycle_limit)
+        first_s = time.monotonic() - t0
+        r["first"] = {"seconds": first_s, "cpu_s": cpu_seconds(p.pid), "traffic": first}
+        # Cycles are measured from one gap to the one K cycles later.
+        wait_until("peer: next gap", lambda: between(2), cycle_limit)
+        fake.clear()
+        c0, w0 = cpu_seconds(p.pid), time.monotonic()
+        k = 3
+        while True:
+            t = wait_until("peer: cycles", lambda: between(k), cycle_limit * k)
+            if time.monotonic() - w0 >= WINDOW or k >= 50:
+                break
+            k += 1
+        c1 = cpu_seconds(p.pid)
+        r["steady"] = {
+            "cycles": k,
+            "requests_per_poll": t["requests"] / k,
+            "bytes_per_poll": t["bytes"] / k,
+            "cpu_ms_per_poll": (c1 - c0) / k * 1e3,
+            "traffic": t,
+            "memory": proc_status(p.pid),
+        }
+        log(f"  peer: first cycle {first_s:.1f} s, {r['steady']['requests_per_poll']:.1f} req/cycle, {r['steady']['bytes_per_poll']/1e6:.2f} MB/cycle, {r['steady']['cpu_ms_per_poll']:.0f} ms CPU/cycle, RSS {r['steady']['memory']['VmRSS']} kB, peak {r['steady']['memory']['VmHWM']} kB")
+    finally:
+        p.stop()
+    # B. Scrapes with one cycle at start and none during wrk.
+    port = free_port()
+    p = start_peer(fake, port, 3600)
+    try:
+        wait_until("peer: up", lambda: up(port), 60 + n * 0.05)
+        time.sleep(1)
+        r["idle_memory"] = proc_status(p.pid)
+        r["scrape"] = scrape_phase(p.pid, port)
+    finally:
+        p.stop()
+    return r
+
+
+def machine():
+    def cmd(*a):
+        try:
+            return subprocess.run(a, capture_output=True, text=True, timeout=10).stdout.strip().splitlines()[0]
+        except (OSError, IndexError, subprocess.SubprocessError):
+            return "?"
+
+    model = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        mem_kb = int(f.readline().split()[1])
+    import prometheus_client  # noqa: F401  (present: the peer needs it)
+    from importlib.metadata import version
+
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "memory_gb": round(mem_kb / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "rustc": cmd("rustc", "--version"),
+        "python": platform.python_version(),
+        "prometheus_client": version("prometheus_client"),
+        "requests": version("requests"),
+        "wrk": cmd("wrk", "--version"),
+        "loadavg_start": loadavg(),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+    }
+
+
+def ratio(a, b):
+    return a / b if a and b else None
+
+
+def fmt(v, spec=".0f"):
+    return "–" if v is None else format(v, spec)
+
+
+def table(results):
+    rows = []
+    add = rows.append
+    add("| N | figure | peloton-exporter | Python peer | ratio |")
+    add("|---:|---|---:|---:|---:|")
+    for n, r in results.items():
+        o, p = r["ours"], r.get("peer")
+        ps = (p or {}).get("scrape", {})
+        for f in ("openmetrics", "classic"):
+            oo, pp = o["scrape"][f], ps.get(f, {})
+            add(f"| {n} | `/metrics` {f}: scrapes/s ({CONNECTIONS} conns) | {fmt(oo['rps'])} | {fmt(pp.get('rps'))} | **{fmt(ratio(oo['rps'], pp.get('rps')), '.1f')}x** |")
+            add(f"| {n} | `/metrics` {f}: p50 / p99 latency ms | {fmt(oo.get('p50_ms'), '.2f')} / {fmt(oo.get('p99_ms'), '.2f')} | {fmt(pp.get('p50_ms'), '.1f')} / {fmt(pp.get('p99_ms'), '.1f')} | {fmt(ratio(pp.get('p99_ms'), oo.get('p99_ms')), '.0f')}x lower p99 |")
+            add(f"| {n} | `/metrics` {f}: body bytes, CPU µs per scrape | {oo['bytes']}, {fmt(oo.get('cpu_us_per_scrape'))} | {fmt(pp.get('bytes'))}, {fmt(pp.get('cpu_us_per_scrape'))} | {fmt(ratio(pp.get('cpu_us_per_scrape'), oo.get('cpu_us_per_scrape')), '.0f')}x less CPU |")
+        hz = o["scrape"].get("healthz")
+        if hz:
+            add(f"| {n} | `/healthz` (floor of machine + wrk): scrapes/s, p50 / p99 ms | {fmt(hz['rps'])}, {fmt(hz.get('p50_ms'), '.2f')} / {fmt(hz.get('p99_ms'), '.2f')} | | |")
+        im = o["idle_memory"]
+        add(f"| {n} | RSS idle: anonymous + file-backed (MB) | {im['RssAnon']/1024:.1f} + {im['RssFile']/1024:.1f} | {fmt(p and p['idle_memory']['RssAnon']/1024, '.1f')} + {fmt(p and p['idle_memory']['RssFile']/1024, '.1f')} | |")
+        for binary, ob in o.get("other_builds", {}).items():
+            m = ob["idle_memory"]
+            add(f"| {n} | RSS idle, `{os.path.relpath(binary, ROOT)}` ({ob['size']/1e6:.1f} MB file): total = anon + file (MB) | {m['VmRSS']/1024:.1f} = {m['RssAnon']/1024:.1f} + {m['RssFile']/1024:.1f} | | |")
+        add(f"| {n} | RSS idle, N stored (MB) | {o['idle_memory']['VmRSS']/1024:.1f} | {fmt(p and p['idle_memory']['VmRSS']/1024, '.1f')} | {fmt(ratio(p and p['idle_memory']['VmRSS'], o['idle_memory']['VmRSS']), '.1f')}x smaller |")
+        add(f"| {n} | RSS steady, polling every 1 s (MB) | {o['steady']['memory']['VmRSS']/1024:.1f} | {fmt(p and p['steady']['memory']['VmRSS']/1024, '.1f')} | {fmt(ratio(p and p['steady']['memory']['VmRSS'], o['steady']['memory']['VmRSS']), '.1f')}x smaller |")
+        add(f"| {n} | RSS peak: first sync (ours), cycles (peer) (MB) | {o['sync']['memory']['VmHWM']/1024:.1f} | {fmt(p and p['steady']['memory']['VmHWM']/1024, '.1f')} | {fmt(ratio(p and p['steady']['memory']['VmHWM'], o['sync']['memory']['VmHWM']), '.1f')}x smaller |")
+        add(f"| {n} | RSS after 2×{WRK_SECONDS} s of scrapes (MB) | {o['scrape']['memory_after']['VmRSS']/1024:.1f} | {fmt(p and ps['memory_after']['VmRSS']/1024, '.1f')} | |")
+        add(f"| {n} | Peloton requests per steady poll | {o['steady']['requests_per_poll']:.2f} | {fmt(p and p['steady']['requests_per_poll'], '.1f')} | {fmt(ratio(p and p['steady']['requests_per_poll'], o['steady']['requests_per_poll']), '.0f')}x fewer |")
+        add(f"| {n} | Peloton bytes per steady poll (kB) | {o['steady']['bytes_per_poll']/1e3:.1f} | {fmt(p and p['steady']['bytes_per_poll']/1e3, '.0f')} | {fmt(ratio(p and p['steady']['bytes_per_poll'], o['steady']['bytes_per_poll']), '.0f')}x fewer |")
+        add(f"| {n} | CPU per poll cycle (ms) | {o['steady']['cpu_ms_per_poll']:.2f} | {fmt(p and p['steady']['cpu_ms_per_poll'], '.0f')} | {fmt(ratio(p and p['steady']['cpu_ms_per_poll'], o['steady']['cpu_ms_per_poll']), '.0f')}x less |")
+        add(f"| {n} | Peloton requests, bytes per new workout | {o['new_workout']['requests_per_workout']:.2f}, {o['new_workout']['bytes_per_workout']/1e3:.0f} kB | {fmt(p and p['steady']['requests_per_poll'], '.1f')}, {fmt(p and p['steady']['bytes_per_poll']/1e3, '.0f')} kB (next cycle) | |")
+        s = o["sync"]
+        pf = (p or {}).get("first", {})
+        add(f"| {n} | first sync (ours) / first cycle (peer): requests | {s['traffic']['requests']} ({s['list_pages']} pages of ≤ {s['page_budget']}, {s['graphs']} graphs, {s['details']} detail) | {fmt(pf.get('traffic', {}).get('requests'))} | |")
+        add(f"| {n} | first sync / first cycle: MB received, seconds, CPU s | {s['traffic']['bytes']/1e6:.1f}, {s['seconds']:.1f}, {s['cpu_s']:.2f} | {fmt(pf.get('traffic', {}).get('bytes', 0)/1e6 if pf else None, '.1f')}, {fmt(pf.get('seconds'), '.1f')}, – | |")
+        b = o["backfill"]
+        add(f"| {n} | backfill file: ms per 1,000 workouts (whole command), MB, max RSS MB | {b['ms_per_1000']:.0f}, {b['bytes']/1e6:.1f}, {b['max_rss_kb']/1024:.1f} | – | |")
+    return "\n".join(rows)
+
+
+def main():
+    for path in (EXPORTER, FAKE):
+        if not os.path.exists(path):
+            sys.exit(f"{path} is missing: run bench/run.sh (it builds the release binaries)")
+    if not shutil.which("wrk"):
+        sys.exit("wrk is missing: apt-get install -y wrk")
+    info = machine()
+    log(f"machine: {info}")
+    results = {}
+    started = time.monotonic()
+    for n in SIZES:
+        log(f"== {n} workouts (load {loadavg()})")
+        fake = Fake(n)
+        try:
+            results[n] = {"ours": ours(fake, n), "load_after_ours": loadavg()}
+            if not SKIP_PEER:
+                results[n]["peer"] = peer(fake, n)
+                results[n]["load_after_peer"] = loadavg()
+        finally:
+            fake.stop()
+    info["loadavg_end"] = loadavg()
+    info["seconds"] = round(time.monotonic() - started)
+    md = table(results)
+    os.makedirs(OUT_DIR, exist_ok=True)
+    with open(os.path.join(OUT_DIR, "whole_process.json"), "w") as f:
+        json.dump({"machine": info, "results": results}, f, indent=1)
+    with open(os.path.join(OUT_DIR, "whole_process.md"), "w") as f:
+        f.write(md + "\n")
+    print(json.dumps(info))
+    print(md)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Whole-process benchmarks for docs/benchmarks.md: the release exporter and the Python peer
+# (bench/peer/peloton_peer.py) against the fake Peloton in its own process, for members
+# with 100, 2,000 and 20,000 workouts. Loopback only; every phase has a time limit; about
+# 10 minutes in all.
+#
+#   bench/run.sh                              # everything
+#   BENCH_SIZES=2000 BENCH_WINDOW=10 bench/run.sh   # one size, shorter windows
+#   cargo bench --bench exporter              # the in-process figures (separately)
+#
+# Needs wrk and Python 3 with prometheus-client and requests; installs them when missing
+# and allowed (BENCH_INSTALL=1, or CI=true). Results: stdout and target/bench/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v wrk >/dev/null; then
+  if [ "${BENCH_INSTALL:-${CI:-}}" = 1 ] || [ "${CI:-}" = true ]; then
+    apt-get install -y -qq wrk >/dev/null
+  else
+    echo "wrk is missing: apt-get install -y wrk (or BENCH_INSTALL=1)" >&2
+    exit 1
+  fi
+fi
+if ! python3 -c 'import prometheus_client, requests' 2>/dev/null; then
+  if [ "${BENCH_INSTALL:-${CI:-}}" = 1 ] || [ "${CI:-}" = true ]; then
+    python3 -m pip install --quiet --disable-pip-version-check prometheus-client requests
+  else
+    echo "python3 needs prometheus-client and requests: pip install prometheus-client requests (or BENCH_INSTALL=1)" >&2
+    exit 1
+  fi
+fi
+
+cargo build --release --locked --bin peloton-exporter --example fake_peloton
+
+load=$(cut -d' ' -f1 /proc/loadavg)
+echo "load average now: $load on $(nproc) cores" >&2
+if awk -v l="$load" 'BEGIN { exit !(l > 1.0) }'; then
+  echo "warning: the machine is busy; figures will be noisy (docs/benchmarks.md records the load)" >&2
+fi
+exec python3 bench/run.py
