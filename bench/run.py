@@ -9,7 +9,8 @@ Markdown table) and to target/bench/whole_process.{json,md}.
 
 Knobs (environment): BENCH_SIZES (default 100,2000,20000), BENCH_WINDOW (seconds of
 steady-state polling measured, default 30), BENCH_WRK_SECONDS (default 10),
-BENCH_CONNECTIONS (default 16), BENCH_WRK_THREADS (default 2), BENCH_SKIP_PEER=1,
+BENCH_CONNECTIONS (default 16), BENCH_WRK_THREADS (default 1: on 2 cores one wrk thread
+leaves the exporter's two workers a core and gives the lowest tail), BENCH_SKIP_PEER=1,
 BENCH_EXTRA_BINARIES (other exporter builds whose idle memory is measured on the same
 store, comma-separated paths).
 """
@@ -39,7 +40,7 @@ SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "100,2000,20000").split("
 WINDOW = float(os.environ.get("BENCH_WINDOW", "30"))
 WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "10"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
-WRK_THREADS = int(os.environ.get("BENCH_WRK_THREADS", "2"))
+WRK_THREADS = int(os.environ.get("BENCH_WRK_THREADS", "1"))
 SKIP_PEER = os.environ.get("BENCH_SKIP_PEER") == "1"
 # Other builds whose idle memory is measured on the same store, comma-separated paths.
 EXTRA_BINARIES = [b for b in os.environ.get("BENCH_EXTRA_BINARIES", "").split(",") if b]
@@ -523,45 +524,66 @@ def ratio(a, b):
     return a / b if a and b else None
 
 
-def fmt(v, spec=".0f"):
+def fmt(v, spec=",.0f"):
     return "–" if v is None else format(v, spec)
 
 
+def cell(ours, peer, better="higher", spec=",.0f", pspec=None):
+    """`ours / peer / ratio` with the ratio oriented so that > 1 means ours is better."""
+    pspec = pspec or spec
+    if peer is None:
+        return fmt(ours, spec)
+    r = ratio(ours, peer) if better == "higher" else ratio(peer, ours)
+    return f"{fmt(ours, spec)} / {fmt(peer, pspec)} / **{fmt(r, ',.1f')}x**"
+
+
+def mb(kb):
+    return None if kb is None else kb / 1024
+
+
 def table(results):
-    rows = []
-    add = rows.append
-    add("| N | figure | peloton-exporter | Python peer | ratio |")
-    add("|---:|---|---:|---:|---:|")
-    for n, r in results.items():
-        o, p = r["ours"], r.get("peer")
-        ps = (p or {}).get("scrape", {})
-        for f in ("openmetrics", "classic"):
-            oo, pp = o["scrape"][f], ps.get(f, {})
-            add(f"| {n} | `/metrics` {f}: scrapes/s ({CONNECTIONS} conns) | {fmt(oo['rps'])} | {fmt(pp.get('rps'))} | **{fmt(ratio(oo['rps'], pp.get('rps')), '.1f')}x** |")
-            add(f"| {n} | `/metrics` {f}: p50 / p99 latency ms | {fmt(oo.get('p50_ms'), '.2f')} / {fmt(oo.get('p99_ms'), '.2f')} | {fmt(pp.get('p50_ms'), '.1f')} / {fmt(pp.get('p99_ms'), '.1f')} | {fmt(ratio(pp.get('p99_ms'), oo.get('p99_ms')), '.0f')}x lower p99 |")
-            add(f"| {n} | `/metrics` {f}: body bytes, CPU µs per scrape | {oo['bytes']}, {fmt(oo.get('cpu_us_per_scrape'))} | {fmt(pp.get('bytes'))}, {fmt(pp.get('cpu_us_per_scrape'))} | {fmt(ratio(pp.get('cpu_us_per_scrape'), oo.get('cpu_us_per_scrape')), '.0f')}x less CPU |")
-        hz = o["scrape"].get("healthz")
-        if hz:
-            add(f"| {n} | `/healthz` (floor of machine + wrk): scrapes/s, p50 / p99 ms | {fmt(hz['rps'])}, {fmt(hz.get('p50_ms'), '.2f')} / {fmt(hz.get('p99_ms'), '.2f')} | | |")
-        im = o["idle_memory"]
-        add(f"| {n} | RSS idle: anonymous + file-backed (MB) | {im['RssAnon']/1024:.1f} + {im['RssFile']/1024:.1f} | {fmt(p and p['idle_memory']['RssAnon']/1024, '.1f')} + {fmt(p and p['idle_memory']['RssFile']/1024, '.1f')} | |")
-        for binary, ob in o.get("other_builds", {}).items():
-            m = ob["idle_memory"]
-            add(f"| {n} | RSS idle, `{os.path.relpath(binary, ROOT)}` ({ob['size']/1e6:.1f} MB file): total = anon + file (MB) | {m['VmRSS']/1024:.1f} = {m['RssAnon']/1024:.1f} + {m['RssFile']/1024:.1f} | | |")
-        add(f"| {n} | RSS idle, N stored (MB) | {o['idle_memory']['VmRSS']/1024:.1f} | {fmt(p and p['idle_memory']['VmRSS']/1024, '.1f')} | {fmt(ratio(p and p['idle_memory']['VmRSS'], o['idle_memory']['VmRSS']), '.1f')}x smaller |")
-        add(f"| {n} | RSS steady, polling every 1 s (MB) | {o['steady']['memory']['VmRSS']/1024:.1f} | {fmt(p and p['steady']['memory']['VmRSS']/1024, '.1f')} | {fmt(ratio(p and p['steady']['memory']['VmRSS'], o['steady']['memory']['VmRSS']), '.1f')}x smaller |")
-        add(f"| {n} | RSS peak: first sync (ours), cycles (peer) (MB) | {o['sync']['memory']['VmHWM']/1024:.1f} | {fmt(p and p['steady']['memory']['VmHWM']/1024, '.1f')} | {fmt(ratio(p and p['steady']['memory']['VmHWM'], o['sync']['memory']['VmHWM']), '.1f')}x smaller |")
-        add(f"| {n} | RSS after 2×{WRK_SECONDS} s of scrapes (MB) | {o['scrape']['memory_after']['VmRSS']/1024:.1f} | {fmt(p and ps['memory_after']['VmRSS']/1024, '.1f')} | |")
-        add(f"| {n} | Peloton requests per steady poll | {o['steady']['requests_per_poll']:.2f} | {fmt(p and p['steady']['requests_per_poll'], '.1f')} | {fmt(ratio(p and p['steady']['requests_per_poll'], o['steady']['requests_per_poll']), '.0f')}x fewer |")
-        add(f"| {n} | Peloton bytes per steady poll (kB) | {o['steady']['bytes_per_poll']/1e3:.1f} | {fmt(p and p['steady']['bytes_per_poll']/1e3, '.0f')} | {fmt(ratio(p and p['steady']['bytes_per_poll'], o['steady']['bytes_per_poll']), '.0f')}x fewer |")
-        add(f"| {n} | CPU per poll cycle (ms) | {o['steady']['cpu_ms_per_poll']:.2f} | {fmt(p and p['steady']['cpu_ms_per_poll'], '.0f')} | {fmt(ratio(p and p['steady']['cpu_ms_per_poll'], o['steady']['cpu_ms_per_poll']), '.0f')}x less |")
-        add(f"| {n} | Peloton requests, bytes per new workout | {o['new_workout']['requests_per_workout']:.2f}, {o['new_workout']['bytes_per_workout']/1e3:.0f} kB | {fmt(p and p['steady']['requests_per_poll'], '.1f')}, {fmt(p and p['steady']['bytes_per_poll']/1e3, '.0f')} kB (next cycle) | |")
-        s = o["sync"]
-        pf = (p or {}).get("first", {})
-        add(f"| {n} | first sync (ours) / first cycle (peer): requests | {s['traffic']['requests']} ({s['list_pages']} pages of ≤ {s['page_budget']}, {s['graphs']} graphs, {s['details']} detail) | {fmt(pf.get('traffic', {}).get('requests'))} | |")
-        add(f"| {n} | first sync / first cycle: MB received, seconds, CPU s | {s['traffic']['bytes']/1e6:.1f}, {s['seconds']:.1f}, {s['cpu_s']:.2f} | {fmt(pf.get('traffic', {}).get('bytes', 0)/1e6 if pf else None, '.1f')}, {fmt(pf.get('seconds'), '.1f')}, – | |")
-        b = o["backfill"]
-        add(f"| {n} | backfill file: ms per 1,000 workouts (whole command), MB, max RSS MB | {b['ms_per_1000']:.0f}, {b['bytes']/1e6:.1f}, {b['max_rss_kb']/1024:.1f} | – | |")
+    """One row per figure, one column per member size; cells are `ours / peer / ratio`."""
+    sizes = list(results)
+    rows = [
+        "| figure (ours / peer / ratio; ratio > 1: ours better) | " + " | ".join(f"{n:,} workouts" for n in sizes) + " |",
+        "|---|" + "---:|" * len(sizes),
+    ]
+
+    def row(label, f):
+        cells = []
+        for n in sizes:
+            try:
+                cells.append(f(results[n]["ours"], results[n].get("peer") or {}))
+            except (KeyError, TypeError, ZeroDivisionError):
+                cells.append("–")
+        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+
+    conns = f"{CONNECTIONS} connections, wrk -t{WRK_THREADS}"
+    for f in ("openmetrics", "classic"):
+        name = "OpenMetrics" if f == "openmetrics" else "classic 0.0.4"
+        row(f"`/metrics` {name}: scrapes/s ({conns})", lambda o, p, f=f: cell(o["scrape"][f]["rps"], p.get("scrape", {}).get(f, {}).get("rps")))
+        row(f"`/metrics` {name}: p50 latency (ms)", lambda o, p, f=f: cell(o["scrape"][f].get("p50_ms"), p.get("scrape", {}).get(f, {}).get("p50_ms"), "lower", ".2f", ".1f"))
+        row(f"`/metrics` {name}: p99 latency (ms)", lambda o, p, f=f: cell(o["scrape"][f].get("p99_ms"), p.get("scrape", {}).get(f, {}).get("p99_ms"), "lower", ".2f", ".1f"))
+        row(f"`/metrics` {name}: CPU per scrape (µs)", lambda o, p, f=f: cell(o["scrape"][f].get("cpu_us_per_scrape"), p.get("scrape", {}).get(f, {}).get("cpu_us_per_scrape"), "lower"))
+        row(f"`/metrics` {name}: body (bytes)", lambda o, p, f=f: f"{o['scrape'][f]['bytes']:,} / {fmt(p.get('scrape', {}).get(f, {}).get('bytes'))}")
+    row("`/healthz` under the same load (floor of machine + wrk): scrapes/s, p50 / p99 ms", lambda o, p: f"{o['scrape']['healthz']['rps']:,.0f}, {o['scrape']['healthz']['p50_ms']:.2f} / {o['scrape']['healthz']['p99_ms']:.2f}")
+    row("RSS idle with N stored (MB)", lambda o, p: cell(mb(o["idle_memory"]["VmRSS"]), mb(p.get("idle_memory", {}).get("VmRSS")), "lower", ".1f"))
+    row("… of which anonymous + file-backed (MB)", lambda o, p: f"{o['idle_memory']['RssAnon']/1024:.1f} + {o['idle_memory']['RssFile']/1024:.1f} / " + (f"{p['idle_memory']['RssAnon']/1024:.1f} + {p['idle_memory']['RssFile']/1024:.1f}" if p else "–"))
+    extra = sorted({b for n in sizes for b in results[n]["ours"].get("other_builds", {})})
+    for b in extra:
+        row(f"RSS idle, `{b}`: total = anon + file (MB)", lambda o, p, b=b: "{:.1f} = {:.1f} + {:.1f}".format(*(o["other_builds"][b]["idle_memory"][k] / 1024 for k in ("VmRSS", "RssAnon", "RssFile"))))
+    row("RSS steady, polling every second (MB)", lambda o, p: cell(mb(o["steady"]["memory"]["VmRSS"]), mb(p.get("steady", {}).get("memory", {}).get("VmRSS")), "lower", ".1f"))
+    row("RSS peak: during the first sync (ours), over the cycles (peer) (MB)", lambda o, p: cell(mb(o["sync"]["memory"]["VmHWM"]), mb(p.get("steady", {}).get("memory", {}).get("VmHWM")), "lower", ".1f"))
+    row("RSS after the scrape runs (MB)", lambda o, p: cell(mb(o["scrape"]["memory_after"]["VmRSS"]), mb(p.get("scrape", {}).get("memory_after", {}).get("VmRSS")), "lower", ".1f"))
+    row("Peloton requests per steady poll", lambda o, p: cell(o["steady"]["requests_per_poll"], p.get("steady", {}).get("requests_per_poll"), "lower", ".2f", ".0f"))
+    row("Peloton bytes per steady poll (kB)", lambda o, p: cell(o["steady"]["bytes_per_poll"] / 1e3, (p.get("steady", {}).get("bytes_per_poll") or 0) / 1e3 or None, "lower", ",.1f", ",.0f"))
+    row("CPU per poll cycle (ms)", lambda o, p: cell(o["steady"]["cpu_ms_per_poll"], p.get("steady", {}).get("cpu_ms_per_poll"), "lower", ".2f", ",.0f"))
+    row("Peloton requests per new workout (ours; peer: its next cycle)", lambda o, p: cell(o["new_workout"]["requests_per_workout"], p.get("steady", {}).get("requests_per_poll"), "lower", ".2f", ".0f"))
+    row("Peloton kB per new workout (ours; peer: its next cycle)", lambda o, p: cell(o["new_workout"]["bytes_per_workout"] / 1e3, (p.get("steady", {}).get("bytes_per_poll") or 0) / 1e3 or None, "lower", ",.0f"))
+    row("first full sync (ours): requests = list pages (≤ ceil(N/100)) + graphs + details + me, overview, token", lambda o, p: f"{o['sync']['traffic']['requests']:,} = {o['sync']['list_pages']} (≤ {o['sync']['page_budget']}) + {o['sync']['graphs']:,} + {o['sync']['details']} + 3")
+    row("first full sync (ours): MB received, seconds at 1,000 req/s, CPU s", lambda o, p: f"{o['sync']['traffic']['bytes']/1e6:,.1f}, {o['sync']['seconds']:.1f}, {o['sync']['cpu_s']:.2f}")
+    row("first cycle (peer): requests, MB, seconds", lambda o, p: f"{p['first']['traffic']['requests']}, {p['first']['traffic']['bytes']/1e6:.1f}, {p['first']['seconds']:.1f}")
+    row("backfill command: ms per 1,000 workouts, file MB, max RSS MB", lambda o, p: f"{o['backfill']['ms_per_1000']:.0f}, {o['backfill']['bytes']/1e6:.1f}, {o['backfill']['max_rss_kb']/1024:.1f}")
     return "\n".join(rows)
 
 

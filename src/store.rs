@@ -316,7 +316,7 @@ impl Store {
     /// Runs on every poll. Asked in one piece, SQLite reads and sorts every completed
     /// workout (the index leads with `status, details`): 15-20 ms at 20,000 workouts. The
     /// newest of each `details` value (0 or 1) is one index lookup, so it picks from those
-    /// two instead (bench/: CPU per steady poll).
+    /// two instead (docs/benchmarks.md: CPU per steady poll).
     pub fn newest_complete(&self) -> Result<Option<StoredWorkout>, StoreError> {
         self.one(
             "SELECT id, summary, details FROM (

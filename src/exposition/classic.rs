@@ -58,7 +58,7 @@ pub fn render(families: &[Family]) -> String {
 
 /// Writes one sample line straight into `out`: a scrape writes a few hundred of them, and
 /// a `String` per number or label value made allocation most of the render time
-/// (bench/: `/metrics` classic).
+/// (docs/benchmarks.md).
 fn sample(
     out: &mut String,
     name: &str,
