@@ -41,8 +41,7 @@ fn exported_counts(s: &BTreeMap<String, f64>) -> BTreeMap<String, f64> {
 async fn serves_the_members_numbers_in_both_formats() {
     let fake = fake(FakeOptions::default()).await;
     let dir = tempfile::tempdir().unwrap();
-    let mut a = args(&fake, dir.path());
-    a.push(format!("--peloton.refresh-token={}", fake.refresh_token()));
+    let a = args_with_token(&fake, dir.path());
     let exporter = start(&a).await;
 
     let s = wait_synced(exporter.addr).await;
@@ -107,8 +106,7 @@ async fn serves_the_members_numbers_in_both_formats() {
 async fn a_new_workout_is_counted_once_and_costs_three_requests() {
     let fake = fake(FakeOptions::default()).await;
     let dir = tempfile::tempdir().unwrap();
-    let mut a = args(&fake, dir.path());
-    a.push(format!("--peloton.refresh-token={}", fake.refresh_token()));
+    let a = args_with_token(&fake, dir.path());
     let exporter = start(&a).await;
     let before = wait_synced(exporter.addr).await;
     let cycling = |s: &BTreeMap<String, f64>| {

@@ -145,8 +145,7 @@ async fn a_2000_workout_history_gives_exact_totals_then_costs_one_request_per_po
     })
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let mut a = args(&fake, dir.path());
-    a.push(format!("--peloton.refresh-token={}", fake.refresh_token()));
+    let a = args_with_token(&fake, dir.path());
     let exporter = start(&a).await;
     let s = wait_synced(exporter.addr).await;
     assert_totals(&s, &expected(&fake));
@@ -272,8 +271,7 @@ async fn metric_and_imperial_members_report_the_same_meters() {
         })
         .await;
         let dir = tempfile::tempdir().unwrap();
-        let mut a = args(&fake, dir.path());
-        a.push(format!("--peloton.refresh-token={}", fake.refresh_token()));
+        let a = args_with_token(&fake, dir.path());
         let exporter = start(&a).await;
         let s = wait_synced(exporter.addr).await;
         exporter.stop().await.unwrap();

@@ -61,8 +61,7 @@ async fn live_exposition_matches_the_reference() {
     let doc = reference();
     let fake = fake(FakeOptions::default()).await;
     let dir = tempfile::tempdir().unwrap();
-    let mut a = args(&fake, dir.path());
-    a.push(format!("--peloton.refresh-token={}", fake.refresh_token()));
+    let a = args_with_token(&fake, dir.path());
     let exporter = start(&a).await;
     wait_synced(exporter.addr).await;
     let (_, text) = scrape(exporter.addr, None).await;

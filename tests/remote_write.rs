@@ -81,8 +81,7 @@ async fn a_real_prometheus_receives_the_history_once() {
     })
     .await;
     let storage = dir.path().join("state");
-    let mut a = args(&fake, &storage);
-    a.push(format!("--peloton.refresh-token={}", fake.refresh_token()));
+    let mut a = args_with_token(&fake, &storage);
     a.push(format!(
         "--remote-write.url=http://127.0.0.1:{port}/api/v1/write"
     ));

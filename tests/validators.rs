@@ -19,8 +19,7 @@ use peloton_exporter::fake::FakeOptions;
 async fn running_exposition() -> (String, String) {
     let fake = fake(FakeOptions::default()).await;
     let dir = tempfile::tempdir().unwrap();
-    let mut a = args(&fake, dir.path());
-    a.push(format!("--peloton.refresh-token={}", fake.refresh_token()));
+    let a = args_with_token(&fake, dir.path());
     let exporter = start(&a).await;
     wait_synced(exporter.addr).await;
     let (_, classic) = scrape(exporter.addr, None).await;

@@ -101,8 +101,7 @@ impl Exporter {
         })
         .await;
         let dir = tempfile::tempdir().unwrap();
-        let mut a = args(&fake, dir.path());
-        a.push(format!("--peloton.refresh-token={}", fake.refresh_token()));
+        let mut a = args_with_token(&fake, dir.path());
         a.push(format!("--web.config.file={}", web_config.display()));
         let running = start(&a).await;
         Exporter {

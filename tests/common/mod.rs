@@ -42,6 +42,13 @@ pub fn args(fake: &FakePeloton, storage: &Path) -> Vec<String> {
     ]
 }
 
+/// `args` plus the fake's current refresh token: the usual way a test signs in.
+pub fn args_with_token(fake: &FakePeloton, storage: &Path) -> Vec<String> {
+    let mut a = args(fake, storage);
+    a.push(format!("--peloton.refresh-token={}", fake.refresh_token()));
+    a
+}
+
 pub async fn start(args: &[String]) -> Running {
     let cli = Cli::try_parse_from(
         std::iter::once("peloton-exporter".to_owned()).chain(args.iter().cloned()),
