@@ -317,6 +317,7 @@ async fn bench_size(n: usize) -> SizeResult {
         from: None,
         to: i64::MAX,
         labels: vec![("job".to_owned(), "peloton".to_owned())],
+        collectors: peloton_exporter::metrics::collectors::Collectors::default(),
     };
     let mut backfill_best = Duration::MAX;
     let mut backfill_stats = None;

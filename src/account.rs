@@ -1,7 +1,7 @@
 //! One account's shared state: its current snapshot, readiness and telemetry. The poller
 //! writes it; scrapes and probes read it.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::metrics::AccountView;
@@ -16,6 +16,8 @@ pub struct AccountState {
     snapshot: RwLock<Arc<Snapshot>>,
     ready: AtomicBool,
     attempted: AtomicBool,
+    /// Counts published snapshots, so a scrape can tell that nothing changed.
+    generation: AtomicU64,
 }
 
 impl AccountState {
@@ -26,6 +28,7 @@ impl AccountState {
             snapshot: RwLock::new(Arc::new(Snapshot::default())),
             ready: AtomicBool::new(false),
             attempted: AtomicBool::new(false),
+            generation: AtomicU64::new(0),
         }
     }
 
@@ -39,10 +42,14 @@ impl AccountState {
     /// Replaces the snapshot in one step: a scrape sees the old one or the new one.
     pub fn publish(&self, snapshot: Snapshot) {
         let ok = snapshot.up;
-        *self
+        let mut current = self
             .snapshot
             .write()
-            .unwrap_or_else(PoisonError::into_inner) = Arc::new(snapshot);
+            .unwrap_or_else(PoisonError::into_inner);
+        *current = Arc::new(snapshot);
+        // Under the lock: whoever sees the new generation reads the new snapshot.
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        drop(current);
         if ok {
             self.ready.store(true, Ordering::Release);
         }
@@ -57,6 +64,14 @@ impl AccountState {
     /// True once a poll has succeeded.
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::Acquire)
+    }
+
+    /// Changes whenever what `view` returns may have changed.
+    pub fn generation(&self) -> (u64, u64) {
+        (
+            self.generation.load(Ordering::Acquire),
+            self.telemetry.generation(),
+        )
     }
 
     pub fn view(&self) -> AccountView {

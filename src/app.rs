@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::account::AccountState;
@@ -14,11 +14,14 @@ use crate::config::{AccountSettings, Settings};
 use crate::peloton::PelotonClient;
 use crate::peloton::auth::{Credentials, PasswordLogin, TokenManager};
 use crate::peloton::client::{self, ClientSettings, RetryPolicy};
+use crate::peloton::transport::Transport;
 use crate::poller::{Poller, STEADY_PAGE_LIMIT, Schedule};
+use crate::registry::Registry;
 use crate::remote_write::RemoteWriter;
 use crate::serve;
 use crate::server::{self, AppState};
 use crate::store::{OpenNote, Store};
+use crate::supervisor::{SettingsSource, Supervisor};
 use crate::telemetry::Telemetry;
 use crate::token_store::TokenStore;
 use crate::web_config::{LiveWebConfig, RELOAD_INTERVAL};
@@ -27,13 +30,18 @@ use crate::web_config::{LiveWebConfig, RELOAD_INTERVAL};
 #[derive(Debug)]
 pub struct Running {
     pub addr: SocketAddr,
-    pub accounts: Arc<[Arc<AccountState>]>,
+    pub registry: Arc<Registry>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     server: JoinHandle<std::io::Result<()>>,
 }
 
 impl Running {
+    /// The accounts running now.
+    pub fn accounts(&self) -> Arc<[Arc<AccountState>]> {
+        self.registry.accounts()
+    }
+
     /// Stops polling and serving, waiting for in-flight scrapes.
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(true);
@@ -55,21 +63,30 @@ impl Running {
     }
 }
 
-/// Starts the server and one poller per account.
+/// Starts the server and one poller per account; a reload re-reads nothing but the web
+/// config.
 pub async fn start(settings: &Settings) -> anyhow::Result<Running> {
+    start_reloadable(settings, None).await
+}
+
+/// Starts the server and one poller per account; SIGHUP and `POST /-/reload` (with
+/// `--web.enable-lifecycle`) take new settings from `source`.
+pub async fn start_reloadable(
+    settings: &Settings,
+    source: Option<SettingsSource>,
+) -> anyhow::Result<Running> {
     let web = match &settings.web_config_file {
         Some(path) => Some(Arc::new(LiveWebConfig::load(path).map_err(|e| {
             anyhow::anyhow!("--web.config.file: {}: {e}", path.display())
         })?)),
         None => None,
     };
-    let mut accounts = Vec::new();
-    let mut pollers = Vec::new();
-    for parts in self::accounts(settings)? {
-        accounts.push(parts.state);
-        pollers.push(parts.poller);
-    }
-    let accounts: Arc<[Arc<AccountState>]> = Arc::from(accounts);
+    let http = peloton_http(settings)?;
+    let parts = accounts_with(settings, &http)?;
+    let registry = Arc::new(Registry::new(
+        Arc::from(Vec::new()),
+        settings.collectors.clone(),
+    ));
 
     let listener = tokio::net::TcpListener::bind(settings.listen_address)
         .await
@@ -81,17 +98,24 @@ pub async fn start(settings: &Settings) -> anyhow::Result<Running> {
         })?;
     let addr = listener.local_addr()?;
     let (shutdown, rx) = watch::channel(false);
+    let (reload_tx, reload_rx) = mpsc::channel(4);
+    // Each account polls on its own: one failing never delays another.
+    let supervisor = Supervisor::start(
+        settings.clone(),
+        source,
+        http,
+        parts,
+        registry.clone(),
+        web.clone(),
+    );
     let app = server::router(AppState {
-        accounts: accounts.clone(),
+        registry: registry.clone(),
         telemetry_path: Arc::from(settings.telemetry_path.as_str()),
         web: web.clone(),
+        reload: settings.enable_lifecycle.then_some(reload_tx),
     });
     let server = tokio::spawn(serve::serve(listener, app, web.clone(), rx.clone()));
-    // Each account polls on its own: one failing never delays another.
-    let mut tasks: Vec<JoinHandle<()>> = pollers
-        .into_iter()
-        .map(|p| tokio::spawn(p.run(rx.clone())))
-        .collect();
+    let mut tasks = vec![tokio::spawn(supervisor.run(reload_rx, rx.clone()))];
     let (tls, basic_auth) = web.as_ref().map_or((false, false), |w| {
         let c = w.current();
         (c.tls().is_some(), c.requires_auth())
@@ -99,10 +123,10 @@ pub async fn start(settings: &Settings) -> anyhow::Result<Running> {
     if let Some(web) = web {
         tasks.push(tokio::spawn(web.watch(RELOAD_INTERVAL, rx.clone())));
     }
-    tracing::info!(%addr, path = %settings.telemetry_path, accounts = settings.accounts.len(), tls, basic_auth, "serving metrics");
+    tracing::info!(%addr, path = %settings.telemetry_path, accounts = settings.accounts.len(), tls, basic_auth, lifecycle = settings.enable_lifecycle, "serving metrics");
     Ok(Running {
         addr,
-        accounts,
+        registry,
         shutdown,
         tasks,
         server,
@@ -119,34 +143,61 @@ pub struct AccountParts {
 
 /// Builds every account's client stack without serving anything (subcommands use this).
 pub fn accounts(settings: &Settings) -> anyhow::Result<Vec<AccountParts>> {
-    let http = client::http_client(settings.timeout, Duration::from_secs(10))?;
+    accounts_with(settings, &peloton_http(settings)?)
+}
+
+/// The HTTP client for Peloton's API and Auth0, shared by all accounts.
+pub fn peloton_http(settings: &Settings) -> anyhow::Result<reqwest::Client> {
+    Ok(client::http_client(
+        settings.timeout,
+        Duration::from_secs(10),
+        &settings.transport,
+    )?)
+}
+
+fn accounts_with(settings: &Settings, http: &reqwest::Client) -> anyhow::Result<Vec<AccountParts>> {
     let labelled = settings.accounts.len() > 1;
     settings
         .accounts
         .iter()
-        .map(|account| {
-            let built = account_stack(settings, account, &http, labelled);
-            match &account.name {
-                Some(name) => built.with_context(|| format!("account {name}")),
-                None => built,
-            }
-        })
+        .map(|account| account_stack(settings, account, http, labelled, None))
         .collect()
 }
 
-fn account_stack(
+/// One account's store, token manager, client and poller; errors name the account.
+/// `state` carries an account's series and telemetry over a restart (a reload), so its
+/// counters do not reset and its series do not blink.
+pub(crate) fn account_stack(
     settings: &Settings,
     account: &AccountSettings,
     http: &reqwest::Client,
     labelled: bool,
+    state: Option<Arc<AccountState>>,
+) -> anyhow::Result<AccountParts> {
+    let built = build_account(settings, account, http, labelled, state);
+    match &account.name {
+        Some(name) => built.with_context(|| format!("account {name}")),
+        None => built,
+    }
+}
+
+fn build_account(
+    settings: &Settings,
+    account: &AccountSettings,
+    http: &reqwest::Client,
+    labelled: bool,
+    state: Option<Arc<AccountState>>,
 ) -> anyhow::Result<AccountParts> {
     let (store, note) = Store::open(&account.storage_path).context("--storage.path")?;
     log_open(&store, &note);
     let store = Arc::new(store);
-    let telemetry = Arc::new(Telemetry::default());
+    let telemetry = state
+        .as_ref()
+        .map_or_else(|| Arc::new(Telemetry::default()), |s| s.telemetry.clone());
     let tokens = TokenManager::new(
         &settings.auth_url,
         http.clone(),
+        &settings.transport,
         Credentials {
             access_token: account.access_token.clone(),
             refresh_token: account.refresh_token.clone(),
@@ -177,8 +228,10 @@ fn account_stack(
         Arc::new(tokens),
         telemetry.clone(),
     );
-    let name = if labelled { account.name.clone() } else { None };
-    let state = Arc::new(AccountState::new(name, telemetry));
+    let state = state.unwrap_or_else(|| {
+        let name = if labelled { account.name.clone() } else { None };
+        Arc::new(AccountState::new(name, telemetry.clone()))
+    });
     let poller = Poller::new(
         client,
         state.clone(),
@@ -191,9 +244,16 @@ fn account_stack(
     );
     let poller = match &settings.remote_write_url {
         Some(url) => poller.with_remote_write(RemoteWriter::new(
-            http.clone(),
+            // The user's own Prometheus: environment proxies apply as usual, but not
+            // Peloton's proxy or CA.
+            client::http_client(
+                settings.timeout,
+                Duration::from_secs(10),
+                &Transport::default(),
+            )?,
             url.clone(),
             settings.remote_write_labels.clone(),
+            settings.collectors.clone(),
         )),
         None => poller,
     };

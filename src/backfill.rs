@@ -15,6 +15,7 @@ use crate::domain::totals::Totals;
 use crate::domain::{Status, WorkoutSummary};
 use crate::exposition::classic::{escape_label, number};
 use crate::metrics::catalogue as c;
+use crate::metrics::collectors::Collectors;
 use crate::metrics::family::{Def, Kind, Labels, Value};
 use crate::metrics::{self, AccountView, BuildInfo};
 use crate::snapshot::Snapshot;
@@ -46,6 +47,8 @@ pub struct Options {
     pub to: i64,
     /// Added to every series.
     pub labels: Vec<(String, String)>,
+    /// Switched-off groups are not written, as on `/metrics`.
+    pub collectors: Collectors,
 }
 
 /// One account's completed workouts, in any order.
@@ -163,7 +166,7 @@ pub fn collect(histories: &[AccountHistory], options: &Options) -> Collected {
             for family in metrics::families(BuildInfo::CURRENT, &[view]) {
                 let wanted = HISTORY_FAMILIES.contains(&family.def)
                     || family.def.base.starts_with("peloton_latest_workout");
-                if !wanted {
+                if !wanted || !options.collectors.writes(&family.def) {
                     continue;
                 }
                 let index = defs
@@ -290,6 +293,37 @@ mod tests {
     }
 
     #[test]
+    fn switched_off_groups_are_not_written() {
+        use crate::metrics::collectors::Collector;
+        let day = 1_700_006_400;
+        let history = || AccountHistory {
+            account: None,
+            workouts: vec![workout("a", "cycling", day + 100, 100.0)],
+        };
+        let text = |collectors: Collectors| {
+            let options = Options {
+                from: None,
+                to: day + 2 * DAY,
+                labels: vec![],
+                collectors,
+            };
+            let mut out = Vec::new();
+            write(&[history()], &options, &mut out).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let all = text(Collectors::default());
+        assert!(all.contains("peloton_instructor_workouts_total{"));
+        assert!(all.contains("peloton_latest_workout_output_joules "));
+        let some = text(Collectors::new([
+            (Collector::Instructor, false),
+            (Collector::LatestWorkout, false),
+        ]));
+        assert!(!some.contains("peloton_instructor_workouts"), "{some}");
+        assert!(!some.contains("peloton_latest_workout"), "{some}");
+        assert!(some.contains("peloton_output_joules_total{"));
+    }
+
+    #[test]
     fn counters_climb_and_series_are_grouped_and_increasing() {
         let day = 1_700_006_400; // a UTC midnight
         let history = AccountHistory {
@@ -304,6 +338,7 @@ mod tests {
             from: None,
             to: day + 5 * DAY,
             labels: vec![("job".to_owned(), "peloton".to_owned())],
+            collectors: Collectors::default(),
         };
         let mut out = Vec::new();
         let stats = write(&[history], &options, &mut out).unwrap();
@@ -356,6 +391,7 @@ mod tests {
             from: None,
             to: now,
             labels: vec![],
+            collectors: Collectors::default(),
         };
         let mut out = Vec::new();
         let stats = write(&[history], &options, &mut out).unwrap();

@@ -8,6 +8,8 @@ use std::time::Duration;
 use clap::{Parser, ValueEnum};
 use url::Url;
 
+use crate::metrics::collectors::{Collector, Collectors};
+use crate::peloton::transport::{self, CaBundle, ProxyUrl, Transport};
 use crate::secret::Secret;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -40,7 +42,7 @@ impl LogLevel {
 /// Prometheus exporter for a Peloton member's own training data.
 // `Debug` is written by hand below: flags hold raw tokens and passwords.
 #[derive(Clone, Parser)]
-#[command(name = "peloton-exporter", version, about, long_about = None)]
+#[command(name = "peloton-exporter", version, about, long_about = None, args_override_self = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -63,6 +65,15 @@ pub struct Cli {
     )]
     pub web_config_file: Option<PathBuf>,
 
+    /// Enable `POST /-/reload` (re-reads --config.file and the secret files, as SIGHUP
+    /// does).
+    #[arg(
+        global = true,
+        long = "web.enable-lifecycle",
+        env = "PELOTON_WEB_ENABLE_LIFECYCLE"
+    )]
+    pub enable_lifecycle: bool,
+
     /// Base URL of Peloton's API.
     #[arg(global = true, long = "peloton.api-url", env = "PELOTON_API_URL", default_value = "https://api.onepeloton.com", value_name = "URL", value_parser = parse_url)]
     pub api_url: Url,
@@ -70,6 +81,29 @@ pub struct Cli {
     /// Base URL of Peloton's Auth0 server (token refresh).
     #[arg(global = true, long = "peloton.auth-url", env = "PELOTON_AUTH_URL", default_value = "https://auth.onepeloton.com", value_name = "URL", value_parser = parse_url)]
     pub auth_url: Url,
+
+    /// Proxy for all Peloton traffic (API, token refresh, sign-in), e.g.
+    /// http://user:password@proxy:3128. Replaces HTTPS_PROXY/HTTP_PROXY; NO_PROXY still
+    /// applies. Not used for --remote-write.url.
+    // A string, checked in `settings()`: clap's own errors would echo the password.
+    #[arg(
+        global = true,
+        long = "peloton.proxy-url",
+        env = "PELOTON_PROXY_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub proxy_url: Option<String>,
+
+    /// PEM file of CA certificates trusted for Peloton traffic in addition to the
+    /// system's, e.g. a TLS-inspecting proxy's CA.
+    #[arg(
+        global = true,
+        long = "peloton.ca-file",
+        env = "PELOTON_CA_FILE",
+        value_name = "FILE"
+    )]
+    pub ca_file: Option<PathBuf>,
 
     /// Access token (JWT), used until it expires. Prefer a refresh token.
     #[arg(
@@ -216,6 +250,9 @@ pub struct Cli {
     )]
     pub log_format: LogFormat,
 
+    #[command(flatten)]
+    pub collectors: CollectorFlags,
+
     /// Run against a built-in fake Peloton with a demo member; no account needed.
     #[arg(global = true, long = "demo", env = "PELOTON_DEMO")]
     pub demo: bool,
@@ -231,10 +268,88 @@ impl std::fmt::Debug for Cli {
             .field("web_config_file", &self.web_config_file)
             .field("api_url", &self.api_url.as_str())
             .field("auth_url", &self.auth_url.as_str())
+            .field(
+                "proxy_url",
+                &self.proxy_url.as_deref().map(transport::redact_raw),
+            )
+            .field("ca_file", &self.ca_file)
             .field("config_file", &self.config_file)
             .field("storage_path", &self.storage_path)
             .field("demo", &self.demo)
             .finish_non_exhaustive()
+    }
+}
+
+/// The optional metric groups, each on by default. `--collector.X=false` (or the
+/// environment variable) and `--no-collector.X` switch one off; the last flag wins.
+// Each switch is a flag pair as in node_exporter, hence the bools.
+#[allow(clippy::struct_excessive_bools)]
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct CollectorFlags {
+    /// Per-instructor workout counts (peloton_instructor_workouts_total) [default: on].
+    #[arg(global = true, long = "collector.instructor", env = "PELOTON_COLLECTOR_INSTRUCTOR", value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", overrides_with = "no_instructor")]
+    pub instructor: Option<bool>,
+    /// Switch off --collector.instructor.
+    #[arg(
+        global = true,
+        long = "no-collector.instructor",
+        overrides_with = "instructor"
+    )]
+    pub no_instructor: bool,
+
+    /// Workouts per calendar month (peloton_workouts_by_month) [default: on].
+    #[arg(global = true, long = "collector.monthly", env = "PELOTON_COLLECTOR_MONTHLY", value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", overrides_with = "no_monthly")]
+    pub monthly: Option<bool>,
+    /// Switch off --collector.monthly.
+    #[arg(
+        global = true,
+        long = "no-collector.monthly",
+        overrides_with = "monthly"
+    )]
+    pub no_monthly: bool,
+
+    /// The latest completed workout in detail (peloton_latest_workout_*) [default: on].
+    #[arg(global = true, long = "collector.latest-workout", env = "PELOTON_COLLECTOR_LATEST_WORKOUT", value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", overrides_with = "no_latest_workout")]
+    pub latest_workout: Option<bool>,
+    /// Switch off --collector.latest-workout.
+    #[arg(
+        global = true,
+        long = "no-collector.latest-workout",
+        overrides_with = "latest_workout"
+    )]
+    pub no_latest_workout: bool,
+
+    /// Best output per class length (peloton_personal_record_output_joules) [default: on].
+    #[arg(global = true, long = "collector.personal-records", env = "PELOTON_COLLECTOR_PERSONAL_RECORDS", value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", overrides_with = "no_personal_records")]
+    pub personal_records: Option<bool>,
+    /// Switch off --collector.personal-records.
+    #[arg(
+        global = true,
+        long = "no-collector.personal-records",
+        overrides_with = "personal_records"
+    )]
+    pub no_personal_records: bool,
+}
+
+impl CollectorFlags {
+    pub fn collectors(&self) -> Collectors {
+        let state = |on: Option<bool>, off: bool, c: Collector| {
+            (c, !off && on.unwrap_or_else(|| c.enabled_by_default()))
+        };
+        Collectors::new([
+            state(self.instructor, self.no_instructor, Collector::Instructor),
+            state(self.monthly, self.no_monthly, Collector::Monthly),
+            state(
+                self.latest_workout,
+                self.no_latest_workout,
+                Collector::LatestWorkout,
+            ),
+            state(
+                self.personal_records,
+                self.no_personal_records,
+                Collector::PersonalRecords,
+            ),
+        ])
     }
 }
 
@@ -249,6 +364,9 @@ pub enum Command {
     /// Sign in with email and password (asked for when not set) and store the tokens
     /// under --storage.path, so the exporter needs no password afterwards.
     Login(LoginArgs),
+    /// Validate flags, the config file, the web config and every secret file without
+    /// contacting Peloton; print what would run (secrets as ***). Exits 1 on an error.
+    CheckConfig,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -306,8 +424,12 @@ pub struct Settings {
     pub listen_address: SocketAddr,
     pub telemetry_path: String,
     pub web_config_file: Option<PathBuf>,
+    pub enable_lifecycle: bool,
+    pub collectors: Collectors,
     pub api_url: Url,
     pub auth_url: Url,
+    /// Proxy and extra CA roots of the Peloton clients (not of remote write).
+    pub transport: Transport,
     pub timeout: Duration,
     pub max_retries: u32,
     pub retry_backoff: Duration,
@@ -340,6 +462,9 @@ pub enum ConfigError {
     },
     #[error("--config.file: {0}")]
     File(String),
+    /// `reason` never quotes a secret value.
+    #[error("{flag}: {reason}")]
+    Invalid { flag: &'static str, reason: String },
     #[error("{flag}: needs {what}")]
     Missing {
         flag: &'static str,
@@ -348,7 +473,7 @@ pub enum ConfigError {
 }
 
 /// One account's credentials and state directory.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountSettings {
     /// The `account` label; `None` for the single account configured by flags.
     pub name: Option<String>,
@@ -462,8 +587,11 @@ impl Cli {
             listen_address: self.listen_address,
             telemetry_path: self.telemetry_path.clone(),
             web_config_file: self.web_config_file.clone(),
+            enable_lifecycle: self.enable_lifecycle,
+            collectors: self.collectors.collectors(),
             api_url: self.api_url.clone(),
             auth_url: self.auth_url.clone(),
+            transport: self.transport()?,
             accounts,
             max_request_rate: self.max_request_rate.unwrap_or(if self.demo {
                 DEMO_REQUEST_RATE
@@ -480,6 +608,30 @@ impl Cli {
             log_format: self.log_format,
             demo: self.demo,
         })
+    }
+}
+
+impl Cli {
+    fn transport(&self) -> Result<Transport, ConfigError> {
+        let proxy = self
+            .proxy_url
+            .as_deref()
+            .map(ProxyUrl::parse)
+            .transpose()
+            .map_err(|reason| ConfigError::Invalid {
+                flag: transport::PROXY_FLAG,
+                reason,
+            })?;
+        let ca = self
+            .ca_file
+            .as_deref()
+            .map(CaBundle::load)
+            .transpose()
+            .map_err(|reason| ConfigError::Invalid {
+                flag: transport::CA_FLAG,
+                reason,
+            })?;
+        Ok(Transport { proxy, ca })
     }
 }
 
@@ -651,6 +803,56 @@ mod tests {
     }
 
     #[test]
+    fn collector_switches_default_on_and_the_last_flag_wins() {
+        let collectors = |args: &[&str]| {
+            let mut all = vec!["--peloton.refresh-token", "r"];
+            all.extend_from_slice(args);
+            parse(&all).unwrap().settings().unwrap().collectors
+        };
+        let on = |c: &Collectors| Collector::ALL.map(|x| c.is_enabled(x));
+        assert_eq!(on(&collectors(&[])), [true; 4]);
+        assert_eq!(
+            on(&collectors(&["--no-collector.monthly"])),
+            [true, false, true, true]
+        );
+        assert_eq!(
+            on(&collectors(&[
+                "--collector.latest-workout=false",
+                "--no-collector.instructor",
+                "--collector.instructor"
+            ])),
+            [true, true, false, true]
+        );
+        assert_eq!(
+            on(&collectors(&[
+                "--collector.personal-records",
+                "--no-collector.personal-records"
+            ])),
+            [true, true, true, false]
+        );
+        // A bare switch before a subcommand takes no value from it.
+        let cli = parse(&["--collector.monthly", "check-config"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::CheckConfig)));
+        let err = parse(&["--collector.monthly=maybe"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--collector.monthly"), "{err}");
+    }
+
+    #[test]
+    fn repeatable_flags_still_accumulate() {
+        let cli = parse(&[
+            "--remote-write.label=job=peloton",
+            "--remote-write.label=env=home",
+            "--poll.interval=1m",
+            "--poll.interval=2m",
+        ])
+        .unwrap();
+        assert_eq!(cli.remote_write_labels.len(), 2);
+        assert_eq!(cli.poll_interval, Some(Duration::from_secs(120)));
+    }
+
+    #[test]
     fn bad_values_name_the_flag() {
         for (args, flag) in [
             (&["--poll.interval", "soon"][..], "--poll.interval"),
@@ -788,5 +990,107 @@ mod tests {
             parse(&["--peloton.password", "a", "--peloton.password-file", "/x"]).is_err(),
             "flag and file conflict"
         );
+    }
+
+    #[test]
+    fn proxy_url_is_checked_named_and_never_shown() {
+        let pw = "proxy-secret-9e1f";
+        for bad in [
+            format!("socks5://u:{pw}@proxy:1080"),
+            format!("u:{pw}@proxy:3128"),
+            format!("http://u:{pw}@proxy:3128/some/path"),
+            format!("http://u:{pw} @"),
+        ] {
+            let cli =
+                parse(&["--peloton.refresh-token", "r", "--peloton.proxy-url", &bad]).unwrap();
+            assert!(!format!("{cli:?}").contains(pw));
+            let err = cli.settings().unwrap_err().to_string();
+            assert!(err.starts_with("--peloton.proxy-url: "), "{err}");
+            assert!(!err.contains(pw), "{err}");
+        }
+        let url = format!("https://u:{pw}@proxy.example:8443");
+        let cli = parse(&["--peloton.refresh-token", "r", "--peloton.proxy-url", &url]).unwrap();
+        let debug = format!("{cli:?}");
+        assert!(!debug.contains(pw) && debug.contains("https://***@proxy.example:8443/"));
+        let s = cli.settings().unwrap();
+        assert!(!format!("{s:?}").contains(pw));
+        assert_eq!(
+            s.transport.proxy.unwrap().to_string(),
+            "https://***@proxy.example:8443/"
+        );
+        assert!(
+            <Cli as clap::CommandFactory>::command()
+                .get_arguments()
+                .find(|a| a.get_id() == "proxy_url")
+                .is_some_and(clap::Arg::is_hide_env_values_set)
+        );
+    }
+
+    #[test]
+    fn ca_file_must_hold_usable_certificates() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = |path: &Path| {
+            parse(&[
+                "--peloton.refresh-token",
+                "r",
+                "--peloton.ca-file",
+                path.to_str().unwrap(),
+            ])
+            .unwrap()
+            .settings()
+        };
+        let missing = dir.path().join("missing.pem");
+        let key_only = dir.path().join("key.pem");
+        std::fs::write(
+            &key_only,
+            "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIBWwk7mWjE1IYmYDS14yy+BflN7YjdDUtY5qOqyaZ6JZ\n-----END PRIVATE KEY-----\n",
+        )
+        .unwrap();
+        let bad_base64 = dir.path().join("bad.pem");
+        std::fs::write(
+            &bad_base64,
+            "-----BEGIN CERTIFICATE-----\n!!not base64!!\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        let not_a_cert = dir.path().join("garbage.pem");
+        std::fs::write(
+            &not_a_cert,
+            "-----BEGIN CERTIFICATE-----\naGVsbG8gd29ybGQ=\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        for (path, says) in [
+            (&missing, "cannot read"),
+            (&key_only, "no certificate"),
+            (&bad_base64, "not valid PEM"),
+            (&not_a_cert, "certificate 1 is not usable"),
+            (&dir.path().to_owned(), "cannot read"),
+        ] {
+            let err = settings(path).unwrap_err().to_string();
+            assert!(err.starts_with("--peloton.ca-file: "), "{err}");
+            assert!(err.contains(says), "{err}");
+            assert_eq!(err.lines().count(), 1, "{err}");
+        }
+
+        // Two certificates, each a CA, plus other PEM blocks that are skipped.
+        let ca = |name: &str| {
+            let mut p = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+            p.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+            p.distinguished_name.push(rcgen::DnType::CommonName, name);
+            rcgen::CertifiedIssuer::self_signed(p, rcgen::KeyPair::generate().unwrap())
+                .unwrap()
+                .pem()
+        };
+        let bundle = dir.path().join("bundle.pem");
+        let key = std::fs::read_to_string(&key_only).unwrap();
+        std::fs::write(&bundle, format!("{}{key}{}", ca("one"), ca("two"))).unwrap();
+        let s = settings(&bundle).unwrap();
+        let loaded = s.transport.ca.as_ref().unwrap();
+        assert_eq!(loaded.len(), 2);
+        crate::peloton::client::http_client(
+            Duration::from_secs(1),
+            Duration::from_secs(1),
+            &s.transport,
+        )
+        .unwrap();
     }
 }

@@ -75,6 +75,7 @@ pub async fn backfill(settings: &Settings, args: &BackfillArgs) -> anyhow::Resul
         from: args.from,
         to,
         labels: args.labels.clone(),
+        collectors: settings.collectors.clone(),
     };
     let mut out = open_out(&args.out)?;
     let stats = backfill::write(&histories, &options, &mut out).context("--out: write failed")?;

@@ -47,7 +47,7 @@ pub async fn run(settings: &Settings, args: &LoginArgs) -> anyhow::Result<()> {
     let (store, _) = Store::open(&storage).context("--storage.path")?;
     let store = Arc::new(store);
     let tokens = TokenStore::new(store.clone(), &storage);
-    let signer = Signer::new(&settings.auth_url, settings.timeout)?;
+    let signer = Signer::with_transport(&settings.auth_url, settings.timeout, &settings.transport)?;
     let telemetry = Telemetry::default();
 
     let signed_in = if let Some(pasted) = &args.callback_url {
@@ -225,7 +225,12 @@ async fn finish_browser(
 
 /// The member's username, to show whose tokens were stored (`None` if the API says no).
 async fn whoami(settings: &Settings, signed_in: &SignedIn) -> Option<String> {
-    let http = client::http_client(settings.timeout, Duration::from_secs(10)).ok()?;
+    let http = client::http_client(
+        settings.timeout,
+        Duration::from_secs(10),
+        &settings.transport,
+    )
+    .ok()?;
     let url = settings.api_url.join("/api/me").ok()?;
     let request = http.get(url).bearer_auth(signed_in.access_token.expose());
     let telemetry = Telemetry::default();

@@ -157,19 +157,21 @@ impl Poller {
         }
     }
 
-    /// Polls until `shutdown` turns true.
+    /// Polls until `shutdown` turns true. A poll in flight is dropped, but a token
+    /// exchange it started finishes and is stored first.
     pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
         loop {
             tokio::select! {
                 () = self.poll_once() => {}
-                _ = shutdown.wait_for(|stop| *stop) => return,
+                _ = shutdown.wait_for(|stop| *stop) => break,
             }
             let wait = self.next_wait();
             tokio::select! {
                 () = tokio::time::sleep(wait) => {}
-                _ = shutdown.wait_for(|stop| *stop) => return,
+                _ = shutdown.wait_for(|stop| *stop) => break,
             }
         }
+        self.client.tokens().settle().await;
     }
 
     /// The interval with ±10 % jitter, stretched by a Retry-After and by repeated

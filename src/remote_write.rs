@@ -14,6 +14,7 @@ use url::Url;
 
 use crate::backfill::{self, AccountHistory};
 use crate::domain::Status;
+use crate::metrics::collectors::Collectors;
 use crate::peloton::auth::now_unix;
 use crate::store::{Store, StoreError};
 
@@ -76,11 +77,22 @@ pub struct RemoteWriter {
     http: reqwest::Client,
     url: Url,
     labels: Vec<(String, String)>,
+    collectors: Collectors,
 }
 
 impl RemoteWriter {
-    pub fn new(http: reqwest::Client, url: Url, labels: Vec<(String, String)>) -> Self {
-        Self { http, url, labels }
+    pub fn new(
+        http: reqwest::Client,
+        url: Url,
+        labels: Vec<(String, String)>,
+        collectors: Collectors,
+    ) -> Self {
+        Self {
+            http,
+            url,
+            labels,
+            collectors,
+        }
     }
 
     /// Pushes every sample newer than the cursor. Call it when the history's details are
@@ -117,6 +129,7 @@ impl RemoteWriter {
                 from: cursor.map(|c| c + 1),
                 to: now,
                 labels: self.labels.clone(),
+                collectors: self.collectors.clone(),
             },
         );
         let mut pushed = Pushed::default();

@@ -8,20 +8,25 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::from_fn_with_state;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
+use tokio::sync::{mpsc, oneshot};
 use tower_http::timeout::TimeoutLayer;
 
 use crate::account::AccountState;
 use crate::exposition;
-use crate::metrics::{self, BuildInfo};
+use crate::metrics::BuildInfo;
+use crate::registry::Registry;
+use crate::supervisor::ReloadRequest;
 use crate::web_config::{self, LiveWebConfig};
 
 #[derive(Debug, Clone)]
 pub struct AppState {
-    pub accounts: Arc<[Arc<AccountState>]>,
+    pub registry: Arc<Registry>,
     pub telemetry_path: Arc<str>,
     /// `--web.config.file`: basic auth and response headers for every route.
     pub web: Option<Arc<LiveWebConfig>>,
+    /// `Some` with `--web.enable-lifecycle`: where `POST /-/reload` sends its request.
+    pub reload: Option<mpsc::Sender<ReloadRequest>>,
 }
 
 /// A scrape renders an in-memory snapshot; anything slower than this is a bug or an
@@ -35,7 +40,8 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(landing))
         .route(&path, get(metrics_handler))
         .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz));
+        .route("/readyz", get(readyz))
+        .route("/-/reload", post(reload).put(reload));
     if let Some(web) = &state.web {
         routes = routes.layer(from_fn_with_state(web.clone(), web_config::guard));
     }
@@ -50,11 +56,34 @@ pub fn router(state: AppState) -> Router {
 async fn metrics_handler(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let format = exposition::negotiate(accept);
-    let views: Vec<_> = state.accounts.iter().map(|a| a.view()).collect();
-    let families = metrics::families(BuildInfo::CURRENT, &views);
-    match exposition::render(format, families) {
+    match state.registry.render(format) {
         Ok((body, content_type)) => ([(header::CONTENT_TYPE, content_type)], body).into_response(),
         Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "cannot encode metrics\n").into_response(),
+    }
+}
+
+/// As Prometheus: 403 unless the lifecycle API is enabled; 200 once the new
+/// configuration is in force, 500 with the reason when it was refused.
+async fn reload(State(state): State<AppState>) -> Response {
+    let Some(tx) = state.reload else {
+        return (
+            StatusCode::FORBIDDEN,
+            "Lifecycle API is not enabled (--web.enable-lifecycle).\n",
+        )
+            .into_response();
+    };
+    let (reply, answer) = oneshot::channel();
+    if tx.send(reply).await.is_err() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response();
+    }
+    match answer.await {
+        Ok(Ok(())) => (StatusCode::OK, "configuration reloaded\n").into_response(),
+        Ok(Err(e)) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("failed to reload config: {e}\n"),
+        )
+            .into_response(),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response(),
     }
 }
 
@@ -67,11 +96,11 @@ async fn healthz() -> &'static str {
 /// rotation, but a lone account is ready only with data.
 async fn readyz(State(state): State<AppState>) -> Response {
     let name = |a: &Arc<AccountState>| a.name.clone().unwrap_or_else(|| "default".to_owned());
-    let any_ready = state.accounts.iter().any(|a| a.is_ready());
-    let all_polled = state.accounts.iter().all(|a| a.has_polled());
+    let accounts = state.registry.accounts();
+    let any_ready = accounts.iter().any(|a| a.is_ready());
+    let all_polled = accounts.iter().all(|a| a.has_polled());
     if any_ready && all_polled {
-        let failing: Vec<String> = state
-            .accounts
+        let failing: Vec<String> = accounts
             .iter()
             .filter(|a| !a.is_ready())
             .map(name)
@@ -85,8 +114,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
         )
             .into_response();
     }
-    let waiting: Vec<String> = state
-        .accounts
+    let waiting: Vec<String> = accounts
         .iter()
         .filter(|a| !a.is_ready())
         .map(name)

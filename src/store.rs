@@ -141,6 +141,10 @@ impl Store {
             .map_err(err)?;
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(err)?;
+        // The page cache would grow to 2 MB per account while the store is scanned at
+        // start-up, and SQLite keeps it for the life of the connection. Steady state reads
+        // a few rows per poll: 256 KB is plenty (measured in docs/benchmarks.md).
+        conn.pragma_update(None, "cache_size", -256).map_err(err)?;
         let check: String = conn
             .query_row("PRAGMA quick_check", [], |r| r.get(0))
             .map_err(err)?;

@@ -2,6 +2,7 @@
 //! refreshes. Written by the poller and the client, read by the collector at scrape time.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -121,6 +122,8 @@ pub struct RemoteWriteValues {
 #[derive(Debug)]
 pub struct Telemetry {
     values: Mutex<TelemetryValues>,
+    /// Counts changes, so a scrape can tell that nothing changed since the last render.
+    generation: AtomicU64,
 }
 
 impl Default for Telemetry {
@@ -137,6 +140,7 @@ impl Default for Telemetry {
                 token_expiry: None,
                 remote_write: None,
             }),
+            generation: AtomicU64::new(0),
         }
     }
 }
@@ -148,16 +152,29 @@ impl Telemetry {
         self.values.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The values for a change: the generation moves on when the guard is dropped, after
+    /// the change, so a render keyed by the old generation is never taken as current.
+    fn change(&self) -> Change<'_> {
+        Change {
+            values: self.lock(),
+            generation: &self.generation,
+        }
+    }
+
     pub fn values(&self) -> TelemetryValues {
         self.lock().clone()
     }
 
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
     pub fn poll_started(&self) {
-        self.lock().polls += 1;
+        self.change().polls += 1;
     }
 
     pub fn poll_finished(&self, took: Duration, error: Option<ErrorReason>) {
-        let mut v = self.lock();
+        let mut v = self.change();
         v.poll_duration.observe(took.as_secs_f64());
         if let Some(reason) = error {
             *v.poll_errors.entry(reason).or_insert(0) += 1;
@@ -167,7 +184,7 @@ impl Telemetry {
     /// `status` is the HTTP status, or `None` when no response arrived.
     pub fn api_request(&self, endpoint: Endpoint, status: Option<u16>, took: Duration) {
         let code = status.map_or_else(|| "error".to_owned(), |s| s.to_string());
-        let mut v = self.lock();
+        let mut v = self.change();
         *v.api_requests.entry((endpoint, code)).or_insert(0) += 1;
         v.api_duration
             .entry(endpoint)
@@ -185,12 +202,12 @@ impl Telemetry {
 
     /// Counts one refresh or sign-in attempt.
     pub fn auth_result(&self, result: AuthResult) {
-        *self.lock().auth_results.entry(result).or_insert(0) += 1;
+        *self.change().auth_results.entry(result).or_insert(0) += 1;
     }
 
     /// Records a remote-write push: samples accepted, or a failure.
     pub fn remote_write(&self, result: Result<u64, ()>) {
-        let mut v = self.lock();
+        let mut v = self.change();
         let rw = v
             .remote_write
             .get_or_insert_with(RemoteWriteValues::default);
@@ -204,13 +221,38 @@ impl Telemetry {
     }
 
     pub fn enable_remote_write(&self) {
-        self.lock()
+        self.change()
             .remote_write
             .get_or_insert_with(RemoteWriteValues::default);
     }
 
     pub fn set_token_expiry(&self, expiry: Option<i64>) {
-        self.lock().token_expiry = expiry;
+        self.change().token_expiry = expiry;
+    }
+}
+
+struct Change<'a> {
+    values: MutexGuard<'a, TelemetryValues>,
+    generation: &'a AtomicU64,
+}
+
+impl std::ops::Deref for Change<'_> {
+    type Target = TelemetryValues;
+    fn deref(&self) -> &TelemetryValues {
+        &self.values
+    }
+}
+
+impl std::ops::DerefMut for Change<'_> {
+    fn deref_mut(&mut self) -> &mut TelemetryValues {
+        &mut self.values
+    }
+}
+
+impl Drop for Change<'_> {
+    fn drop(&mut self) {
+        // Still under the lock: a reader that sees the new generation sees the change.
+        self.generation.fetch_add(1, Ordering::AcqRel);
     }
 }
 

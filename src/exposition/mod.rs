@@ -42,6 +42,13 @@ pub fn negotiate(accept: Option<&str>) -> Format {
 }
 
 /// The body and its content type.
+pub fn content_type(format: Format) -> &'static str {
+    match format {
+        Format::OpenMetrics => openmetrics::CONTENT_TYPE,
+        Format::Classic => classic::CONTENT_TYPE,
+    }
+}
+
 pub fn render(
     format: Format,
     families: Vec<Family>,

@@ -103,6 +103,19 @@ pub const REMOTE_WRITE_LAST_SUCCESS: Def = def(
     Kind::Gauge,
 );
 
+pub const CONFIG_RELOAD_OK: Def = def(
+    "peloton_config_last_reload_successful",
+    "1 when the last reload of the configuration and secret files succeeded, else 0",
+    None,
+    Kind::Gauge,
+);
+pub const CONFIG_RELOAD_TIME: Def = def(
+    "peloton_config_last_reload_success_timestamp",
+    "Unix time of the last successful configuration load (start-up or reload)",
+    SECONDS,
+    Kind::Gauge,
+);
+
 // Account.
 pub const USER_INFO: Def = def(
     "peloton_user",
@@ -359,6 +372,8 @@ pub const ALL: &[Def] = &[
     REMOTE_WRITE_SAMPLES,
     REMOTE_WRITE_FAILURES,
     REMOTE_WRITE_LAST_SUCCESS,
+    CONFIG_RELOAD_OK,
+    CONFIG_RELOAD_TIME,
     USER_INFO,
     FOLLOWERS,
     FOLLOWING,

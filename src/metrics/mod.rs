@@ -2,6 +2,7 @@
 //! with the series of all accounts.
 
 pub mod catalogue;
+pub mod collectors;
 pub mod family;
 
 use std::collections::BTreeMap;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::Mutex;
+use tokio::task::JoinHandle;
 use url::Url;
 
 use super::client::{Endpoint, parse_json};
@@ -15,6 +16,7 @@ use super::error::ApiError;
 use super::jwt;
 use super::login::{LoginError, SignedIn, Signer};
 use super::model::{OAuthError, TokenResponse};
+use super::transport::Transport;
 use crate::secret::Secret;
 use crate::telemetry::{AuthResult, Telemetry};
 use crate::token_store::{StoredTokens, TokenStore};
@@ -92,6 +94,10 @@ struct State {
     login_failures: u32,
     login_error: Option<LoginError>,
     login_not_before: Option<SystemTime>,
+    /// A refresh-token exchange still running. It runs in its own task and persists a
+    /// rotated token itself: Peloton retires the old token as soon as it answers, so a
+    /// caller that goes away (a reload, a shutdown) must not lose the new one.
+    inflight: Option<JoinHandle<Result<TokenResponse, Refusal>>>,
 }
 
 /// Where the token manager gets its credentials.
@@ -145,6 +151,7 @@ impl TokenManager {
     pub fn new(
         auth_url: &Url,
         http: reqwest::Client,
+        transport: &Transport,
         configured: Credentials,
         store: Option<TokenStore>,
         telemetry: Arc<Telemetry>,
@@ -188,7 +195,8 @@ impl TokenManager {
         };
         let login = match configured.login {
             Some(credentials) if !credentials.password.is_empty() => Some(LoginSetup {
-                signer: Signer::new(auth_url, LOGIN_TIMEOUT).map_err(CredentialError::Login)?,
+                signer: Signer::with_transport(auth_url, LOGIN_TIMEOUT, transport)
+                    .map_err(CredentialError::Login)?,
                 credentials,
             }),
             _ => None,
@@ -210,6 +218,7 @@ impl TokenManager {
                 login_failures: 0,
                 login_error: None,
                 login_not_before: None,
+                inflight: None,
             }),
             store,
             telemetry,
@@ -350,7 +359,17 @@ impl TokenManager {
     async fn refresh_locked(&self, state: &mut State) -> Result<Secret, ApiError> {
         let mut last_error = None;
         while let Some(refresh) = state.refresh.first().cloned() {
-            match self.exchange(&refresh).await {
+            let exchange = state
+                .inflight
+                .get_or_insert_with(|| self.spawn_exchange(refresh.clone()));
+            let outcome = exchange.await.unwrap_or_else(|e| {
+                Err(Refusal::Transient(ApiError::Network {
+                    endpoint: Endpoint::Token,
+                    detail: format!("token exchange task failed: {e}"),
+                }))
+            });
+            state.inflight = None;
+            match outcome {
                 Ok(response) => {
                     self.telemetry.refresh(true);
                     let Some(access) = response.access_token.filter(|t| !t.is_empty()) else {
@@ -372,7 +391,6 @@ impl TokenManager {
                     state.refresh.truncate(1);
                     self.telemetry.set_token_expiry(access.expires_at);
                     let token = access.token.clone();
-                    self.persist(Some(&rotated), &access);
                     state.access = Some(access);
                     state.not_before = None;
                     tracing::info!("access token refreshed");
@@ -398,51 +416,90 @@ impl TokenManager {
         }))
     }
 
-    async fn exchange(&self, refresh: &Secret) -> Result<TokenResponse, Refusal> {
-        let form = [
-            ("grant_type", "refresh_token"),
-            ("client_id", CLIENT_ID),
-            ("refresh_token", refresh.expose()),
-        ];
-        let request = self.http.post(self.token_url.clone()).form(&form);
-        match send_token_request(request, &self.telemetry).await {
-            Ok(body) => parse_json(Endpoint::Token, &body).map_err(Refusal::Transient),
-            Err((status, body, e)) => {
-                let oauth: OAuthError = serde_json::from_slice(&body).unwrap_or_default();
-                let dead = matches!(status, Some(400 | 401 | 403))
-                    && matches!(
-                        oauth.error.as_deref(),
-                        Some("invalid_grant" | "unauthorized_client" | "access_denied") | None
-                    );
-                if dead {
-                    Err(Refusal::Dead(ApiError::Auth {
-                        detail: format!(
-                            "refresh token rejected by the auth server (HTTP {}, {}); sign in again and set a new --peloton.refresh-token",
-                            status.unwrap_or(0),
-                            oauth.error.as_deref().unwrap_or("no error code")
-                        ),
-                    }))
-                } else {
-                    Err(Refusal::Transient(e))
-                }
-            }
+    /// Waits for a token exchange a dropped caller left running, so its rotated token is
+    /// in the store before this account's store is reopened or the process exits.
+    pub async fn settle(&self) {
+        let mut state = self.state.lock().await;
+        if let Some(exchange) = state.inflight.take() {
+            let _ = exchange.await;
         }
     }
 
+    fn spawn_exchange(&self, refresh: Secret) -> JoinHandle<Result<TokenResponse, Refusal>> {
+        let http = self.http.clone();
+        let token_url = self.token_url.clone();
+        let telemetry = self.telemetry.clone();
+        let store = self.store.clone();
+        tokio::spawn(async move {
+            let response = exchange(&http, token_url, &refresh, &telemetry).await?;
+            if let Some(access) = response.access_token.as_deref().filter(|t| !t.is_empty()) {
+                let access = AccessToken::new(Secret::new(access), response.expires_in);
+                let rotated = response
+                    .refresh_token
+                    .as_deref()
+                    .filter(|t| !t.is_empty())
+                    .map_or(refresh, Secret::new);
+                persist(store.as_ref(), Some(&rotated), &access);
+            }
+            Ok(response)
+        })
+    }
+
     fn persist(&self, refresh: Option<&Secret>, access: &AccessToken) {
-        let Some(store) = &self.store else { return };
-        let tokens = StoredTokens {
-            refresh_token: refresh.cloned(),
-            access_token: Some(access.token.clone()),
-            access_token_expires_at: access.expires_at,
-        };
-        if let Err(e) = store.save(&tokens) {
-            // Not fatal for this run, but the next start may present a retired token.
-            tracing::error!(error = %e, "cannot persist the rotated refresh token");
+        persist(self.store.as_ref(), refresh, access);
+    }
+}
+
+fn persist(store: Option<&TokenStore>, refresh: Option<&Secret>, access: &AccessToken) {
+    let Some(store) = store else { return };
+    let tokens = StoredTokens {
+        refresh_token: refresh.cloned(),
+        access_token: Some(access.token.clone()),
+        access_token_expires_at: access.expires_at,
+    };
+    if let Err(e) = store.save(&tokens) {
+        // Not fatal for this run, but the next start may present a retired token.
+        tracing::error!(error = %e, "cannot persist the rotated refresh token");
+    }
+}
+
+async fn exchange(
+    http: &reqwest::Client,
+    token_url: Url,
+    refresh: &Secret,
+    telemetry: &Telemetry,
+) -> Result<TokenResponse, Refusal> {
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("client_id", CLIENT_ID),
+        ("refresh_token", refresh.expose()),
+    ];
+    let request = http.post(token_url).form(&form);
+    match send_token_request(request, telemetry).await {
+        Ok(body) => parse_json(Endpoint::Token, &body).map_err(Refusal::Transient),
+        Err((status, body, e)) => {
+            let oauth: OAuthError = serde_json::from_slice(&body).unwrap_or_default();
+            let dead = matches!(status, Some(400 | 401 | 403))
+                && matches!(
+                    oauth.error.as_deref(),
+                    Some("invalid_grant" | "unauthorized_client" | "access_denied") | None
+                );
+            if dead {
+                Err(Refusal::Dead(ApiError::Auth {
+                    detail: format!(
+                        "refresh token rejected by the auth server (HTTP {}, {}); sign in again and set a new --peloton.refresh-token",
+                        status.unwrap_or(0),
+                        oauth.error.as_deref().unwrap_or("no error code")
+                    ),
+                }))
+            } else {
+                Err(Refusal::Transient(e))
+            }
         }
     }
 }
 
+#[derive(Debug)]
 enum Refusal {
     /// The refresh token itself is no good (revoked, rotated away, expired).
     Dead(ApiError),
@@ -461,16 +518,7 @@ async fn send_token_request(
         Ok(r) => r,
         Err(e) => {
             telemetry.api_request(Endpoint::Token, None, started.elapsed());
-            let err = if e.is_timeout() {
-                ApiError::Timeout {
-                    endpoint: Endpoint::Token,
-                }
-            } else {
-                ApiError::Network {
-                    endpoint: Endpoint::Token,
-                    detail: super::client::error_chain(&e),
-                }
-            };
+            let err = super::client::transport_error(Endpoint::Token, &e);
             return Err((None, Vec::new(), err));
         }
     };

@@ -13,6 +13,7 @@ use url::Url;
 use super::auth::TokenManager;
 use super::error::ApiError;
 use super::model::{Me, Overview, PerformanceGraph, Workout, WorkoutPage};
+use super::transport::Transport;
 use crate::telemetry::Telemetry;
 
 /// The `endpoint` label of the request metrics.
@@ -97,26 +98,32 @@ pub struct ClientSettings {
     pub page_limit: u32,
 }
 
-/// Builds the reqwest client shared by the API and the auth calls.
+/// Builds the reqwest client shared by the API and the auth calls, with the proxy and
+/// extra roots of `transport` (`Transport::default()`: the environment's proxies only).
 pub fn http_client(
     timeout: Duration,
     connect_timeout: Duration,
+    transport: &Transport,
 ) -> Result<reqwest::Client, ApiError> {
     let mut headers = HeaderMap::new();
     // Needed for the overview and for GPS data; Peloton's own web app sends it everywhere.
     headers.insert("Peloton-Platform", HeaderValue::from_static("web"));
     headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
-    reqwest::Client::builder()
+    let builder = reqwest::Client::builder()
         .user_agent(user_agent())
         .default_headers(headers)
         .timeout(timeout)
         .connect_timeout(connect_timeout)
-        .redirect(reqwest::redirect::Policy::none())
+        .redirect(reqwest::redirect::Policy::none());
+    let cannot = |detail: String| ApiError::Network {
+        endpoint: Endpoint::Me,
+        detail: format!("cannot build HTTP client: {detail}"),
+    };
+    transport
+        .apply(builder)
+        .map_err(cannot)?
         .build()
-        .map_err(|e| ApiError::Network {
-            endpoint: Endpoint::Me,
-            detail: format!("cannot build HTTP client: {}", error_chain(&e)),
-        })
+        .map_err(|e| cannot(error_chain(&e)))
 }
 
 pub fn user_agent() -> String {
@@ -380,14 +387,17 @@ fn category(e: &serde_json::Error) -> &'static str {
     }
 }
 
-fn transport_error(endpoint: Endpoint, e: &reqwest::Error) -> ApiError {
+pub(crate) fn transport_error(endpoint: Endpoint, e: &reqwest::Error) -> ApiError {
     if e.is_timeout() {
         ApiError::Timeout { endpoint }
     } else {
-        ApiError::Network {
-            endpoint,
-            detail: error_chain(e),
+        let mut detail = error_chain(e);
+        if detail.contains("invalid peer certificate") {
+            // Usually a TLS-inspecting proxy: say how to trust it, not how to stop checking.
+            detail
+                .push_str(" (behind a TLS-inspecting proxy? trust its CA with --peloton.ca-file)");
         }
+        ApiError::Network { endpoint, detail }
     }
 }
 

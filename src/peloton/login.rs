@@ -22,9 +22,10 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::auth::CLIENT_ID;
-use super::client::{Endpoint, error_chain, user_agent};
+use super::client::{Endpoint, error_chain, transport_error, user_agent};
 use super::error::{ApiError, ErrorReason};
 use super::model::{OAuthError, TokenResponse};
+use super::transport::Transport;
 use crate::secret::Secret;
 use crate::telemetry::{AuthResult, Telemetry};
 
@@ -258,18 +259,33 @@ pub struct Signer {
 }
 
 impl Signer {
-    /// A client of its own: no default JSON headers, no automatic redirects.
+    /// A client of its own: no default JSON headers, no automatic redirects; proxies from
+    /// the environment.
     pub fn new(auth_url: &Url, timeout: Duration) -> Result<Self, LoginError> {
-        let http = reqwest::Client::builder()
+        Self::with_transport(auth_url, timeout, &Transport::default())
+    }
+
+    /// As `new`, through the proxy and with the extra roots of `--peloton.proxy-url` and
+    /// `--peloton.ca-file`.
+    pub fn with_transport(
+        auth_url: &Url,
+        timeout: Duration,
+        transport: &Transport,
+    ) -> Result<Self, LoginError> {
+        let cannot = |detail: String| LoginError::Unavailable {
+            detail: format!("cannot build HTTP client: {detail}"),
+            reason: ErrorReason::Network,
+        };
+        let builder = reqwest::Client::builder()
             .user_agent(user_agent())
             .timeout(timeout)
             .connect_timeout(Duration::from_secs(10))
-            .redirect(reqwest::redirect::Policy::none())
+            .redirect(reqwest::redirect::Policy::none());
+        let http = transport
+            .apply(builder)
+            .map_err(cannot)?
             .build()
-            .map_err(|e| LoginError::Unavailable {
-                detail: format!("cannot build HTTP client: {}", error_chain(&e)),
-                reason: ErrorReason::Network,
-            })?;
+            .map_err(|e| cannot(error_chain(&e)))?;
         Ok(Self {
             auth_url: auth_url.clone(),
             http,
@@ -676,15 +692,7 @@ impl Session<'_> {
             Err(e) => {
                 self.telemetry
                     .api_request(endpoint, None, started.elapsed());
-                let api = if e.is_timeout() {
-                    ApiError::Timeout { endpoint }
-                } else {
-                    ApiError::Network {
-                        endpoint,
-                        detail: error_chain(&e),
-                    }
-                };
-                return Err(LoginError::from_api(&api));
+                return Err(LoginError::from_api(&transport_error(endpoint, &e)));
             }
         };
         let status = response.status().as_u16();

@@ -8,6 +8,7 @@ pub mod jwt;
 mod lenient;
 pub mod login;
 pub mod model;
+pub mod transport;
 
 pub use client::{Endpoint, PelotonClient};
 pub use error::{ApiError, ErrorReason};

@@ -49,13 +49,17 @@ pub fn args_with_token(fake: &FakePeloton, storage: &Path) -> Vec<String> {
     a
 }
 
+/// Starts the exporter in-process; a reload (`POST /-/reload`) re-reads the files the
+/// flags name, as the binary does.
 pub async fn start(args: &[String]) -> Running {
     let cli = Cli::try_parse_from(
         std::iter::once("peloton-exporter".to_owned()).chain(args.iter().cloned()),
     )
     .expect("flags parse");
     let settings = cli.settings().expect("settings");
-    app::start(&settings).await.expect("exporter starts")
+    app::start_reloadable(&settings, Some(Box::new(move || cli.settings())))
+        .await
+        .expect("exporter starts")
 }
 
 pub async fn scrape(addr: SocketAddr, accept: Option<&str>) -> (String, String) {
