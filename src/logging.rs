@@ -1,5 +1,7 @@
 //! Tracing setup: level and format from the flags, output on stderr.
 
+use std::io::IsTerminal as _;
+
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{LogFormat, LogLevel};
@@ -14,6 +16,9 @@ pub fn init(level: LogLevel, format: LogFormat) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal: journald, `kubectl logs` and
+        // files get plain text that grep and log shippers can read.
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
         .with_target(false);
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),

@@ -499,6 +499,38 @@ async fn without_the_ca_file_tls_fails_clearly() {
     assert_no_proxy_secret(&logs);
 }
 
+/// The CA bundle is re-read on SIGHUP: trusting the wrong CA fails every poll; putting
+/// the right one in the file and reloading brings the account up without a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_trusts_a_new_ca_bundle() {
+    let other = pki();
+    let pki = pki();
+    let peloton = TlsPeloton::start(&pki).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = ca_file(dir.path(), &other);
+    let mut args = peloton.args(dir.path(), free_port());
+    args.push(format!("--peloton.ca-file={}", ca.display()));
+    let exporter = Exporter::spawn(&args, &[], dir.path().join("stderr.log"));
+    wait_for_samples(exporter.addr, "peloton_up 0", |s| {
+        value(s, "peloton_up") == Some(0.0)
+    })
+    .await;
+    std::fs::write(&ca, &pki.ca).unwrap();
+    let status = Command::new("kill")
+        .args(["-HUP", &exporter.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let s = wait_synced(exporter.addr).await;
+    assert_eq!(
+        value(&s, "peloton_config_last_reload_successful"),
+        Some(1.0)
+    );
+    let logs = exporter.stop();
+    assert!(logs.contains("invalid peer certificate"), "{logs}");
+    assert!(logs.contains("configuration reloaded"), "{logs}");
+}
+
 /// Bad values stop start-up with one line naming the flag, never quoting a password.
 #[test]
 fn bad_proxy_or_ca_file_stops_start_up_naming_the_flag() {
