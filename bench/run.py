@@ -8,7 +8,8 @@ Everything listens on 127.0.0.1 and every phase has a time limit. Results go to 
 Markdown table) and to target/bench/whole_process.{json,md}.
 
 Knobs (environment): BENCH_SIZES (default 100,2000,20000), BENCH_WINDOW (seconds of
-steady-state polling measured, default 30), BENCH_WRK_SECONDS (default 10),
+steady-state polling measured, default 30), BENCH_WRK_SECONDS (default 10), BENCH_PACE_MS
+(default 10: the pause of each connection in the paced runs),
 BENCH_CONNECTIONS (default 16), BENCH_WRK_THREADS (default 1: on 2 cores one wrk thread
 leaves the exporter's two workers a core and gives the lowest tail), BENCH_SKIP_PEER=1,
 BENCH_EXTRA_BINARIES (other exporter builds whose idle memory is measured on the same
@@ -224,9 +225,22 @@ def up(port):
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
 
 
-def wrk(port, accept, path="/metrics"):
+PACE_MS = int(os.environ.get("BENCH_PACE_MS", "10"))
+
+
+def wrk(port, accept, path="/metrics", pace_ms=None):
+    """Closed-loop load. With `pace_ms` each connection waits that long between requests
+    (wrk's `delay()`): 16 scrapers at a steady rate instead of a saturated server, so the
+    latency is service time rather than queueing behind wrk itself."""
+    script = []
+    if pace_ms:
+        f = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
+        f.write(f"function delay()\n  return {pace_ms}\nend\n")
+        f.close()
+        script = ["-s", f.name]
     cmd = [
         "wrk",
+        *script,
         f"-t{WRK_THREADS}",
         f"-c{CONNECTIONS}",
         f"-d{WRK_SECONDS}s",
@@ -271,8 +285,11 @@ def scrape_phase(pid, port, baseline=False):
         w["bytes"] = len(body)
         w["content_type"] = ctype
         w["cpu_us_per_scrape"] = cpu / w["requests"] * 1e6 if w["requests"] else None
+        paced = wrk(port, accept, pace_ms=PACE_MS)
+        w["paced"] = paced
         res[fmt] = w
         log(f"    {fmt}: {w['rps']:.0f} req/s, p50 {w.get('p50_ms')} ms, p99 {w.get('p99_ms')} ms, {len(body)} B")
+        log(f"    {fmt} paced ({CONNECTIONS} x every {PACE_MS} ms): {paced['rps']:.0f} req/s, p50 {paced.get('p50_ms')} ms, p99 {paced.get('p99_ms')} ms")
     res["memory_after"] = proc_status(pid)
     return res
 
@@ -564,6 +581,7 @@ def table(results):
         row(f"`/metrics` {name}: scrapes/s ({conns})", lambda o, p, f=f: cell(o["scrape"][f]["rps"], p.get("scrape", {}).get(f, {}).get("rps")))
         row(f"`/metrics` {name}: p50 latency (ms)", lambda o, p, f=f: cell(o["scrape"][f].get("p50_ms"), p.get("scrape", {}).get(f, {}).get("p50_ms"), "lower", ".2f", ".1f"))
         row(f"`/metrics` {name}: p99 latency (ms)", lambda o, p, f=f: cell(o["scrape"][f].get("p99_ms"), p.get("scrape", {}).get(f, {}).get("p99_ms"), "lower", ".2f", ".1f"))
+        row(f"`/metrics` {name}: p50 / p99 latency (ms), {CONNECTIONS} scrapers each every {PACE_MS} ms", lambda o, p, f=f: f"{o['scrape'][f]['paced']['p50_ms']:.2f} / {o['scrape'][f]['paced']['p99_ms']:.2f} at {o['scrape'][f]['paced']['rps']:,.0f}/s; peer " + (f"{p['scrape'][f]['paced']['p50_ms']:.1f} / {p['scrape'][f]['paced']['p99_ms']:.1f} at {p['scrape'][f]['paced']['rps']:,.0f}/s" if p else "–"))
         row(f"`/metrics` {name}: CPU per scrape (µs)", lambda o, p, f=f: cell(o["scrape"][f].get("cpu_us_per_scrape"), p.get("scrape", {}).get(f, {}).get("cpu_us_per_scrape"), "lower"))
         row(f"`/metrics` {name}: body (bytes)", lambda o, p, f=f: f"{o['scrape'][f]['bytes']:,} / {fmt(p.get('scrape', {}).get(f, {}).get('bytes'))}")
     row("`/healthz` under the same load (floor of machine + wrk): scrapes/s, p50 / p99 ms", lambda o, p: f"{o['scrape']['healthz']['rps']:,.0f}, {o['scrape']['healthz']['p50_ms']:.2f} / {o['scrape']['healthz']['p99_ms']:.2f}")
