@@ -37,7 +37,9 @@ use peloton_exporter::config::Cli;
 use peloton_exporter::domain::totals::Totals;
 use peloton_exporter::exposition::{self, Format};
 use peloton_exporter::fake::{Endpoint, FakeOptions, FakePeloton, RecordedRequest};
+use peloton_exporter::metrics::collectors::Collectors;
 use peloton_exporter::metrics::{self, AccountView, BuildInfo};
+use peloton_exporter::registry::Registry;
 use serde_json::{Value, json};
 
 /// Request count and response body bytes per endpoint.
@@ -118,17 +120,17 @@ struct Render {
     iterations: usize,
 }
 
-/// Exactly what the `/metrics` handler does for one account: build the families from the
-/// snapshot and telemetry, then write them.
+/// What `/metrics` does for one account after a change (a cache miss): build the families
+/// from the snapshot and telemetry, then write them.
 fn render_once(view: &AccountView, format: Format) -> usize {
     let families = metrics::families(BuildInfo::CURRENT, std::slice::from_ref(view));
     let (body, _) = exposition::render(format, families).expect("renders");
     body.len()
 }
 
-fn bench_render(view: &AccountView, format: Format) -> Render {
+fn bench_render(mut render: impl FnMut() -> usize) -> Render {
     for _ in 0..50 {
-        std::hint::black_box(render_once(view, format));
+        std::hint::black_box(render());
     }
     let mut samples = Vec::new();
     let mut bytes = 0;
@@ -137,7 +139,7 @@ fn bench_render(view: &AccountView, format: Format) -> Render {
         || (started.elapsed() < Duration::from_secs(1) && samples.len() < 20_000)
     {
         let t = Instant::now();
-        bytes = std::hint::black_box(render_once(view, format));
+        bytes = std::hint::black_box(render());
         samples.push(t.elapsed());
     }
     let (p50, p99) = percentiles(&mut samples);
@@ -252,9 +254,22 @@ async fn bench_size(n: usize) -> SizeResult {
 
     // /metrics rendering.
     let view = parts.state.view();
-    let classic = bench_render(&view, Format::Classic);
-    let om = bench_render(&view, Format::OpenMetrics);
-    for (label, r) in [("classic 0.0.4", &classic), ("OpenMetrics", &om)] {
+    let classic = bench_render(|| render_once(&view, Format::Classic));
+    let om = bench_render(|| render_once(&view, Format::OpenMetrics));
+    // Between polls nothing changes: the handler serves the body cached in the registry.
+    let registry = Registry::new(
+        std::sync::Arc::from(vec![parts.state.clone()]),
+        Collectors::default(),
+    );
+    let cached = |format| bench_render(|| registry.render(format).expect("renders").0.len());
+    let classic_cached = cached(Format::Classic);
+    let om_cached = cached(Format::OpenMetrics);
+    for (label, r) in [
+        ("classic 0.0.4 after a change", &classic),
+        ("OpenMetrics after a change", &om),
+        ("classic 0.0.4 between polls (cached)", &classic_cached),
+        ("OpenMetrics between polls (cached)", &om_cached),
+    ] {
         println!(
             "render {label}: p50 {:.1} µs, p99 {:.1} µs, {} bytes ({} iterations)",
             r.p50.as_secs_f64() * 1e6,
@@ -363,6 +378,8 @@ async fn bench_size(n: usize) -> SizeResult {
         "render": {
             "classic": {"p50_us": classic.p50.as_secs_f64() * 1e6, "p99_us": classic.p99.as_secs_f64() * 1e6, "bytes": classic.bytes},
             "openmetrics": {"p50_us": om.p50.as_secs_f64() * 1e6, "p99_us": om.p99.as_secs_f64() * 1e6, "bytes": om.bytes},
+            "classic_cached": {"p50_us": classic_cached.p50.as_secs_f64() * 1e6, "p99_us": classic_cached.p99.as_secs_f64() * 1e6},
+            "openmetrics_cached": {"p50_us": om_cached.p50.as_secs_f64() * 1e6, "p99_us": om_cached.p99.as_secs_f64() * 1e6},
             "families_only_p50_us": fam_p50.as_secs_f64() * 1e6,
             "series": series,
         },
@@ -390,6 +407,8 @@ async fn bench_size(n: usize) -> SizeResult {
             ),
             ("render classic", classic.p50.as_secs_f64()),
             ("render OpenMetrics", om.p50.as_secs_f64()),
+            ("cached scrape classic", classic_cached.p50.as_secs_f64()),
+            ("cached scrape OpenMetrics", om_cached.p50.as_secs_f64()),
         ],
     }
 }
