@@ -30,7 +30,8 @@ pub struct Registry {
 #[derive(Debug, Default)]
 struct Rendered {
     key: Vec<u64>,
-    bodies: [Option<Bytes>; 2],
+    /// Classic, OpenMetrics, then each gzipped.
+    bodies: [Option<Bytes>; 4],
 }
 
 impl Registry {
@@ -68,34 +69,54 @@ impl Registry {
 
     /// The body of a scrape in `format` and its content type, rendered again only when
     /// something it shows has changed.
-    pub fn render(&self, format: Format) -> Result<(Bytes, &'static str), std::fmt::Error> {
+    pub fn render(&self, format: Format) -> Result<(Bytes, &'static str), RenderError> {
+        self.body(format, false)
+    }
+
+    /// As `render`, gzipped (Prometheus asks for gzip): compressed once per change too.
+    pub fn render_gzip(&self, format: Format) -> Result<(Bytes, &'static str), RenderError> {
+        self.body(format, true)
+    }
+
+    fn body(&self, format: Format, gzip: bool) -> Result<(Bytes, &'static str), RenderError> {
         // Read before the values: a change after this point moves the key on, so a body
         // rendered from newer values is at worst re-rendered once, never served stale.
         let key = self.key();
-        let slot = match format {
-            Format::OpenMetrics => 0,
-            Format::Classic => 1,
+        let plain = match format {
+            Format::Classic => 0,
+            Format::OpenMetrics => 1,
         };
+        let slot = if gzip { plain + 2 } else { plain };
         let content_type = exposition::content_type(format);
-        {
+        let cached = |slot: usize| {
             let cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
-            if cache.key == key
-                && let Some(Some(body)) = cache.bodies.get(slot)
-            {
-                return Ok((body.clone(), content_type));
-            }
+            (cache.key == key)
+                .then(|| cache.bodies.get(slot).cloned().flatten())
+                .flatten()
+        };
+        if let Some(body) = cached(slot) {
+            return Ok((body, content_type));
         }
-        let (body, content_type) = exposition::render(format, self.families())?;
-        let body = Bytes::from(body);
+        let text = match cached(plain) {
+            Some(body) => body,
+            None => Bytes::from(exposition::render(format, self.families())?.0),
+        };
+        let body = if gzip {
+            gzip_bytes(&text)?
+        } else {
+            text.clone()
+        };
         let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
         if cache.key != key {
             *cache = Rendered {
                 key,
-                bodies: [None, None],
+                bodies: [None, None, None, None],
             };
         }
-        if let Some(b) = cache.bodies.get_mut(slot) {
-            *b = Some(body.clone());
+        for (slot, value) in [(plain, text), (slot, body.clone())] {
+            if let Some(b) = cache.bodies.get_mut(slot) {
+                *b = Some(value);
+            }
         }
         Ok((body, content_type))
     }
@@ -123,6 +144,24 @@ impl Registry {
         families.sort_by_key(|f| order(&f.def));
         families
     }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("cannot encode metrics: {0}")]
+    Encode(#[from] std::fmt::Error),
+    #[error("cannot compress metrics: {0}")]
+    Compress(#[from] std::io::Error),
+}
+
+fn gzip_bytes(text: &[u8]) -> Result<Bytes, std::io::Error> {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(text.len() / 4),
+        flate2::Compression::default(),
+    );
+    encoder.write_all(text)?;
+    Ok(Bytes::from(encoder.finish()?))
 }
 
 /// `peloton_config_last_reload_successful` and its timestamp, as Prometheus has them.
@@ -222,6 +261,21 @@ mod tests {
         assert!(
             String::from_utf8_lossy(&after_reload)
                 .contains("peloton_config_last_reload_successful 0")
+        );
+
+        // The gzipped body is the same text, compressed once per change.
+        let (zipped, _) = registry.render_gzip(Format::Classic).unwrap();
+        let (zipped_again, _) = registry.render_gzip(Format::Classic).unwrap();
+        assert!(same(&zipped, &zipped_again));
+        let mut text = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&zipped[..]), &mut text)
+            .unwrap();
+        assert_eq!(text, after_reload.to_vec());
+        assert!(
+            zipped.len() * 3 < text.len(),
+            "{} of {}",
+            zipped.len(),
+            text.len()
         );
 
         registry.replace_accounts(Arc::from(Vec::new()));

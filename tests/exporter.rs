@@ -81,6 +81,31 @@ async fn serves_the_members_numbers_in_both_formats() {
     assert!(classic.contains("# TYPE peloton_workouts_total counter"));
     assert!(!classic.contains("# EOF"));
 
+    // Prometheus asks for gzip: the same text, compressed.
+    for (accept, plain) in [(Some(OPENMETRICS), &om), (None, &classic)] {
+        let mut req = reqwest::Client::new()
+            .get(format!("http://{}/metrics", exporter.addr))
+            .header("Accept-Encoding", "gzip");
+        if let Some(a) = accept {
+            req = req.header("Accept", a);
+        }
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.headers()["content-encoding"], "gzip");
+        let zipped = resp.bytes().await.unwrap();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&zipped[..]), &mut text)
+            .unwrap();
+        // Counters may have moved between the two scrapes; the families may not.
+        let types = |t: &str| -> Vec<String> {
+            t.lines()
+                .filter(|l| l.starts_with("# TYPE"))
+                .map(str::to_owned)
+                .collect()
+        };
+        assert_eq!(types(&text), types(plain));
+        assert!(zipped.len() * 3 < text.len());
+    }
+
     // Steady state: with nothing new, a poll is one request.
     fake.clear_requests();
     tokio::time::sleep(Duration::from_millis(3500)).await;
