@@ -742,7 +742,7 @@ def health():
         [q('min(up{job=~"$job"})', "up")],
         field("short", mappings=[value_map({"0": ("DOWN", "red"), "1": ("UP", "green")})],
               thresholds=steps("red", (1, "green"))),
-        color_mode="background"), 4, 4)
+        color_mode="background"), 3, 4)
     L.add(stat(
         "Last successful poll", "Time since the last poll that reached every endpoint.",
         [q(f"time() - max(peloton_last_successful_poll_timestamp_seconds{sel()})", "Age")],
@@ -757,13 +757,21 @@ def health():
         "History to fetch", "Workouts known but whose details are not fetched yet (the "
         "history sync after the first start).",
         [q(f"sum(peloton_history_workouts_pending{sel()})", "Pending")],
-        field("short", 0, steps("green", (1, "blue")))), 4, 4)
+        field("short", 0, steps("green", (1, "blue")))), 3, 4)
+    L.add(stat(
+        "Config", "peloton_config_last_reload_successful: whether the last reload (SIGHUP "
+        "or POST /-/reload) of the config and secret files succeeded. A refused reload "
+        "keeps the previous configuration running; the reason is in the log.",
+        [q('min(peloton_config_last_reload_successful{job=~"$job"})', "reload")],
+        field("short", mappings=[value_map({"0": ("REFUSED", "red"), "1": ("OK", "green")})],
+              thresholds=steps("red", (1, "green"))),
+        color_mode="background"), 3, 4)
     L.add(stat(
         "Version", "Version and revision of the running exporter.",
         [q('max by (version, revision) (peloton_exporter_build_info{job=~"$job"})',
            "{{version}} ({{revision}})", instant=True)],
         field("short", color={"mode": "fixed", "fixedColor": "text"}), graph=False,
-        text_mode="name", color_mode="none"), 4, 4)
+        text_mode="name", color_mode="none"), 3, 4)
 
     L.row("Polls")
     L.add(timeseries(

@@ -168,7 +168,9 @@ def check(schema_dir, path, seen_uids):
                 bad(f"{where}: refId {t.get('refId')} twice")
             refs.add(t.get("refId"))
             expr = t.get("expr", "")
-            if "peloton_" in expr and "exporter_build_info" not in expr:
+            # The exporter's own build and reload status carry no account label.
+            exporter_level = ("exporter_build_info", "peloton_config_")
+            if "peloton_" in expr and not any(x in expr for x in exporter_level):
                 if '$job' not in expr or '$account' not in expr:
                     bad(f"{where}: query does not filter on $job and $account: {expr}")
     if not ids:
