@@ -21,6 +21,9 @@ pub struct Registry {
     swaps: AtomicU64,
     collectors: Collectors,
     pub reload: ReloadStatus,
+    /// Set once the exporter has served data: before a reload swapped the accounts, or
+    /// when `/readyz` first said ready.
+    was_ready: AtomicBool,
     /// The last body of each format and what it was rendered from. Between polls nothing
     /// changes, so a scrape is a copy of bytes already written: Prometheus, a second
     /// Prometheus and a Grafana agent all scraping cost one render per change.
@@ -41,6 +44,7 @@ impl Registry {
             swaps: AtomicU64::new(0),
             collectors,
             reload: ReloadStatus::loaded_now(),
+            was_ready: AtomicBool::new(false),
             cache: Mutex::new(Rendered::default()),
         }
     }
@@ -58,9 +62,20 @@ impl Registry {
             .accounts
             .write()
             .unwrap_or_else(PoisonError::into_inner);
+        if current.iter().any(|a| a.is_ready()) {
+            self.mark_ready();
+        }
         *current = accounts;
         self.swaps.fetch_add(1, Ordering::AcqRel);
         drop(current);
+    }
+
+    pub fn has_been_ready(&self) -> bool {
+        self.was_ready.load(Ordering::Acquire)
+    }
+
+    pub fn mark_ready(&self) {
+        self.was_ready.store(true, Ordering::Release);
     }
 
     pub fn collectors(&self) -> &Collectors {

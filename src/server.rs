@@ -137,7 +137,10 @@ async fn readyz(State(state): State<AppState>) -> Response {
     let accounts = state.registry.accounts();
     let any_ready = accounts.iter().any(|a| a.is_ready());
     let all_polled = accounts.iter().all(|a| a.has_polled());
-    if any_ready && all_polled {
+    // Once serving, an account added by a reload must not take the others out of
+    // rotation while it makes its first poll.
+    if any_ready && (all_polled || state.registry.has_been_ready()) {
+        state.registry.mark_ready();
         let failing: Vec<String> = accounts
             .iter()
             .filter(|a| !a.is_ready())

@@ -17,7 +17,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
-use peloton_exporter::fake::{FakeOptions, FakePeloton};
+use peloton_exporter::fake::{Endpoint, FakeOptions, FakePeloton, Fault};
 use peloton_exporter::metrics::catalogue;
 use peloton_exporter::metrics::collectors::Collector;
 
@@ -361,7 +361,24 @@ async fn sighup_rereads_the_config_file_and_secret_files() {
     // A new account: it starts; a and b keep running (their counters do not reset).
     std::fs::write(&config, accounts_yaml(&[("a", &a), ("b", &b), ("c", &c)])).unwrap();
     let before = wait_for_samples(addr, "a polled", |_| true).await;
+    // c's first poll is slow: meanwhile the exporter stays ready (it has data to serve).
+    fake.faults()
+        .push(Endpoint::Me, Fault::Delay(Duration::from_secs(3)), 1);
     hangup(&child.0);
+    eventually(Duration::from_secs(10), "c started", || async {
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .contains("starting account")
+            .then_some(())
+    })
+    .await;
+    let ready = reqwest::get(format!("http://{addr}/readyz")).await.unwrap();
+    let (_, body) = scrape(addr, None).await;
+    assert!(
+        !body.contains("peloton_last_successful_poll_timestamp_seconds{account=\"c\"}"),
+        "c already polled: {body}"
+    );
+    assert_eq!(ready.status(), 200, "{}", ready.text().await.unwrap());
     let after = wait_for_samples(addr, "c up", |s| up_of(s).get("c") == Some(&1.0)).await;
     let logged = std::fs::read_to_string(&log).unwrap();
     assert_eq!(restarts(&logged), (0, 1), "{logged}");
@@ -469,7 +486,6 @@ async fn post_reload_needs_the_lifecycle_flag_and_reports_refusals() {
 /// its refresh token: the rotated token is still stored, and the next start signs in.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stop_during_a_token_rotation_keeps_the_rotated_token() {
-    use peloton_exporter::fake::{Endpoint, Fault};
     use peloton_exporter::store::Store;
 
     let fake = fake(small()).await;
