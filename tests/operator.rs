@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -290,22 +290,6 @@ fn restarts(log: &str) -> (usize, usize) {
     )
 }
 
-fn hangup(child: &Child) {
-    let status = Command::new("kill")
-        .args(["-HUP", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
-struct Killed(Child);
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sighup_rereads_the_config_file_and_secret_files() {
     let fake = fake(small()).await;
@@ -322,11 +306,10 @@ async fn sighup_rereads_the_config_file_and_secret_files() {
     let (a, b, c) = (token("a", 1), token("b", 1), token("c", 1));
     let config = dir.path().join("accounts.yml");
     std::fs::write(&config, accounts_yaml(&[("a", &a), ("b", &b)])).unwrap();
-    let port = free_port();
     let log = dir.path().join("exporter.log");
-    let child = Command::new(BIN)
-        .args([
-            format!("--web.listen-address=127.0.0.1:{port}"),
+    let child = ExporterProcess::spawn(
+        &[
+            format!("--web.listen-address=127.0.0.1:{}", free_port()),
             format!("--peloton.api-url={}", fake.api_url()),
             format!("--peloton.auth-url={}", fake.auth_url()),
             format!("--storage.path={}", dir.path().join("state").display()),
@@ -335,15 +318,11 @@ async fn sighup_rereads_the_config_file_and_secret_files() {
             "--peloton.retry-backoff=50ms".to_owned(),
             "--peloton.max-retries=0".to_owned(),
             "--peloton.max-request-rate=1000".to_owned(),
-        ])
-        .env_clear()
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let child = Killed(child);
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        ],
+        &[],
+        log.clone(),
+    );
+    let addr = child.addr;
     let first = wait_for_samples(addr, "a and b up", |s| {
         up_of(s) == BTreeMap::from([("a".into(), 1.0), ("b".into(), 1.0)])
     })
@@ -364,7 +343,7 @@ async fn sighup_rereads_the_config_file_and_secret_files() {
     // c's first poll is slow: meanwhile the exporter stays ready (it has data to serve).
     fake.faults()
         .push(Endpoint::Me, Fault::Delay(Duration::from_secs(3)), 1);
-    hangup(&child.0);
+    child.hangup();
     eventually(Duration::from_secs(10), "c started", || async {
         std::fs::read_to_string(&log)
             .unwrap()
@@ -398,7 +377,7 @@ async fn sighup_rereads_the_config_file_and_secret_files() {
 
     // A broken file is refused: the running accounts keep polling, the metric says 0.
     std::fs::write(&config, "accounts:\n  - name: a\n    acces_token_file: x\n").unwrap();
-    hangup(&child.0);
+    child.hangup();
     let refused = wait_for_samples(addr, "reload refused", |s| {
         value(s, "peloton_config_last_reload_successful") == Some(0.0)
     })
@@ -421,7 +400,7 @@ async fn sighup_rereads_the_config_file_and_secret_files() {
     wait_for_samples(addr, "a refused", |s| up_of(s).get("a") == Some(&0.0)).await;
     token("a", 2);
     token("c", 2);
-    hangup(&child.0);
+    child.hangup();
     let recovered = wait_for_samples(addr, "a and c up again, b gone", |s| {
         up_of(s) == BTreeMap::from([("a".into(), 1.0), ("c".into(), 1.0)])
     })

@@ -257,62 +257,6 @@ impl TlsPeloton {
 
 /// The real binary with a cleared environment plus `envs`, logging to a file (a pipe that
 /// nobody reads could fill up and stall it).
-struct Exporter {
-    child: std::process::Child,
-    addr: SocketAddr,
-    log: PathBuf,
-}
-
-impl Exporter {
-    fn spawn(args: &[String], envs: &[(&str, &str)], log: PathBuf) -> Exporter {
-        let port: u16 = args
-            .iter()
-            .find_map(|a| a.strip_prefix("--web.listen-address=127.0.0.1:"))
-            .unwrap()
-            .parse()
-            .unwrap();
-        let mut cmd = Command::new(BIN);
-        cmd.args(args)
-            .env_clear()
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(log.with_extension("stdout")).unwrap())
-            .stderr(std::fs::File::create(&log).unwrap());
-        for (k, v) in envs {
-            cmd.env(k, v);
-        }
-        Exporter {
-            child: cmd.spawn().unwrap(),
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
-            log,
-        }
-    }
-
-    fn logs(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-            + &std::fs::read_to_string(self.log.with_extension("stdout")).unwrap_or_default()
-    }
-
-    /// Stops the process (it is ours, by its id) and returns everything it wrote.
-    fn stop(mut self) -> String {
-        assert!(
-            self.child.try_wait().unwrap().is_none(),
-            "the exporter exited early:\n{}",
-            self.logs()
-        );
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        self.logs()
-    }
-}
-
-/// A failed assertion must not leave the process running.
-impl Drop for Exporter {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn ca_file(dir: &Path, pki: &Pki) -> PathBuf {
     let path = dir.join("ca.pem");
     std::fs::write(&path, &pki.ca).unwrap();
@@ -346,7 +290,7 @@ async fn https_proxy_from_the_environment_with_the_ca_from_the_flag() {
         ca_file(dir.path(), &pki).display()
     ));
     args.push("--log.level=debug".to_owned());
-    let exporter = Exporter::spawn(
+    let exporter = ExporterProcess::spawn(
         &args,
         &[("HTTPS_PROXY", &proxy.url_with_password())],
         dir.path().join("stderr.log"),
@@ -388,7 +332,7 @@ async fn proxy_flag_wins_over_the_environment_and_keeps_its_password() {
     ));
     args.push(format!("--remote-write.url=http://{receiver}/api/v1/write"));
     args.push("--log.level=trace".to_owned());
-    let exporter = Exporter::spawn(
+    let exporter = ExporterProcess::spawn(
         &args,
         &[
             ("PELOTON_PROXY_URL", &proxy.url_with_password()),
@@ -443,7 +387,7 @@ async fn no_proxy_applies_to_the_proxy_flag() {
         ca_file(dir.path(), &pki).display()
     ));
     args.push(format!("--peloton.proxy-url={}", proxy.url()));
-    let exporter = Exporter::spawn(
+    let exporter = ExporterProcess::spawn(
         &args,
         &[("NO_PROXY", "example.invalid, 127.0.0.1")],
         dir.path().join("stderr.log"),
@@ -465,7 +409,7 @@ async fn without_the_ca_file_tls_fails_clearly() {
     let mut args = peloton.args(dir.path(), free_port());
     args.push(format!("--peloton.proxy-url={}", proxy.url_with_password()));
     args.push("--log.level=debug".to_owned());
-    let exporter = Exporter::spawn(&args, &[], dir.path().join("stderr.log"));
+    let exporter = ExporterProcess::spawn(&args, &[], dir.path().join("stderr.log"));
     eventually(
         Duration::from_secs(60),
         "a TLS error in the log",
@@ -510,17 +454,13 @@ async fn a_reload_trusts_a_new_ca_bundle() {
     let ca = ca_file(dir.path(), &other);
     let mut args = peloton.args(dir.path(), free_port());
     args.push(format!("--peloton.ca-file={}", ca.display()));
-    let exporter = Exporter::spawn(&args, &[], dir.path().join("stderr.log"));
+    let exporter = ExporterProcess::spawn(&args, &[], dir.path().join("stderr.log"));
     wait_for_samples(exporter.addr, "peloton_up 0", |s| {
         value(s, "peloton_up") == Some(0.0)
     })
     .await;
     std::fs::write(&ca, &pki.ca).unwrap();
-    let status = Command::new("kill")
-        .args(["-HUP", &exporter.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    exporter.hangup();
     let s = wait_synced(exporter.addr).await;
     assert_eq!(
         value(&s, "peloton_config_last_reload_successful"),

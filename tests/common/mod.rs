@@ -204,3 +204,70 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// The real binary, run with a cleared environment, its output in `log` (and
+/// `log.stdout`); killed when dropped, so a failed assertion leaves nothing running.
+#[derive(Debug)]
+pub struct ExporterProcess {
+    child: std::process::Child,
+    pub addr: SocketAddr,
+    log: PathBuf,
+}
+
+impl ExporterProcess {
+    /// `args` must hold `--web.listen-address=127.0.0.1:<port>`.
+    pub fn spawn(args: &[String], envs: &[(&str, &str)], log: PathBuf) -> ExporterProcess {
+        let port: u16 = args
+            .iter()
+            .find_map(|a| a.strip_prefix("--web.listen-address=127.0.0.1:"))
+            .expect("--web.listen-address=127.0.0.1:<port>")
+            .parse()
+            .unwrap();
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_peloton-exporter"));
+        cmd.args(args)
+            .env_clear()
+            .envs(envs.iter().copied())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::fs::File::create(log.with_extension("stdout")).unwrap())
+            .stderr(std::fs::File::create(&log).unwrap());
+        ExporterProcess {
+            child: cmd.spawn().unwrap(),
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            log,
+        }
+    }
+
+    /// Everything it wrote so far.
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+            + &std::fs::read_to_string(self.log.with_extension("stdout")).unwrap_or_default()
+    }
+
+    /// SIGHUP: reload.
+    pub fn hangup(&self) {
+        let status = std::process::Command::new("kill")
+            .args(["-HUP", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Stops the process (it is ours, by its id) and returns everything it wrote.
+    pub fn stop(mut self) -> String {
+        assert!(
+            self.child.try_wait().unwrap().is_none(),
+            "the exporter exited early:\n{}",
+            self.logs()
+        );
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.logs()
+    }
+}
+
+impl Drop for ExporterProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
