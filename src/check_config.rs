@@ -7,7 +7,9 @@ use std::path::Path;
 
 use crate::config::{AccountSettings, Settings};
 use crate::metrics::collectors::Collector;
+use crate::peloton::auth::CredentialError;
 use crate::secret::Secret;
+use crate::store::Store;
 use crate::web_config::LiveWebConfig;
 
 /// Validates what `cli.settings()` could not (the web config) and writes the summary.
@@ -21,6 +23,8 @@ pub fn run(settings: &Settings, out: &mut impl Write) -> anyhow::Result<()> {
     };
     for account in &settings.accounts {
         check_storage(&account.storage_path)?;
+        // The demo signs in to its own fake.
+        check_credentials(account, settings.demo)?;
     }
     writeln!(out, "configuration is valid; the exporter would run with:")?;
     let field = |out: &mut dyn Write, name: &str, value: &dyn std::fmt::Display| {
@@ -143,6 +147,21 @@ fn redacted_url(url: &url::Url) -> String {
         let _ = url.set_password(None);
     }
     url.to_string()
+}
+
+/// Start-up needs a credential: configured, or stored by an earlier run or `login`.
+fn check_credentials(a: &AccountSettings, demo: bool) -> anyhow::Result<()> {
+    let configured = a.access_token.is_some()
+        || a.refresh_token.is_some()
+        || (a.username.is_some() && a.password.is_some());
+    if configured || demo || Store::has_stored_token(&a.storage_path) {
+        return Ok(());
+    }
+    let missing = anyhow::Error::new(CredentialError::Missing);
+    Err(match &a.name {
+        Some(name) => missing.context(format!("account {name}")),
+        None => missing,
+    })
 }
 
 /// The exporter creates the directory; what exists there must be a directory.

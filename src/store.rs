@@ -225,6 +225,29 @@ impl Store {
         tokens.map_err(|e| self.err(e))
     }
 
+    /// Whether `dir` holds a token an earlier run or `login` stored, read without creating
+    /// or changing anything (for `check-config`).
+    pub fn has_stored_token(dir: &Path) -> bool {
+        if dir.join(crate::token_store::LEGACY_FILE_NAME).exists() {
+            return true;
+        }
+        let path = dir.join(FILE_NAME);
+        if !path.exists() {
+            return false;
+        }
+        let flags =
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        Connection::open_with_flags(&path, flags)
+            .and_then(|conn| {
+                conn.query_row(
+                    "SELECT count(*) FROM tokens WHERE name IN ('refresh_token', 'access_token') AND value != ''",
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )
+            })
+            .is_ok_and(|n| n > 0)
+    }
+
     /// Replaces the stored tokens in one transaction.
     pub fn save_tokens(&self, tokens: &StoredTokens) -> Result<(), StoreError> {
         let mut conn = self.conn();

@@ -174,6 +174,23 @@ async fn check_config_shows_what_would_run_without_contacting_peloton() {
         "check-config created {}",
         storage.display()
     );
+
+    // No credential in the flags, but one stored by `login` (or an earlier run): valid.
+    let stored = dir.path().join("stored");
+    {
+        let (store, _) = peloton_exporter::store::Store::open(&stored).unwrap();
+        store
+            .save_tokens(&peloton_exporter::token_store::StoredTokens {
+                refresh_token: Some(peloton_exporter::secret::Secret::new(refresh.clone())),
+                access_token: None,
+                access_token_expires_at: None,
+            })
+            .unwrap();
+    }
+    let out = check_config(&[format!("--storage.path={}", stored.display())], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = check_config(&["--demo".to_owned()], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
 }
 
 #[test]
@@ -233,6 +250,8 @@ fn check_config_fails_with_the_start_up_messages() {
             ],
             "--collector.monthly",
         ),
+        // No credential given and none stored by `login`.
+        (vec![], "no Peloton credentials"),
     ];
     for (mut args, flag) in cases {
         args.push(storage.clone());
