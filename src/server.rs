@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::from_fn_with_state;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -56,7 +56,11 @@ pub fn router(state: AppState) -> Router {
 async fn metrics_handler(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let format = exposition::negotiate(accept);
-    let gzip = accepts_gzip(headers.get(header::ACCEPT_ENCODING));
+    let gzip = exposition::accepts_gzip(
+        headers
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok()),
+    );
     let rendered = if gzip {
         state.registry.render_gzip(format)
     } else {
@@ -107,22 +111,6 @@ async fn reload(State(state): State<AppState>) -> Response {
             .into_response(),
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response(),
     }
-}
-
-/// True when `Accept-Encoding` lists gzip (or `*`) with a non-zero quality.
-fn accepts_gzip(value: Option<&HeaderValue>) -> bool {
-    let Some(value) = value.and_then(|v| v.to_str().ok()) else {
-        return false;
-    };
-    value.split(',').any(|part| {
-        let mut params = part.split(';').map(str::trim);
-        let coding = params.next().unwrap_or("").to_ascii_lowercase();
-        let q = params
-            .filter_map(|p| p.strip_prefix("q="))
-            .find_map(|q| q.trim().parse::<f32>().ok())
-            .unwrap_or(1.0);
-        matches!(coding.as_str(), "gzip" | "x-gzip" | "*") && q > 0.0
-    })
 }
 
 async fn healthz() -> &'static str {
@@ -210,23 +198,5 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {}
         () = term => {}
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn gzip_is_used_when_the_client_accepts_it() {
-        let accepts = |v: &str| accepts_gzip(Some(&HeaderValue::from_str(v).unwrap()));
-        assert!(accepts("gzip"));
-        assert!(accepts("deflate, gzip;q=0.5"));
-        assert!(accepts("br, *"));
-        assert!(accepts("GZIP"));
-        assert!(!accepts("gzip;q=0"));
-        assert!(!accepts("identity"));
-        assert!(!accepts("br, deflate"));
-        assert!(!accepts_gzip(None));
     }
 }

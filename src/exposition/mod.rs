@@ -19,13 +19,7 @@ pub fn negotiate(accept: Option<&str>) -> Format {
         return Format::Classic;
     };
     let mut best: Option<(Format, f32)> = None;
-    for part in accept.split(',') {
-        let mut params = part.split(';').map(str::trim);
-        let media = params.next().unwrap_or("").to_ascii_lowercase();
-        let q = params
-            .filter_map(|p| p.strip_prefix("q="))
-            .find_map(|q| q.trim().parse::<f32>().ok())
-            .unwrap_or(1.0);
+    for (media, q) in weighted(accept) {
         let format = match media.as_str() {
             "application/openmetrics-text" => Format::OpenMetrics,
             "text/plain" | "*/*" | "text/*" => Format::Classic,
@@ -39,6 +33,28 @@ pub fn negotiate(accept: Option<&str>) -> Format {
         }
     }
     best.map_or(Format::Classic, |(f, _)| f)
+}
+
+/// gzip when `Accept-Encoding` lists it (or `*`) with a non-zero quality.
+pub fn accepts_gzip(accept_encoding: Option<&str>) -> bool {
+    accept_encoding.is_some_and(|value| {
+        weighted(value)
+            .any(|(coding, q)| matches!(coding.as_str(), "gzip" | "x-gzip" | "*") && q > 0.0)
+    })
+}
+
+/// The entries of an `Accept`-style header, lowercased, with their quality (1 unless
+/// `q=` says otherwise).
+fn weighted(header: &str) -> impl Iterator<Item = (String, f32)> + '_ {
+    header.split(',').map(|part| {
+        let mut params = part.split(';').map(str::trim);
+        let name = params.next().unwrap_or("").to_ascii_lowercase();
+        let q = params
+            .filter_map(|p| p.strip_prefix("q="))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        (name, q)
+    })
 }
 
 /// The body and its content type.
@@ -86,5 +102,18 @@ mod tests {
             Format::Classic
         );
         assert_eq!(negotiate(Some("application/json")), Format::Classic);
+    }
+
+    #[test]
+    fn gzip_is_used_when_the_client_accepts_it() {
+        let accepts = |v: &str| accepts_gzip(Some(v));
+        assert!(accepts("gzip"));
+        assert!(accepts("deflate, gzip;q=0.5"));
+        assert!(accepts("br, *"));
+        assert!(accepts("GZIP"));
+        assert!(!accepts("gzip;q=0"));
+        assert!(!accepts("identity"));
+        assert!(!accepts("br, deflate"));
+        assert!(!accepts_gzip(None));
     }
 }
