@@ -56,7 +56,8 @@ impl fmt::Debug for ProxyUrl {
     }
 }
 
-fn redact(url: &Url) -> String {
+/// A URL with its user and password replaced by `***`.
+pub fn redact(url: &Url) -> String {
     if url.username().is_empty() && url.password().is_none() {
         return url.as_str().to_owned();
     }
@@ -172,6 +173,14 @@ impl Transport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn any_url_loses_its_credentials_and_keeps_its_path() {
+        let url = Url::parse("http://user:hunter2@example.com/api/v1/write").unwrap();
+        assert_eq!(redact(&url), "http://***@example.com/api/v1/write");
+        let plain = Url::parse("http://example.com/api/v1/write").unwrap();
+        assert_eq!(redact(&plain), plain.as_str());
+    }
 
     #[test]
     fn proxy_credentials_never_print() {
