@@ -198,17 +198,7 @@ fn build_account(
         &settings.auth_url,
         http.clone(),
         &settings.transport,
-        Credentials {
-            access_token: account.access_token.clone(),
-            refresh_token: account.refresh_token.clone(),
-            login: match (&account.username, &account.password) {
-                (Some(username), Some(password)) => Some(PasswordLogin {
-                    username: username.clone(),
-                    password: password.clone(),
-                }),
-                _ => None,
-            },
-        },
+        credentials(account),
         Some(TokenStore::new(store.clone(), &account.storage_path)),
         telemetry.clone(),
     )?;
@@ -262,6 +252,21 @@ fn build_account(
         poller,
         store,
     })
+}
+
+/// What an account's settings give its token manager to sign in with.
+pub fn credentials(account: &AccountSettings) -> Credentials {
+    Credentials {
+        access_token: account.access_token.clone(),
+        refresh_token: account.refresh_token.clone(),
+        login: match (&account.username, &account.password) {
+            (Some(username), Some(password)) => Some(PasswordLogin {
+                username: username.clone(),
+                password: password.clone(),
+            }),
+            _ => None,
+        },
+    }
 }
 
 fn log_open(store: &Store, note: &OpenNote) {

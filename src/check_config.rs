@@ -5,6 +5,7 @@
 use std::io::Write;
 use std::path::Path;
 
+use crate::app;
 use crate::config::{AccountSettings, Settings};
 use crate::metrics::collectors::Collector;
 use crate::peloton::auth::CredentialError;
@@ -142,10 +143,7 @@ fn account_line(a: &AccountSettings) -> String {
 
 /// Start-up needs a credential: configured, or stored by an earlier run or `login`.
 fn check_credentials(a: &AccountSettings, demo: bool) -> anyhow::Result<()> {
-    let configured = a.access_token.is_some()
-        || a.refresh_token.is_some()
-        || (a.username.is_some() && a.password.is_some());
-    if configured || demo || Store::has_stored_token(&a.storage_path) {
+    if demo || app::credentials(a).is_usable() || Store::has_stored_token(&a.storage_path) {
         return Ok(());
     }
     let missing = anyhow::Error::new(CredentialError::Missing);

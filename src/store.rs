@@ -79,6 +79,21 @@ pub struct StoredWorkout {
     pub details_fetched: bool,
 }
 
+fn read_tokens(conn: &Connection) -> Result<StoredTokens, rusqlite::Error> {
+    let get = |name: &str| -> Result<Option<String>, rusqlite::Error> {
+        conn.query_row("SELECT value FROM tokens WHERE name = ?1", [name], |r| {
+            r.get(0)
+        })
+        .optional()
+    };
+    let secret = |v: Option<String>| v.filter(|s| !s.is_empty()).map(Secret::new);
+    Ok(StoredTokens {
+        refresh_token: secret(get("refresh_token")?),
+        access_token: secret(get("access_token")?),
+        access_token_expires_at: get("access_token_expires_at")?.and_then(|v| v.parse().ok()),
+    })
+}
+
 impl Store {
     /// Opens (or creates) `dir/peloton.db`, migrating an older schema and moving a corrupt
     /// file aside so the history can be rebuilt from the API.
@@ -206,23 +221,7 @@ impl Store {
     }
 
     pub fn tokens(&self) -> Result<StoredTokens, StoreError> {
-        let conn = self.conn();
-        let get = |name: &str| -> Result<Option<String>, rusqlite::Error> {
-            conn.query_row("SELECT value FROM tokens WHERE name = ?1", [name], |r| {
-                r.get(0)
-            })
-            .optional()
-        };
-        let secret = |v: Option<String>| v.filter(|s| !s.is_empty()).map(Secret::new);
-        let tokens = (|| {
-            Ok::<_, rusqlite::Error>(StoredTokens {
-                refresh_token: secret(get("refresh_token")?),
-                access_token: secret(get("access_token")?),
-                access_token_expires_at: get("access_token_expires_at")?
-                    .and_then(|v| v.parse().ok()),
-            })
-        })();
-        tokens.map_err(|e| self.err(e))
+        read_tokens(&self.conn()).map_err(|e| self.err(e))
     }
 
     /// Whether `dir` holds a token an earlier run or `login` stored, read without creating
@@ -238,14 +237,8 @@ impl Store {
         let flags =
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
         Connection::open_with_flags(&path, flags)
-            .and_then(|conn| {
-                conn.query_row(
-                    "SELECT count(*) FROM tokens WHERE name IN ('refresh_token', 'access_token') AND value != ''",
-                    [],
-                    |r| r.get::<_, i64>(0),
-                )
-            })
-            .is_ok_and(|n| n > 0)
+            .and_then(|conn| read_tokens(&conn))
+            .is_ok_and(|t| t.has_token())
     }
 
     /// Replaces the stored tokens in one transaction.

@@ -23,6 +23,14 @@ pub struct StoredTokens {
     pub access_token_expires_at: Option<i64>,
 }
 
+impl StoredTokens {
+    /// Whether an earlier run or `login` left a token to start from.
+    pub fn has_token(&self) -> bool {
+        let given = |s: &Option<Secret>| s.as_ref().is_some_and(|s| !s.is_empty());
+        given(&self.refresh_token) || given(&self.access_token)
+    }
+}
+
 #[derive(Deserialize, Default)]
 struct LegacyFile {
     refresh_token: Option<String>,

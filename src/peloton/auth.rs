@@ -109,6 +109,16 @@ pub struct Credentials {
     pub login: Option<PasswordLogin>,
 }
 
+impl Credentials {
+    /// Whether these alone can authenticate: a token, or an email with a password.
+    pub fn is_usable(&self) -> bool {
+        let given = |s: &Option<Secret>| s.as_ref().is_some_and(|s| !s.is_empty());
+        given(&self.access_token)
+            || given(&self.refresh_token)
+            || self.login.as_ref().is_some_and(|l| !l.password.is_empty())
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct PasswordLogin {
     pub username: Secret,
@@ -160,6 +170,9 @@ impl TokenManager {
             Some(s) => s.load()?,
             None => StoredTokens::default(),
         };
+        if !configured.is_usable() && !stored.has_token() {
+            return Err(CredentialError::Missing);
+        }
         let mut refresh = Vec::new();
         for candidate in [
             stored.refresh_token.clone(),
@@ -201,9 +214,6 @@ impl TokenManager {
             }),
             _ => None,
         };
-        if access.is_none() && refresh.is_empty() && login.is_none() {
-            return Err(CredentialError::Missing);
-        }
         let token_url = auth_url
             .join("/oauth/token")
             .map_err(CredentialError::AuthUrl)?;
