@@ -22,14 +22,16 @@
 //! A tool missing from PATH skips its test with a `SKIP:` line, but fails it when CI=true
 //! (`.ci/install-deploy-tools.sh` installs them all); `systemd-analyze` may skip in CI.
 
+mod support;
+
 use std::collections::BTreeMap;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use peloton_exporter::fake::{FakeOptions, FakePeloton};
 use serde_json::Value;
+use support::{free_port, python_with, tool};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const BIN: &str = env!("CARGO_BIN_EXE_peloton-exporter");
@@ -58,10 +60,6 @@ const READY_WITHIN: Duration = Duration::from_secs(30);
 // Tools
 // ---------------------------------------------------------------------------------------
 
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
 /// Says that a check is skipped, on the real stderr: libtest would swallow `eprintln!` of a
 /// passing test.
 fn skip(why: &str) {
@@ -76,36 +74,9 @@ fn on_path(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// `name` from PATH. Without it the test skips, or fails when CI=true.
-fn tool(name: &str) -> Option<PathBuf> {
-    let found = on_path(name);
-    if found.is_none() {
-        assert!(
-            !in_ci(),
-            "{name} is not on PATH but CI=true: run .ci/install-deploy-tools.sh"
-        );
-        skip(&format!("{name} not on PATH"));
-    }
-    found
-}
-
 /// python3 that can `import yaml` (PyYAML), which turns YAML into JSON for these tests.
 fn python_yaml() -> Option<PathBuf> {
-    let python = tool("python3")?;
-    let ok = Command::new(&python)
-        .args(["-c", "import yaml"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        assert!(
-            !in_ci(),
-            "python3 cannot import yaml but CI=true: run .ci/install-deploy-tools.sh"
-        );
-        skip("python3 has no PyYAML (pip install pyyaml)");
-        return None;
-    }
-    Some(python)
+    python_with(&["yaml"])
 }
 
 fn describe(cmd: &Command) -> String {
@@ -278,14 +249,6 @@ fn labels_match(selector: &Value, labels: &Value) -> bool {
 // ---------------------------------------------------------------------------------------
 // Running the binary
 // ---------------------------------------------------------------------------------------
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn port_of(addr: &str) -> u16 {
     addr.rsplit(':')

@@ -936,7 +936,7 @@ json.dump(out, sys.stdout)
 /// values (one Python process for the whole batch).
 #[test]
 fn python_reads_the_same_label_values() {
-    let Some(python) = common::python_with("prometheus_client") else {
+    let Some(python) = common::python_with(&["prometheus_client"]) else {
         return;
     };
     let mut runner = TestRunner::new(config());

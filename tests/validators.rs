@@ -92,7 +92,7 @@ print(len(fams), sum(len(f.samples) for f in fams))
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_parsers_accept_both_formats() {
-    let Some(python) = python_with("prometheus_client") else {
+    let Some(python) = python_with(&["prometheus_client"]) else {
         return;
     };
     let (classic, om) = running_exposition().await;

@@ -18,6 +18,12 @@ use peloton_exporter::app::{self, Running};
 use peloton_exporter::config::Cli;
 use peloton_exporter::fake::{FakeOptions, FakePeloton};
 
+#[path = "../support/mod.rs"]
+pub mod support;
+// Not every test crate uses every helper.
+#[allow(unused_imports)]
+pub use support::{free_port, python_with, tool};
+
 pub const OPENMETRICS: &str =
     "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5";
 
@@ -161,57 +167,12 @@ pub async fn wait_synced(addr: SocketAddr) -> BTreeMap<String, f64> {
     .await
 }
 
-/// An external tool on PATH. Without it the test is skipped with a message, unless
-/// `CI=true`, where a missing tool fails the test.
-pub fn tool(name: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|p| p.join(name))
-            .find(|p| p.is_file())
-    });
-    if found.is_none() {
-        assert!(
-            !std::env::var("CI").is_ok_and(|v| v == "true"),
-            "{name} is required under CI=true but is not on PATH"
-        );
-        eprintln!("SKIPPED: {name} is not on PATH");
-    }
-    found
-}
-
-/// A Python 3 that can import `module`; skipped (or failed under CI) otherwise.
-pub fn python_with(module: &str) -> Option<PathBuf> {
-    let python = tool("python3")?;
-    let ok = std::process::Command::new(&python)
-        .args(["-c", &format!("import {module}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        return Some(python);
-    }
-    assert!(
-        !std::env::var("CI").is_ok_and(|v| v == "true"),
-        "python module {module} is required under CI=true"
-    );
-    eprintln!("SKIPPED: python3 cannot import {module}");
-    None
-}
-
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// The real binary, run with a cleared environment, its output in `log` (and
-/// `log.stdout`); killed when dropped, so a failed assertion leaves nothing running.
+/// The real binary, run with a cleared environment and `envs`, its output in `log`;
+/// killed when dropped, so a failed assertion leaves nothing running.
 #[derive(Debug)]
 pub struct ExporterProcess {
-    child: std::process::Child,
+    process: support::Process,
     pub addr: SocketAddr,
-    log: PathBuf,
 }
 
 impl ExporterProcess {
@@ -224,50 +185,29 @@ impl ExporterProcess {
             .parse()
             .unwrap();
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_peloton-exporter"));
-        cmd.args(args)
-            .env_clear()
-            .envs(envs.iter().copied())
-            .stdin(std::process::Stdio::null())
-            .stdout(std::fs::File::create(log.with_extension("stdout")).unwrap())
-            .stderr(std::fs::File::create(&log).unwrap());
+        cmd.args(args).env_clear().envs(envs.iter().copied());
         ExporterProcess {
-            child: cmd.spawn().unwrap(),
+            process: support::Process::start("peloton-exporter", cmd, log),
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
-            log,
         }
     }
 
     /// Everything it wrote so far.
     pub fn logs(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-            + &std::fs::read_to_string(self.log.with_extension("stdout")).unwrap_or_default()
+        self.process.log()
     }
 
     /// SIGHUP: reload.
     pub fn hangup(&self) {
         let status = std::process::Command::new("kill")
-            .args(["-HUP", &self.child.id().to_string()])
+            .args(["-HUP", &self.process.id().to_string()])
             .status()
             .unwrap();
         assert!(status.success());
     }
 
-    /// Stops the process (it is ours, by its id) and returns everything it wrote.
-    pub fn stop(mut self) -> String {
-        assert!(
-            self.child.try_wait().unwrap().is_none(),
-            "the exporter exited early:\n{}",
-            self.logs()
-        );
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        self.logs()
-    }
-}
-
-impl Drop for ExporterProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    /// Stops the process and returns everything it wrote.
+    pub fn stop(self) -> String {
+        self.process.stop()
     }
 }

@@ -1,6 +1,7 @@
-//! Harness of tests/dashboards.rs and tests/rules.rs: external tools (python3, promtool,
-//! prometheus), the demo exporter and a real Prometheus as child processes, and the
-//! Prometheus HTTP API.
+//! Shared test harness: external tools (python3, promtool, prometheus), child processes
+//! killed on drop, the demo exporter and a real Prometheus, and the Prometheus HTTP API.
+//! tests/dashboards.rs, rules.rs and deploy.rs use it directly; tests/common re-exports
+//! the tool and process helpers.
 //!
 //! A missing tool skips the test with `SKIPPED: …`, except under `CI=true`, where it fails.
 // serde_json's `value["key"]` cannot panic (a missing key is Null): indexing is allowed.
@@ -29,9 +30,12 @@ fn ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true")
 }
 
+/// Says that a test skipped, on the real stderr: libtest swallows `eprintln!` of a test
+/// that passes, and a skip must be visible.
 fn missing(what: &str) {
+    use std::io::Write as _;
     assert!(!ci(), "{what}, which CI=true requires");
-    eprintln!("SKIPPED: {what}");
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {what}");
 }
 
 /// An executable on PATH, or `None` (skipped; a failure under `CI=true`).
@@ -111,16 +115,41 @@ pub struct Process {
 
 impl Process {
     pub fn spawn(name: &'static str, program: &Path, args: &[String], log: PathBuf) -> Self {
+        let mut cmd = Command::new(program);
+        cmd.args(args);
+        Self::start(name, cmd, log)
+    }
+
+    /// Runs `cmd` with stdout and stderr both in `log`.
+    pub fn start(name: &'static str, mut cmd: Command, log: PathBuf) -> Self {
         let out = File::create(&log).unwrap();
         let err = out.try_clone().unwrap();
-        let child = Command::new(program)
-            .args(args)
+        let child = cmd
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {name} ({}): {e}", program.display()));
+            .unwrap_or_else(|e| {
+                panic!("cannot start {name} ({}): {e}", cmd.get_program().display())
+            });
         Self { name, child, log }
+    }
+
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Everything it wrote so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Stops it (after checking that it still ran) and returns everything it wrote.
+    pub fn stop(mut self) -> String {
+        self.assert_running();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.log()
     }
 
     /// The end of the process's log, for failure messages.
