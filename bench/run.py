@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Whole-process benchmarks: peloton-exporter and the Python peer (bench/peer) side by side,
-each against the fake Peloton in its own process (examples/fake_peloton.rs), for members
+each against the fake Peloton in its own process (crates/peloton-fake/examples/fake_peloton.rs), for members
 with 100, 2,000 and 20,000 workouts. Run it through bench/run.sh, which builds the release
 binaries first; docs/benchmarks.md explains every figure.
 

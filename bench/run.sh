@@ -30,7 +30,8 @@ if ! python3 -c 'import prometheus_client, requests' 2>/dev/null; then
   fi
 fi
 
-cargo build --release --locked --bin peloton-exporter --example fake_peloton
+cargo build --release --locked --bin peloton-exporter
+cargo build --release --locked -p peloton-fake --example fake_peloton
 
 load=$(cut -d' ' -f1 /proc/loadavg)
 echo "load average now: $load on $(nproc) cores" >&2

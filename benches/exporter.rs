@@ -31,15 +31,15 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use clap::Parser as _;
-use peloton_exporter::app;
-use peloton_exporter::backfill::{self, AccountHistory};
-use peloton_exporter::config::Cli;
 use peloton_exporter::domain::totals::Totals;
 use peloton_exporter::exposition::{self, Format};
-use peloton_exporter::fake::{Endpoint, FakeOptions, FakePeloton, RecordedRequest};
+use peloton_exporter::history::backfill::{self, AccountHistory};
+use peloton_exporter::http::render_cache::Registry;
 use peloton_exporter::metrics::collectors::Collectors;
 use peloton_exporter::metrics::{self, AccountView, BuildInfo};
-use peloton_exporter::registry::Registry;
+use peloton_exporter::run;
+use peloton_exporter::settings::flags::Cli;
+use peloton_fake::{Endpoint, FakeOptions, FakePeloton, RecordedRequest};
 use serde_json::{Value, json};
 
 /// Request count and response body bytes per endpoint.
@@ -123,7 +123,11 @@ struct Render {
 /// What `/metrics` does for one account after a change (a cache miss): build the families
 /// from the snapshot and telemetry, then write them.
 fn render_once(view: &AccountView, format: Format) -> usize {
-    let families = metrics::families(BuildInfo::CURRENT, std::slice::from_ref(view));
+    let families = metrics::families(
+        BuildInfo::CURRENT,
+        std::slice::from_ref(view),
+        &peloton_exporter::metrics::collectors::Collectors::default(),
+    );
     let (body, _) = exposition::render(format, families).expect("renders");
     body.len()
 }
@@ -181,7 +185,7 @@ async fn bench_size(n: usize) -> SizeResult {
     ])
     .expect("flags parse");
     let settings = cli.settings().expect("settings");
-    let mut parts = app::accounts(&settings)
+    let mut parts = run::accounts(&settings)
         .expect("account")
         .pop()
         .expect("one account");
@@ -253,7 +257,7 @@ async fn bench_size(n: usize) -> SizeResult {
     );
 
     // /metrics rendering.
-    let view = parts.state.view();
+    let view = peloton_exporter::metrics::AccountView::of(&parts.state);
     let classic = bench_render(|| render_once(&view, Format::Classic));
     let om = bench_render(|| render_once(&view, Format::OpenMetrics));
     // Between polls nothing changes: the handler serves the body cached in the registry.
@@ -287,6 +291,7 @@ async fn bench_size(n: usize) -> SizeResult {
         std::hint::black_box(metrics::families(
             BuildInfo::CURRENT,
             std::slice::from_ref(&view),
+            &peloton_exporter::metrics::collectors::Collectors::default(),
         ));
         fam_times.push(s.elapsed());
         if fam_times.len() >= 20_000 {
@@ -294,10 +299,14 @@ async fn bench_size(n: usize) -> SizeResult {
         }
     }
     let (fam_p50, _) = percentiles(&mut fam_times);
-    let series: usize = metrics::families(BuildInfo::CURRENT, std::slice::from_ref(&view))
-        .iter()
-        .map(|f| f.series.len())
-        .sum();
+    let series: usize = metrics::families(
+        BuildInfo::CURRENT,
+        std::slice::from_ref(&view),
+        &peloton_exporter::metrics::collectors::Collectors::default(),
+    )
+    .iter()
+    .map(|f| f.series.len())
+    .sum();
     println!(
         "  of which families alone: p50 {:.1} µs ({series} series)",
         fam_p50.as_secs_f64() * 1e6

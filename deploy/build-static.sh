@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Builds the static (musl) release binary of peloton-exporter, prints its size
-# and checks that it runs: with --demo, /readyz must turn 200 within 30 s, and
-# SIGTERM must stop it cleanly.
+# Builds the static (musl) release binary of peloton-exporter without the demo
+# (`--no-default-features`: the fake Peloton is test equipment, not product),
+# prints its size and checks that it runs: against the fake Peloton in a process
+# of its own (crates/peloton-fake's example), /readyz must turn 200 within 30 s,
+# and SIGTERM must stop it cleanly. Its --demo must say this build has no demo.
 #
 # Usage: deploy/build-static.sh [--no-smoke]
 #
@@ -31,7 +33,7 @@ fi
 
 revision=${PELOTON_EXPORTER_REVISION:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)}
 PELOTON_EXPORTER_REVISION=$revision \
-    cargo build --release --locked --target "$target" --bin peloton-exporter
+    cargo build --release --locked --no-default-features --target "$target" --bin peloton-exporter
 
 bin=target/$target/release/peloton-exporter
 [ -x "$bin" ] || die "$bin was not built"
@@ -49,19 +51,43 @@ echo "$bin: static, $size bytes ($(awk -v s="$size" 'BEGIN { printf "%.1f", s / 
 
 [ "$smoke" = 1 ] || exit 0
 
-# --- smoke test: --demo on a free loopback port ------------------------------
+# --- smoke test: against the fake Peloton on loopback --------------------------
+if out=$("$bin" --demo 2>&1); then
+    die "--demo ran in a build without the demo"
+fi
+case "$out" in
+    *"has no demo"*) echo "smoke test: --demo says: $out" ;;
+    *) die "--demo in a build without the demo said: $out" ;;
+esac
+
 work=$(mktemp -d)
 pid=
+fake_pid=
 cleanup() {
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
+    for p in "$pid" "$fake_pid"; do
+        if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
+            kill -KILL "$p" 2>/dev/null || true
+        fi
+    done
     rm -rf "$work"
 }
 trap cleanup EXIT
 
-"$bin" --demo --web.listen-address=127.0.0.1:0 --storage.path="$work/state" \
-    --log.format=json >"$work/log" 2>&1 &
+cargo build --locked -p peloton-fake --example fake_peloton
+fake=target/debug/examples/fake_peloton
+"$fake" --workouts 50 --port 0 >"$work/fake.json" 2>"$work/fake.log" &
+fake_pid=$!
+for _ in $(seq 1 100); do
+    [ -s "$work/fake.json" ] && break
+    kill -0 "$fake_pid" 2>/dev/null || { cat "$work/fake.log" >&2; die "the fake Peloton exited"; }
+    sleep 0.1
+done
+field() { python3 -c 'import json, sys; print(json.loads(sys.stdin.readline())[sys.argv[1]])' "$1" <"$work/fake.json"; }
+
+PELOTON_REFRESH_TOKEN=$(field refresh_token) "$bin" \
+    --peloton.api-url="$(field api_url)" --peloton.auth-url="$(field auth_url)" \
+    --peloton.max-request-rate=50 --web.listen-address=127.0.0.1:0 \
+    --storage.path="$work/state" --log.format=json >"$work/log" 2>&1 &
 pid=$!
 
 # Status code of GET $1, or nothing; bash's /dev/tcp keeps this free of curl.
@@ -77,7 +103,7 @@ http_status() {
 port=
 ready=
 for _ in $(seq 1 300); do
-    kill -0 "$pid" 2>/dev/null || { cat "$work/log" >&2; die "--demo exited early"; }
+    kill -0 "$pid" 2>/dev/null || { cat "$work/log" >&2; die "the exporter exited early"; }
     if [ -z "$port" ]; then
         port=$(grep -o '"addr":"127\.0\.0\.1:[0-9]*"' "$work/log" | head -n 1 | grep -o '[0-9]*"$' | tr -d '"' || true)
     fi
@@ -87,8 +113,8 @@ for _ in $(seq 1 300); do
     fi
     sleep 0.1
 done
-[ -n "$ready" ] || { cat "$work/log" >&2; die "--demo: /readyz did not turn 200 within 30 s"; }
-echo "smoke test: --demo is ready on 127.0.0.1:$port (/readyz 200)"
+[ -n "$ready" ] || { cat "$work/log" >&2; die "/readyz did not turn 200 within 30 s"; }
+echo "smoke test: ready against the fake Peloton on 127.0.0.1:$port (/readyz 200)"
 
 kill -TERM "$pid"
 for _ in $(seq 1 100); do

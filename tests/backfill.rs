@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::*;
-use peloton_exporter::fake::{FakeOptions, FakePeloton};
+use peloton_fake::{FakeOptions, FakePeloton};
 
 const BIN: &str = env!("CARGO_BIN_EXE_peloton-exporter");
 
@@ -73,7 +73,7 @@ async fn backfill_becomes_blocks_that_prometheus_queries() {
         stderr.contains("promtool tsdb create-blocks-from openmetrics"),
         "{stderr}"
     );
-    let end = peloton_exporter::peloton::auth::now_unix() - 3 * 3600;
+    let end = peloton_exporter::clock::now_unix() - 3 * 3600;
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.ends_with("# EOF\n"));
 
@@ -163,7 +163,7 @@ async fn csv_export_round_trips_with_the_store() {
     let rows: Vec<Vec<String>> = lines.map(parse_csv_line).collect();
     assert!(rows.iter().all(|r| r.len() == header.len()));
 
-    let (store, _) = peloton_exporter::store::Store::open(&state).unwrap();
+    let (store, _) = peloton_exporter::store::database::Store::open(&state).unwrap();
     let mut stored_rows = 0;
     let mut stored_output = 0.0;
     store

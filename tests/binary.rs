@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::*;
-use peloton_exporter::fake::FakeOptions;
+use peloton_fake::FakeOptions;
 
 const BIN: &str = env!("CARGO_BIN_EXE_peloton-exporter");
 
@@ -187,7 +187,7 @@ async fn no_secret_reaches_the_logs_metrics_or_errors_of_a_full_run() {
     tokio::time::sleep(Duration::from_secs(4)).await;
     let (status, metrics_text) = scrape_tls(password).await.unwrap();
     assert_eq!(status, 200, "the running web config stayed in force");
-    let (store, _) = peloton_exporter::store::Store::open(dir.path()).unwrap();
+    let (store, _) = peloton_exporter::store::database::Store::open(dir.path()).unwrap();
     let stored = store.tokens().unwrap();
     let _ = Command::new("kill").arg(child.id().to_string()).status();
     let _ = child.wait();
@@ -288,7 +288,7 @@ fn start_up_errors_never_quote_a_secret() {
 #[test]
 fn debug_and_panic_messages_redact_every_secret() {
     use clap::Parser as _;
-    use peloton_exporter::config::Cli;
+    use peloton_exporter::settings::flags::Cli;
     let token = "v1.debug-secret-token-1f2e3d4c";
     let password = "debug-password-8a7b6c5d";
     let hash = bcrypt::hash(password, 4).unwrap();
@@ -299,7 +299,7 @@ fn debug_and_panic_messages_redact_every_secret() {
     ])
     .unwrap();
     let settings = cli.settings().unwrap();
-    let web = peloton_exporter::web_config::WebConfig::parse(
+    let web = peloton_exporter::http::web_config::WebConfig::parse(
         &format!("basic_auth_users:\n  prometheus: {hash}\n"),
         std::path::Path::new("/web.yml"),
     )

@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use peloton_exporter::fake::{FakeOptions, FakePeloton};
+use peloton_fake::{FakeOptions, FakePeloton};
 use serde_json::Value;
 use support::{free_port, python_with, tool};
 
@@ -820,7 +820,9 @@ async fn binary_runs_as_the_kubernetes_deployment_says() {
         .await;
     assert_eq!(status, 200, "liveness probe");
     assert!(
-        storage.join(peloton_exporter::store::FILE_NAME).is_file(),
+        storage
+            .join(peloton_exporter::store::database::FILE_NAME)
+            .is_file(),
         "the state is not on the PersistentVolumeClaim:\n{}",
         exporter.log()
     );
@@ -1160,7 +1162,9 @@ async fn compose_account_variant_runs_against_the_fake() {
     .await;
     let storage = storage.expect("--storage.path is set");
     assert!(
-        storage.join(peloton_exporter::store::FILE_NAME).is_file(),
+        storage
+            .join(peloton_exporter::store::database::FILE_NAME)
+            .is_file(),
         "the state is not on the volume:\n{}",
         exporter.log()
     );
@@ -1455,7 +1459,7 @@ async fn binary_runs_as_the_systemd_unit_says() {
     assert!(
         state_root
             .join(&state)
-            .join(peloton_exporter::store::FILE_NAME)
+            .join(peloton_exporter::store::database::FILE_NAME)
             .is_file(),
         "the state is not in the StateDirectory:\n{}",
         exporter.log()

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::*;
-use peloton_exporter::fake::{Endpoint, FakeOptions, FakePeloton};
+use peloton_fake::{Endpoint, FakeOptions, FakePeloton};
 
 fn expected_counts(fake: &FakePeloton) -> BTreeMap<String, f64> {
     let mut counts = BTreeMap::new();
@@ -210,7 +210,7 @@ async fn token_is_refreshed_before_expiry_and_after_a_401_and_rotation_is_persis
     exporter.stop().await.unwrap();
 
     // The rotated refresh token is on disk, private, and it is not the configured one.
-    let (store, _) = peloton_exporter::store::Store::open(dir.path()).unwrap();
+    let (store, _) = peloton_exporter::store::database::Store::open(dir.path()).unwrap();
     let rotated = store
         .tokens()
         .unwrap()

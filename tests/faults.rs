@@ -25,9 +25,9 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use common::*;
-use peloton_exporter::app::Running;
-use peloton_exporter::fake::{Endpoint, FakeOptions, FakePeloton, Fault};
-use peloton_exporter::peloton::client::MAX_BODY_BYTES;
+use peloton_exporter::peloton::wire::MAX_BODY_BYTES;
+use peloton_exporter::run::Running;
+use peloton_fake::{Endpoint, FakeOptions, FakePeloton, Fault};
 
 type Samples = BTreeMap<String, f64>;
 

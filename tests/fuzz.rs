@@ -26,13 +26,14 @@ use peloton_exporter::domain::{AccountOverview, Profile, Status, WorkoutSummary}
 use peloton_exporter::exposition::{self, Format};
 use peloton_exporter::metrics::family::{Family, Kind, Value as FamilyValue};
 use peloton_exporter::metrics::{self, AccountView, BuildInfo};
-use peloton_exporter::peloton::client::parse_json;
+use peloton_exporter::peloton::ApiError;
 use peloton_exporter::peloton::model::{
     Me, Overview, PerformanceGraph, TokenResponse, Workout, WorkoutPage,
 };
-use peloton_exporter::peloton::{ApiError, Endpoint};
-use peloton_exporter::snapshot::Snapshot;
-use peloton_exporter::telemetry::Telemetry;
+use peloton_exporter::peloton::wire::parse_json;
+use peloton_exporter::state::labels::Endpoint;
+use peloton_exporter::state::snapshot::Snapshot;
+use peloton_exporter::state::telemetry::Telemetry;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree as _;
 use proptest::test_runner::{Config, RngSeed, TestRunner};
@@ -553,6 +554,7 @@ fn families_of(snapshot: Snapshot, account: Option<String>) -> Vec<Family> {
             snapshot: Arc::new(snapshot),
             telemetry: telemetry.values(),
         }],
+        &peloton_exporter::metrics::collectors::Collectors::default(),
     )
 }
 
@@ -741,7 +743,7 @@ fn real_bodies() -> Vec<Vec<u8>> {
         .build()
         .unwrap();
     rt.block_on(async {
-        let fake = common::fake(peloton_exporter::fake::FakeOptions {
+        let fake = common::fake(peloton_fake::FakeOptions {
             workouts: 5,
             ..Default::default()
         })

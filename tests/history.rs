@@ -14,8 +14,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::*;
-use peloton_exporter::fake::{Endpoint, FakeOptions, FakePeloton, Units};
-use peloton_exporter::store::Store;
+use peloton_exporter::store::database::Store;
+use peloton_fake::{Endpoint, FakeOptions, FakePeloton, Units};
 
 /// discipline → value, from series `name{discipline="…"}`.
 fn by_discipline(s: &BTreeMap<String, f64>, name: &str) -> BTreeMap<String, f64> {

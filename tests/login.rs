@@ -16,11 +16,11 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use common::*;
-use peloton_exporter::fake::{Endpoint, FakeOptions, FakePeloton, Fault, LoginBehavior};
 use peloton_exporter::peloton::login::Signer;
 use peloton_exporter::secret::Secret;
-use peloton_exporter::store::Store;
-use peloton_exporter::telemetry::Telemetry;
+use peloton_exporter::state::telemetry::Telemetry;
+use peloton_exporter::store::database::Store;
+use peloton_fake::{Endpoint, FakeOptions, FakePeloton, Fault, LoginBehavior};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::process::Command;
 
@@ -162,7 +162,7 @@ async fn login_stores_tokens_then_refreshes_with_rotation_and_a_restart_does_not
         .post(format!("{}/oauth/token", fake.auth_url()))
         .form(&[
             ("grant_type", "refresh_token"),
-            ("client_id", peloton_exporter::peloton::auth::CLIENT_ID),
+            ("client_id", peloton_exporter::peloton::auth0::CLIENT_ID),
             ("refresh_token", first_refresh.expose()),
         ])
         .send()

@@ -11,9 +11,9 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use common::*;
-use peloton_exporter::fake::FakeOptions;
 use peloton_exporter::metrics::catalogue;
 use peloton_exporter::metrics::family::Kind;
+use peloton_fake::FakeOptions;
 
 /// name → (type, labels) from the reference's tables.
 fn reference() -> BTreeMap<String, (String, BTreeSet<String>)> {
@@ -128,4 +128,40 @@ async fn live_exposition_matches_the_reference() {
         missing.is_empty(),
         "documented but never exposed: {missing:?}"
     );
+}
+
+/// The README's collector table is the list the flags are made from: name, variable,
+/// default and help, one row per group and no other.
+#[test]
+fn readme_collector_table_is_the_registered_list() {
+    use peloton_exporter::metrics::collectors::GROUPS;
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    // Backticks are markdown only (the help text is also `--help`'s).
+    let rows: Vec<String> = readme
+        .lines()
+        .filter(|l| l.starts_with("| `--[no-]collector."))
+        .map(|l| {
+            let cells: Vec<&str> = l
+                .trim_start_matches("| ")
+                .trim_end_matches(" |")
+                .split(" | ")
+                .collect();
+            let help = cells[3].replace('`', "");
+            format!("| {} | {} | {} | {help} |", cells[0], cells[1], cells[2])
+        })
+        .collect();
+    let want: Vec<String> = GROUPS
+        .iter()
+        .map(|g| {
+            format!(
+                "| `--[no-]{}` | `{}` | {} | {} |",
+                g.flag,
+                g.env,
+                if g.default { "on" } else { "off" },
+                g.help
+            )
+        })
+        .collect();
+    assert_eq!(rows, want);
 }

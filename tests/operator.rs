@@ -17,9 +17,9 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
-use peloton_exporter::fake::{Endpoint, FakeOptions, FakePeloton, Fault};
 use peloton_exporter::metrics::catalogue;
-use peloton_exporter::metrics::collectors::Collector;
+use peloton_exporter::metrics::collectors::{Collector, GROUPS};
+use peloton_fake::{Endpoint, FakeOptions, FakePeloton, Fault};
 
 const BIN: &str = env!("CARGO_BIN_EXE_peloton-exporter");
 
@@ -60,7 +60,7 @@ async fn synced_families(fake: &FakePeloton, extra: &[String]) -> BTreeSet<Strin
 async fn each_collector_switch_removes_exactly_its_families() {
     let fake = fake(small()).await;
     let all = synced_families(&fake, &[]).await;
-    for group in Collector::ALL {
+    for group in GROUPS.iter().map(|g| g.collector) {
         let own: BTreeSet<String> = catalogue::ALL
             .iter()
             .filter(|d| Collector::of(d) == Some(group))
@@ -178,9 +178,9 @@ async fn check_config_shows_what_would_run_without_contacting_peloton() {
     // No credential in the flags, but one stored by `login` (or an earlier run): valid.
     let stored = dir.path().join("stored");
     {
-        let (store, _) = peloton_exporter::store::Store::open(&stored).unwrap();
+        let (store, _) = peloton_exporter::store::database::Store::open(&stored).unwrap();
         store
-            .save_tokens(&peloton_exporter::token_store::StoredTokens {
+            .save_tokens(&peloton_exporter::store::stored_tokens::StoredTokens {
                 refresh_token: Some(peloton_exporter::secret::Secret::new(refresh.clone())),
                 access_token: None,
                 access_token_expires_at: None,
@@ -484,7 +484,7 @@ async fn post_reload_needs_the_lifecycle_flag_and_reports_refusals() {
 /// its refresh token: the rotated token is still stored, and the next start signs in.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stop_during_a_token_rotation_keeps_the_rotated_token() {
-    use peloton_exporter::store::Store;
+    use peloton_exporter::store::database::Store;
 
     let fake = fake(small()).await;
     let dir = tempfile::tempdir().unwrap();

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use common::*;
-use peloton_exporter::fake::{FakeOptions, FakePeloton};
+use peloton_fake::{FakeOptions, FakePeloton};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};

@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::*;
-use peloton_exporter::fake::FakeOptions;
+use peloton_fake::FakeOptions;
 
 async fn prom_query(port: u16, q: &str) -> Option<Vec<serde_json::Value>> {
     let resp = reqwest::Client::new()

@@ -27,8 +27,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use common::*;
-use peloton_exporter::fake::{Endpoint, FakeOptions, FakePeloton, Fault};
-use peloton_exporter::peloton::client::MAX_BODY_BYTES;
+use peloton_exporter::peloton::wire::MAX_BODY_BYTES;
+use peloton_fake::{Endpoint, FakeOptions, FakePeloton, Fault};
 
 const BIN: &str = env!("CARGO_BIN_EXE_peloton-exporter");
 

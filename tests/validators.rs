@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::*;
-use peloton_exporter::fake::FakeOptions;
+use peloton_fake::FakeOptions;
 
 async fn running_exposition() -> (String, String) {
     let fake = fake(FakeOptions::default()).await;

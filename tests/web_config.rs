@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
-use peloton_exporter::fake::{FakeOptions, FakePeloton};
+use peloton_fake::{FakeOptions, FakePeloton};
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
     KeyPair,
@@ -90,7 +90,7 @@ fn bcrypt_hash(password: &str, cost: u32) -> String {
 struct Exporter {
     _fake: FakePeloton,
     _dir: tempfile::TempDir,
-    running: peloton_exporter::app::Running,
+    running: peloton_exporter::run::Running,
 }
 
 impl Exporter {
@@ -624,7 +624,7 @@ async fn slow_clients_are_cut_off_and_do_not_block_scrapes() {
     );
     let exporter = Exporter::start(&config).await;
     let addr = exporter.addr();
-    let limit = peloton_exporter::serve::HEADER_READ_TIMEOUT + Duration::from_secs(4);
+    let limit = peloton_exporter::http::listener::HEADER_READ_TIMEOUT + Duration::from_secs(4);
 
     // One client never starts its TLS handshake.
     let silent = tokio::spawn(async move {
@@ -732,7 +732,7 @@ async fn a_flood_of_wrong_passwords_times_out_and_cached_scrapes_stay_fast() {
         let (status, done) = h.await.unwrap();
         assert!(
             done.duration_since(started)
-                < peloton_exporter::server::REQUEST_TIMEOUT + Duration::from_secs(3),
+                < peloton_exporter::http::routes::REQUEST_TIMEOUT + Duration::from_secs(3),
             "a request outlived the timeout"
         );
         statuses.push(status);

@@ -5,41 +5,75 @@
 use std::collections::BTreeSet;
 
 use super::catalogue as c;
-use super::family::{Def, Family};
+use super::family::Def;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Collector {
-    /// `peloton_instructor_workouts_total`: one series per instructor and discipline.
     Instructor,
-    /// `peloton_workouts_by_month`: one series per month of the member's history.
     Monthly,
-    /// `peloton_latest_workout_*`: the newest completed workout in detail.
     LatestWorkout,
-    /// `peloton_personal_record_output_joules`: best output per class length.
     PersonalRecords,
 }
 
+/// One optional group: everything its flags, `check-config`, the backfill and the docs
+/// say about it comes from here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Group {
+    pub collector: Collector,
+    /// The name in `--collector.<name>`.
+    pub name: &'static str,
+    /// `--collector.<name>[=BOOL]`, without the dashes.
+    pub flag: &'static str,
+    /// `--no-collector.<name>`, without the dashes.
+    pub no_flag: &'static str,
+    pub env: &'static str,
+    pub default: bool,
+    /// What the group writes, for `--help` and the README's table.
+    pub help: &'static str,
+}
+
+/// Declares the groups once; the flag and variable names are spelt out at compile time so
+/// that clap can keep them as `&'static str`.
+macro_rules! groups {
+    ($($collector:ident $name:literal $env:literal default $default:literal: $help:literal;)*) => {
+        /// Every optional group, in `--help` order.
+        pub const GROUPS: &[Group] = &[$(Group {
+            collector: Collector::$collector,
+            name: $name,
+            flag: concat!("collector.", $name),
+            no_flag: concat!("no-collector.", $name),
+            env: concat!("PELOTON_COLLECTOR_", $env),
+            default: $default,
+            help: $help,
+        }),*];
+    };
+}
+
+// Every group is on unless switched off: METRICS.md promises these families.
+groups! {
+    Instructor "instructor" "INSTRUCTOR" default true:
+        "peloton_instructor_workouts_total (one series per instructor and discipline)";
+    Monthly "monthly" "MONTHLY" default true:
+        "peloton_workouts_by_month (one series per month of history)";
+    LatestWorkout "latest-workout" "LATEST_WORKOUT" default true:
+        "peloton_latest_workout_* (the newest completed workout in detail)";
+    PersonalRecords "personal-records" "PERSONAL_RECORDS" default true:
+        "peloton_personal_record_output_joules (best output per class length)";
+}
+
 impl Collector {
-    pub const ALL: [Collector; 4] = [
-        Collector::Instructor,
-        Collector::Monthly,
-        Collector::LatestWorkout,
-        Collector::PersonalRecords,
-    ];
+    /// Its entry in `GROUPS` (every collector has one: a unit test checks).
+    pub fn group(self) -> Option<&'static Group> {
+        GROUPS.iter().find(|g| g.collector == self)
+    }
 
     /// The name in `--collector.<name>`.
     pub fn name(self) -> &'static str {
-        match self {
-            Collector::Instructor => "instructor",
-            Collector::Monthly => "monthly",
-            Collector::LatestWorkout => "latest-workout",
-            Collector::PersonalRecords => "personal-records",
-        }
+        self.group().map_or("", |g| g.name)
     }
 
-    /// Every group is on unless switched off: METRICS.md promises these families.
     pub fn enabled_by_default(self) -> bool {
-        true
+        self.group().is_none_or(|g| g.default)
     }
 
     /// The group a family belongs to; `None` for families that are always written.
@@ -66,7 +100,7 @@ pub struct Collectors {
 
 impl Default for Collectors {
     fn default() -> Self {
-        Self::new(Collector::ALL.map(|c| (c, c.enabled_by_default())))
+        Self::new(GROUPS.iter().map(|g| (g.collector, g.default)))
     }
 }
 
@@ -88,13 +122,6 @@ impl Collectors {
     pub fn writes(&self, def: &Def) -> bool {
         Collector::of(def).is_none_or(|c| self.is_enabled(c))
     }
-
-    /// Drops the families of switched-off groups.
-    pub fn retain(&self, families: &mut Vec<Family>) {
-        if !self.disabled.is_empty() {
-            families.retain(|f| self.writes(&f.def));
-        }
-    }
 }
 
 #[cfg(test)]
@@ -103,7 +130,7 @@ mod tests {
 
     #[test]
     fn every_group_owns_a_family_and_no_family_has_two_groups() {
-        for group in Collector::ALL {
+        for group in GROUPS.iter().map(|g| g.collector) {
             let owned: Vec<_> = c::ALL
                 .iter()
                 .filter(|d| Collector::of(d) == Some(group))

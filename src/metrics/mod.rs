@@ -10,9 +10,11 @@ use std::sync::Arc;
 
 use crate::domain::totals::Totals;
 use crate::domain::{Stat, WorkoutSummary};
-use crate::snapshot::Snapshot;
-use crate::telemetry::{Histogram, TelemetryValues};
+use crate::state::account::AccountState;
+use crate::state::snapshot::Snapshot;
+use crate::state::telemetry::{Histogram, TelemetryValues};
 use catalogue as c;
+use collectors::{Collector, Collectors};
 use family::{Def, Family, Labels, Series, Value};
 
 /// One account's view at scrape time.
@@ -22,6 +24,17 @@ pub struct AccountView {
     pub account: Option<String>,
     pub snapshot: Arc<Snapshot>,
     pub telemetry: TelemetryValues,
+}
+
+impl AccountView {
+    /// What a scrape reads of one account now.
+    pub fn of(account: &AccountState) -> Self {
+        Self {
+            account: account.name.clone(),
+            snapshot: account.snapshot(),
+            telemetry: account.telemetry.values(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -61,7 +74,12 @@ impl Out {
 }
 
 /// All families with at least one series.
-pub fn families(build: BuildInfo, accounts: &[AccountView]) -> Vec<Family> {
+/// Every family of these accounts. A switched-off group (`collectors`) is never built.
+pub fn families(
+    build: BuildInfo,
+    accounts: &[AccountView],
+    collectors: &Collectors,
+) -> Vec<Family> {
     let mut out = Out::new();
     out.fam(c::BUILD_INFO).push(
         vec![
@@ -71,7 +89,7 @@ pub fn families(build: BuildInfo, accounts: &[AccountView]) -> Vec<Family> {
         1.0,
     );
     for a in accounts {
-        account(&mut out, a);
+        account(&mut out, a, collectors);
     }
     out.families
         .into_values()
@@ -79,7 +97,8 @@ pub fn families(build: BuildInfo, accounts: &[AccountView]) -> Vec<Family> {
         .collect()
 }
 
-fn account(out: &mut Out, a: &AccountView) {
+fn account(out: &mut Out, a: &AccountView, collectors: &Collectors) {
+    let on = |c: Collector| collectors.is_enabled(c);
     let base: Labels = a
         .account
         .as_ref()
@@ -154,9 +173,11 @@ fn account(out: &mut Out, a: &AccountView) {
         out.fam(c::WORKOUTS)
             .push(with(&[("discipline", discipline.clone())]), *n);
     }
-    for (month, n) in &s.workouts_by_month {
-        out.fam(c::WORKOUTS_BY_MONTH)
-            .push(with(&[("month", month.clone())]), *n);
+    if on(Collector::Monthly) {
+        for (month, n) in &s.workouts_by_month {
+            out.fam(c::WORKOUTS_BY_MONTH)
+                .push(with(&[("month", month.clone())]), *n);
+        }
     }
     if let Some(o) = &s.overview {
         out.fam(c::WEEKLY_STREAK)
@@ -169,7 +190,11 @@ fn account(out: &mut Out, a: &AccountView) {
         out.fam(c::DAILY_STREAK_START)
             .push_opt(with(&[]), o.daily_streak_start);
         out.fam(c::ACHIEVEMENTS).push_opt(with(&[]), o.achievements);
-        for pr in &o.personal_records {
+        for pr in o
+            .personal_records
+            .iter()
+            .filter(|_| on(Collector::PersonalRecords))
+        {
             out.fam(c::PERSONAL_RECORD).push(
                 with(&[
                     ("discipline", pr.discipline.clone()),
@@ -186,7 +211,10 @@ fn account(out: &mut Out, a: &AccountView) {
         );
     }
     totals(out, &s.totals, &with);
-    if let Some(w) = &s.latest {
+    if on(Collector::Instructor) {
+        instructors(out, &s.totals, &with);
+    }
+    if let Some(w) = s.latest.as_ref().filter(|_| on(Collector::LatestWorkout)) {
         latest(out, w, &with);
     }
 }
@@ -209,6 +237,9 @@ fn totals(out: &mut Out, t: &Totals, with: WithLabels<'_>) {
                 .push(with(&[("zone", (i + 1).to_string())]), *secs);
         }
     }
+}
+
+fn instructors(out: &mut Out, t: &Totals, with: WithLabels<'_>) {
     for ((instructor, discipline), n) in &t.instructor_workouts {
         out.fam(c::INSTRUCTOR_WORKOUTS).push(
             with(&[
@@ -337,9 +368,9 @@ mod tests {
         let view = AccountView {
             account: Some("a".to_owned()),
             snapshot: Arc::new(snapshot),
-            telemetry: crate::telemetry::Telemetry::default().values(),
+            telemetry: crate::state::telemetry::Telemetry::default().values(),
         };
-        let fams = families(BuildInfo::CURRENT, &[view]);
+        let fams = families(BuildInfo::CURRENT, &[view], &Collectors::default());
         for f in &fams {
             assert!(
                 c::ALL.contains(&f.def),

@@ -5,24 +5,25 @@
 //! sign-in (`login.rs`), once, with backoff after a failure; from then on only refreshes.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 use url::Url;
 
-use super::client::{Endpoint, parse_json};
+use super::auth0::CLIENT_ID;
 use super::error::ApiError;
 use super::jwt;
 use super::login::{LoginError, SignedIn, Signer};
 use super::model::{OAuthError, TokenResponse};
 use super::transport::Transport;
+use super::wire::parse_json;
+use crate::clock::now_unix;
 use crate::secret::Secret;
-use crate::telemetry::{AuthResult, Telemetry};
-use crate::token_store::{StoredTokens, TokenStore};
-
-/// Public SPA client of members.onepeloton.com (API.md §2.2).
-pub const CLIENT_ID: &str = "WVoJxVDdPoFx4RNewvvg6ch2mZ7bwnsM";
+use crate::state::labels::Endpoint;
+use crate::state::telemetry::{AuthResult, Telemetry};
+use crate::store::stored_tokens::StoredTokens;
+use crate::store::token_store::TokenStore;
 
 /// Refresh this long before expiry at most (API.md: 1–6 h before `exp`).
 const MAX_REFRESH_MARGIN: i64 = 3600;
@@ -148,7 +149,7 @@ pub enum CredentialError {
     )]
     Missing,
     #[error(transparent)]
-    Store(#[from] crate::token_store::TokenStoreError),
+    Store(#[from] crate::store::token_store::TokenStoreError),
     #[error("invalid --peloton.auth-url: {0}")]
     AuthUrl(url::ParseError),
     #[error("cannot prepare the sign-in: {0}")]
@@ -528,7 +529,7 @@ async fn send_token_request(
         Ok(r) => r,
         Err(e) => {
             telemetry.api_request(Endpoint::Token, None, started.elapsed());
-            let err = super::client::transport_error(Endpoint::Token, &e);
+            let err = super::wire::transport_error(Endpoint::Token, &e);
             return Err((None, Vec::new(), err));
         }
     };
@@ -574,12 +575,6 @@ async fn send_token_request(
     }
 }
 
-pub fn now_unix() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -612,7 +607,7 @@ mod tests {
     fn failed_sign_ins_back_off_for_minutes_to_hours() {
         let transient = LoginError::Unavailable {
             detail: "x".to_owned(),
-            reason: super::super::error::ErrorReason::Network,
+            reason: crate::state::labels::ErrorReason::Network,
         };
         let within = |d: Duration, lo: u64, hi: u64| {
             assert!(

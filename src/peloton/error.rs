@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use super::client::Endpoint;
+use super::login::error::LoginError;
+use super::login::error::retry_after_text;
+use crate::state::labels::{Endpoint, ErrorReason};
 
 /// Why a call failed. Messages never contain a token or a response body: bodies can be
 /// large HTML pages and are of no use in a log line.
@@ -28,45 +30,7 @@ pub enum ApiError {
     #[error("authentication failed: {detail}")]
     Auth { detail: String },
     #[error("sign-in failed: {0}")]
-    Login(#[from] super::login::LoginError),
-}
-
-fn retry_after_text(d: Option<Duration>) -> String {
-    d.map(|d| format!(", retry after {}s", d.as_secs()))
-        .unwrap_or_default()
-}
-
-/// The `reason` label of `peloton_poll_errors_total`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ErrorReason {
-    Network,
-    Timeout,
-    Auth,
-    RateLimited,
-    Server,
-    InvalidResponse,
-}
-
-impl ErrorReason {
-    pub const ALL: [ErrorReason; 6] = [
-        ErrorReason::Network,
-        ErrorReason::Timeout,
-        ErrorReason::Auth,
-        ErrorReason::RateLimited,
-        ErrorReason::Server,
-        ErrorReason::InvalidResponse,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorReason::Network => "network",
-            ErrorReason::Timeout => "timeout",
-            ErrorReason::Auth => "auth",
-            ErrorReason::RateLimited => "rate_limited",
-            ErrorReason::Server => "server",
-            ErrorReason::InvalidResponse => "invalid_response",
-        }
-    }
+    Login(#[from] LoginError),
 }
 
 impl ApiError {

@@ -2,13 +2,16 @@
 //! shapes.
 
 pub mod auth;
+pub mod auth0;
 pub mod client;
+pub mod convert;
 pub mod error;
 pub mod jwt;
 mod lenient;
 pub mod login;
 pub mod model;
 pub mod transport;
+pub mod wire;
 
-pub use client::{Endpoint, PelotonClient};
-pub use error::{ApiError, ErrorReason};
+pub use client::PelotonClient;
+pub use error::ApiError;

@@ -14,9 +14,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use clap::Parser as _;
-use peloton_exporter::app::{self, Running};
-use peloton_exporter::config::Cli;
-use peloton_exporter::fake::{FakeOptions, FakePeloton};
+use peloton_exporter::run::{self, Running};
+use peloton_exporter::settings::flags::Cli;
+use peloton_fake::{FakeOptions, FakePeloton};
 
 #[path = "../support/mod.rs"]
 pub mod support;
@@ -63,7 +63,7 @@ pub async fn start(args: &[String]) -> Running {
     )
     .expect("flags parse");
     let settings = cli.settings().expect("settings");
-    app::start_reloadable(&settings, Some(Box::new(move || cli.settings())))
+    run::start_reloadable(&settings, Some(Box::new(move || cli.settings())))
         .await
         .expect("exporter starts")
 }

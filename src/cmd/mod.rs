@@ -1,0 +1,62 @@
+//! One file per subcommand; `run` picks the one the command line names.
+
+pub mod backfill;
+pub mod check_config;
+#[cfg(feature = "demo")]
+pub mod demo;
+pub mod export;
+pub mod login;
+mod progress;
+pub mod serve;
+mod sync;
+
+use crate::logging;
+use crate::settings::flags::{Cli, Command};
+
+/// Runs what the command line asks for, until it is done or SIGTERM/SIGINT for `serve`.
+pub fn run(cli: &Cli) -> anyhow::Result<()> {
+    let mut settings = cli.settings()?;
+    if matches!(cli.command, Some(Command::CheckConfig)) {
+        return check_config::run(&settings, &mut std::io::stdout().lock());
+    }
+    logging::init(settings.log_level, settings.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        // Kept alive until shutdown: the demo's fake Peloton runs in this process.
+        let _fake = start_demo(&mut settings).await?;
+        match &cli.command {
+            None => serve::run(cli, &settings).await,
+            Some(Command::Backfill(args)) => backfill::run(&settings, args).await,
+            Some(Command::Export(args)) => export::run(&settings, args).await,
+            Some(Command::Login(args)) => login::run(&settings, args).await,
+            Some(Command::CheckConfig) => Ok(()),
+        }
+    })
+}
+
+#[cfg(feature = "demo")]
+async fn start_demo(
+    settings: &mut crate::settings::resolved::Settings,
+) -> anyhow::Result<Option<peloton_fake::FakePeloton>> {
+    if settings.demo {
+        Ok(Some(demo::start(settings).await?))
+    } else {
+        Ok(None)
+    }
+}
+
+#[cfg(not(feature = "demo"))]
+#[allow(clippy::unused_async)] // the same signature as the demo build's
+async fn start_demo(
+    settings: &mut crate::settings::resolved::Settings,
+) -> anyhow::Result<Option<()>> {
+    if settings.demo {
+        anyhow::bail!(
+            "--demo: this build has no demo (built without the `demo` feature); use a build with default features"
+        );
+    }
+    Ok(None)
+}

@@ -1,0 +1,406 @@
+//! The stored history as timestamped OpenMetrics, for
+//! `promtool tsdb create-blocks-from openmetrics`: the same metric names and labels as the
+//! live `/metrics`, counters climbing workout by workout, the latest-workout gauges as
+//! they were after each workout.
+//!
+//! Every series of an account gets a sample at each of its workouts, one a week through
+//! breaks longer than that, and one at the end: a range query sees each series up to the
+//! end and `increase()` over a week works without gaps. No other timestamps are added, as
+//! promtool writes one two-hour block per window that has a sample.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use crate::domain::totals::Totals;
+use crate::domain::{Status, WorkoutSummary};
+use crate::exposition::classic::{escape_label, number};
+use crate::metrics::catalogue as c;
+use crate::metrics::collectors::Collectors;
+use crate::metrics::family::{Def, Kind, Labels, Value};
+use crate::metrics::{self, AccountView, BuildInfo};
+use crate::state::snapshot::Snapshot;
+
+/// Prometheus' head block covers the last couple of hours; blocks written there would
+/// overlap it, so the backfill never covers the last three.
+pub const RECENT_SECONDS: i64 = 3 * 3600;
+
+const DAY: i64 = 86_400;
+const WEEK: i64 = 7 * DAY;
+
+/// The families a history can give (the overview's streaks and records, and the exporter's
+/// own health, have no history).
+const HISTORY_FAMILIES: &[Def] = &[
+    c::WORKOUTS,
+    c::OUTPUT_TOTAL,
+    c::DURATION_TOTAL,
+    c::DISTANCE_TOTAL,
+    c::ENERGY_TOTAL,
+    c::HR_ZONE_TOTAL,
+    c::INSTRUCTOR_WORKOUTS,
+];
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Unix seconds; samples before are not written (the counters still include them).
+    pub from: Option<i64>,
+    /// Unix seconds; clamped to three hours ago.
+    pub to: i64,
+    /// Added to every series.
+    pub labels: Vec<(String, String)>,
+    /// Switched-off groups are not written, as on `/metrics`.
+    pub collectors: Collectors,
+}
+
+/// One account's completed workouts, in any order.
+#[derive(Debug)]
+pub struct AccountHistory {
+    pub account: Option<String>,
+    pub workouts: Vec<WorkoutSummary>,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    pub workouts: u64,
+    pub series: u64,
+    pub samples: u64,
+}
+
+type SeriesKey = (usize, Vec<(String, String)>);
+/// Label pairs of one series.
+pub type OwnedLabels = Vec<(String, String)>;
+/// Timestamped samples (Unix seconds, value).
+pub type Samples = Vec<(i64, f64)>;
+/// One series as the writers see it.
+pub type SeriesRef<'a> = (&'a Def, &'a [(String, String)], &'a [(i64, f64)]);
+
+/// Samples per (family, labels), timestamps increasing.
+#[derive(Debug, Default)]
+pub struct Collected {
+    defs: Vec<Def>,
+    series: BTreeMap<SeriesKey, Vec<(i64, f64)>>,
+    pub stats: Stats,
+}
+
+impl Collected {
+    fn add(&mut self, family: usize, labels: Vec<(String, String)>, ts: i64, value: f64) {
+        let samples = self.series.entry((family, labels)).or_default();
+        match samples.last_mut() {
+            Some((last, v)) if *last == ts => *v = value,
+            Some((last, _)) if *last > ts => {}
+            _ => samples.push((ts, value)),
+        }
+    }
+}
+
+impl Collected {
+    /// Every series with its family, samples in time order; families in catalogue order.
+    pub fn series(&self) -> impl Iterator<Item = SeriesRef<'_>> {
+        self.series
+            .iter()
+            .filter_map(|((family, labels), samples)| {
+                Some((
+                    self.defs.get(*family)?,
+                    labels.as_slice(),
+                    samples.as_slice(),
+                ))
+            })
+    }
+}
+
+/// Writes the histories as OpenMetrics, never covering the last three hours; returns
+/// what was written.
+pub fn write(
+    histories: &[AccountHistory],
+    options: &Options,
+    out: &mut impl Write,
+) -> io::Result<Stats> {
+    let options = Options {
+        to: options.to.min(crate::clock::now_unix() - RECENT_SECONDS),
+        ..options.clone()
+    };
+    let collected = collect(histories, &options);
+    write_text(&collected, out)?;
+    Ok(collected.stats)
+}
+
+/// The samples of the histories up to `options.to`.
+pub fn collect(histories: &[AccountHistory], options: &Options) -> Collected {
+    let to = options.to;
+    let from = options.from.unwrap_or(i64::MIN);
+    let mut defs: Vec<Def> = HISTORY_FAMILIES.to_vec();
+    let mut collected = Collected::default();
+    let mut stats = Stats::default();
+    for history in histories {
+        let mut workouts: Vec<&WorkoutSummary> = history
+            .workouts
+            .iter()
+            .filter(|w| w.status == Status::Complete)
+            .filter(|w| at(w).is_some_and(|t| t <= to))
+            .collect();
+        workouts.sort_by_key(|w| (at(w).unwrap_or(0), w.id.clone()));
+        stats.workouts += workouts.len() as u64;
+        let mut totals = Totals::default();
+        let mut latest: Option<WorkoutSummary> = None;
+        let mut last_emit: Option<i64> = None;
+        let emit = |ts: i64,
+                    totals: &Totals,
+                    latest: &Option<WorkoutSummary>,
+                    defs: &mut Vec<Def>,
+                    collected: &mut Collected| {
+            if ts < from {
+                return;
+            }
+            let snapshot = Snapshot {
+                totals: totals.clone(),
+                workout_counts: totals.workouts.clone(),
+                latest: latest.clone(),
+                ..Snapshot::default()
+            };
+            let view = AccountView {
+                account: history.account.clone(),
+                snapshot: std::sync::Arc::new(snapshot),
+                telemetry: crate::state::telemetry::Telemetry::default().values(),
+            };
+            for family in metrics::families(BuildInfo::CURRENT, &[view], &options.collectors) {
+                let wanted = HISTORY_FAMILIES.contains(&family.def)
+                    || family.def.base.starts_with("peloton_latest_workout");
+                if !wanted {
+                    continue;
+                }
+                let index = defs
+                    .iter()
+                    .position(|d| *d == family.def)
+                    .unwrap_or_else(|| {
+                        defs.push(family.def);
+                        defs.len() - 1
+                    });
+                for series in family.series {
+                    if let Value::Number(v) = series.value {
+                        collected.add(index, with_extra(series.labels, &options.labels), ts, v);
+                    }
+                }
+            }
+        };
+        for w in workouts {
+            let Some(t) = at(w) else { continue };
+            while let Some(beat) = last_emit.map(|l| l + WEEK).filter(|b| *b < t) {
+                emit(beat, &totals, &latest, &mut defs, &mut collected);
+                last_emit = Some(beat);
+            }
+            totals.update(None, w);
+            latest = Some(w.clone());
+            emit(t, &totals, &latest, &mut defs, &mut collected);
+            last_emit = Some(t);
+        }
+        while let Some(beat) = last_emit.map(|l| l + WEEK).filter(|b| *b < to) {
+            emit(beat, &totals, &latest, &mut defs, &mut collected);
+            last_emit = Some(beat);
+        }
+        if latest.is_some() {
+            emit(to, &totals, &latest, &mut defs, &mut collected);
+        }
+    }
+
+    stats.series = collected.series.len() as u64;
+    stats.samples = collected.series.values().map(|s| s.len() as u64).sum();
+    collected.defs = defs;
+    collected.stats = stats;
+    collected
+}
+
+fn write_text(collected: &Collected, out: &mut impl Write) -> io::Result<()> {
+    let mut by_family: BTreeMap<usize, Vec<(&OwnedLabels, &Samples)>> = BTreeMap::new();
+    for ((family, labels), samples) in &collected.series {
+        by_family
+            .entry(*family)
+            .or_default()
+            .push((labels, samples));
+    }
+    for (index, series) in by_family {
+        let Some(def) = collected.defs.get(index) else {
+            continue;
+        };
+        write_family(out, def, &series)?;
+    }
+    out.write_all(b"# EOF\n")
+}
+
+/// When a workout happened, for its samples: its end, else its start.
+fn at(w: &WorkoutSummary) -> Option<i64> {
+    w.end_time
+        .or(w.start_time)
+        .or(w.created_at)
+        .map(|t| t as i64)
+}
+
+fn with_extra(labels: Labels, extra: &[(String, String)]) -> Vec<(String, String)> {
+    labels
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .chain(extra.iter().cloned())
+        .collect()
+}
+
+fn write_family(
+    out: &mut impl Write,
+    def: &Def,
+    series: &[(&OwnedLabels, &Samples)],
+) -> io::Result<()> {
+    let family = def.family_name();
+    let kind = match def.kind {
+        Kind::Gauge => "gauge",
+        Kind::Counter => "counter",
+        Kind::Info => "info",
+        Kind::Histogram => "histogram",
+    };
+    writeln!(out, "# TYPE {family} {kind}")?;
+    if let Some(unit) = def.unit {
+        writeln!(out, "# UNIT {family} {unit}")?;
+    }
+    writeln!(out, "# HELP {family} {}", def.help)?;
+    let sample = def.sample_name();
+    for (labels, samples) in series {
+        let rendered: Vec<String> = labels
+            .iter()
+            .map(|(k, v)| format!("{k}=\"{}\"", escape_label(v)))
+            .collect();
+        let labels = if rendered.is_empty() {
+            String::new()
+        } else {
+            format!("{{{}}}", rendered.join(","))
+        };
+        for (ts, v) in *samples {
+            writeln!(out, "{sample}{labels} {} {ts}", number(*v))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workout(id: &str, discipline: &str, start: i64, work: f64) -> WorkoutSummary {
+        let item: crate::peloton::model::Workout = serde_json::from_value(serde_json::json!({
+            "id": id, "status": "COMPLETE", "fitness_discipline": discipline, "total_work": work,
+            "start_time": start, "end_time": start + 1800, "created_at": start,
+            "ride": {"title": "30 min \"Ride\"", "instructor": {"name": "Coach"}}
+        }))
+        .unwrap();
+        WorkoutSummary::from_list_item(&item).unwrap()
+    }
+
+    #[test]
+    fn switched_off_groups_are_not_written() {
+        use crate::metrics::collectors::Collector;
+        let day = 1_700_006_400;
+        let history = || AccountHistory {
+            account: None,
+            workouts: vec![workout("a", "cycling", day + 100, 100.0)],
+        };
+        let text = |collectors: Collectors| {
+            let options = Options {
+                from: None,
+                to: day + 2 * DAY,
+                labels: vec![],
+                collectors,
+            };
+            let mut out = Vec::new();
+            write(&[history()], &options, &mut out).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let all = text(Collectors::default());
+        assert!(all.contains("peloton_instructor_workouts_total{"));
+        assert!(all.contains("peloton_latest_workout_output_joules "));
+        let some = text(Collectors::new([
+            (Collector::Instructor, false),
+            (Collector::LatestWorkout, false),
+        ]));
+        assert!(!some.contains("peloton_instructor_workouts"), "{some}");
+        assert!(!some.contains("peloton_latest_workout"), "{some}");
+        assert!(some.contains("peloton_output_joules_total{"));
+    }
+
+    #[test]
+    fn counters_climb_and_series_are_grouped_and_increasing() {
+        let day = 1_700_006_400; // a UTC midnight
+        let history = AccountHistory {
+            account: None,
+            workouts: vec![
+                workout("b", "cycling", day + 2 * DAY + 100, 200.0),
+                workout("a", "cycling", day + 100, 100.0),
+                workout("c", "yoga", day + 3 * DAY, 0.0),
+            ],
+        };
+        let options = Options {
+            from: None,
+            to: day + 5 * DAY,
+            labels: vec![("job".to_owned(), "peloton".to_owned())],
+            collectors: Collectors::default(),
+        };
+        let mut out = Vec::new();
+        let stats = write(&[history], &options, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.ends_with("# EOF\n"));
+        assert_eq!(stats.workouts, 3);
+        let cycling: Vec<(f64, i64)> = text
+            .lines()
+            .filter(|l| {
+                l.starts_with("peloton_output_joules_total{discipline=\"cycling\",job=\"peloton\"}")
+            })
+            .map(|l| {
+                let mut parts = l.rsplit(' ');
+                let ts = parts.next().unwrap().parse().unwrap();
+                (parts.next().unwrap().parse().unwrap(), ts)
+            })
+            .collect();
+        assert_eq!(cycling.first(), Some(&(100.0, day + 1900)));
+        assert_eq!(cycling.last(), Some(&(300.0, day + 5 * DAY)));
+        assert!(
+            cycling
+                .windows(2)
+                .all(|w| w[0].1 < w[1].1 && w[0].0 <= w[1].0)
+        );
+        // The yoga class gives the cycling series a sample too: every series continues.
+        assert!(
+            cycling
+                .iter()
+                .any(|(v, ts)| *ts == day + 3 * DAY + 1800 && *v == 300.0)
+        );
+        // Each family appears once, in one block.
+        let types: Vec<&str> = text.lines().filter(|l| l.starts_with("# TYPE")).collect();
+        let unique: std::collections::BTreeSet<_> = types.iter().collect();
+        assert_eq!(types.len(), unique.len());
+        assert!(text.contains("# TYPE peloton_workouts counter"));
+        assert!(text.contains("title=\"30 min \\\"Ride\\\"\""));
+    }
+
+    #[test]
+    fn never_covers_the_last_three_hours() {
+        let now = crate::clock::now_unix();
+        let history = AccountHistory {
+            account: None,
+            workouts: vec![
+                workout("old", "cycling", now - 10 * DAY, 1.0),
+                workout("new", "cycling", now - 3600, 1.0),
+            ],
+        };
+        let options = Options {
+            from: None,
+            to: now,
+            labels: vec![],
+            collectors: Collectors::default(),
+        };
+        let mut out = Vec::new();
+        let stats = write(&[history], &options, &mut out).unwrap();
+        assert_eq!(stats.workouts, 1);
+        let text = String::from_utf8(out).unwrap();
+        let latest_ts = text
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<i64>().ok())
+            .max()
+            .unwrap();
+        assert!(latest_ts <= now - RECENT_SECONDS);
+    }
+}

@@ -1,0 +1,5 @@
+//! Stored history out: backfill files, remote write and CSV/JSON export.
+
+pub mod backfill;
+pub mod export;
+pub mod remote_write;

@@ -1,0 +1,7 @@
+//! The scrape side's HTTP edge: routes, the listener, the web config, and the render cache
+//! that turns families into (gzip) bytes.
+
+pub mod listener;
+pub mod render_cache;
+pub mod routes;
+pub mod web_config;

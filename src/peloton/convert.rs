@@ -1,0 +1,334 @@
+//! Peloton's answers (`model`) turned into domain values in base units: the edge where
+//! `display_unit`, kJ versus J, percentages and paces are resolved, so nothing past it sees
+//! an API shape.
+
+use std::collections::BTreeMap;
+
+use super::model::{self, EffortZones, GraphMetric, PerformanceGraph};
+use crate::domain::units;
+use crate::domain::{
+    AccountOverview, AvgMax, PersonalRecord, Profile, Stat, Status, UNKNOWN_DISCIPLINE,
+    WorkoutSummary,
+};
+
+impl Profile {
+    pub fn from_api(me: &model::Me) -> Option<Self> {
+        let user_id = me.id.clone().filter(|id| !id.is_empty())?;
+        let mut ftp = BTreeMap::new();
+        for (source, value) in [
+            ("workout", me.cycling_workout_ftp),
+            ("manual", me.cycling_ftp),
+            ("estimated", me.estimated_cycling_ftp),
+        ] {
+            if let Some(v) = value.filter(|v| *v > 0.0) {
+                ftp.insert(source, v);
+            }
+        }
+        Some(Self {
+            user_id,
+            username: me.username.clone(),
+            followers: me.total_followers.map(|v| v as f64),
+            following: me.total_following.map(|v| v as f64),
+            ftp,
+        })
+    }
+}
+
+impl AccountOverview {
+    pub fn from_api(o: &model::Overview) -> Self {
+        let mut workout_counts = BTreeMap::new();
+        if let Some(counts) = &o.workout_counts {
+            for c in &counts.workouts {
+                if let (Some(slug), Some(count)) = (&c.slug, c.count)
+                    && !slug.is_empty()
+                    && count >= 0
+                {
+                    *workout_counts.entry(slug.clone()).or_insert(0.0) += count as f64;
+                }
+            }
+        }
+        let streaks = o.streaks.clone().unwrap_or_default();
+        let weekly = streaks.current_weekly.map(|v| v as f64);
+        let best = match (weekly, streaks.best_weekly.map(|v| v as f64)) {
+            // `best_weekly` does not include the running streak (API.md §4.2).
+            (Some(c), Some(b)) => Some(c.max(b)),
+            (c, b) => c.or(b),
+        };
+        // A start date only means something while the streak runs.
+        let start = |streak: Option<f64>, date: Option<i64>| {
+            streak
+                .filter(|s| *s > 0.0)
+                .and(date.filter(|d| *d > 0))
+                .map(|d| d as f64)
+        };
+        let daily = streaks.current_daily.map(|v| v as f64);
+        let achievements = o
+            .achievement_counts
+            .as_ref()
+            .and_then(|a| a.total_count)
+            // A count (a counter downstream) is never negative.
+            .filter(|v| *v >= 0)
+            .map(|v| v as f64)
+            .or_else(|| (!o.achievements.is_empty()).then_some(o.achievements.len() as f64));
+        let mut personal_records = Vec::new();
+        for group in &o.personal_records {
+            let discipline = group.slug.clone().unwrap_or_else(|| "cycling".to_owned());
+            for r in &group.records {
+                let joules = r.raw_value.or_else(|| {
+                    r.value
+                        .and_then(|v| units::energy_to_joules(v, r.unit.as_deref().unwrap_or("kj")))
+                });
+                if let (Some(slug), Some(j)) = (&r.slug, joules)
+                    && slug.chars().all(|c| c.is_ascii_digit())
+                    && !slug.is_empty()
+                {
+                    personal_records.push(PersonalRecord {
+                        discipline: discipline.clone(),
+                        duration_seconds: slug.clone(),
+                        output_joules: j,
+                    });
+                }
+            }
+        }
+        Self {
+            workout_counts,
+            weekly_streak: weekly,
+            weekly_streak_best: best,
+            weekly_streak_start: start(weekly, streaks.start_date_of_current_weekly),
+            daily_streak: daily,
+            daily_streak_start: start(daily, streaks.start_date_of_current_daily),
+            achievements,
+            personal_records,
+        }
+    }
+}
+
+impl WorkoutSummary {
+    /// What the list item alone says. `None` when it has no id.
+    pub fn from_list_item(w: &model::Workout) -> Option<Self> {
+        let id = w.id.clone().filter(|id| !id.is_empty())?;
+        let status = match w.status.as_deref() {
+            Some("COMPLETE") => Status::Complete,
+            Some("IN_PROGRESS") => Status::InProgress,
+            _ => Status::Other,
+        };
+        let ride = w.ride.as_ref();
+        let start = w.start_time.filter(|t| *t > 0);
+        let end = w.end_time.filter(|t| *t > 0);
+        let duration = match (start, end) {
+            (Some(s), Some(e)) if e >= s => Some((e - s) as f64),
+            _ => None,
+        };
+        let (zones, effort) = effort_zones(w.effort_zones.as_ref());
+        Some(Self {
+            id,
+            discipline: w
+                .fitness_discipline
+                .clone()
+                .filter(|d| !d.is_empty())
+                .unwrap_or_else(|| UNKNOWN_DISCIPLINE.to_owned()),
+            status,
+            created_at: w.created_at.map(|t| t as f64),
+            start_time: start.map(|t| t as f64),
+            end_time: end.map(|t| t as f64),
+            title: ride
+                .and_then(|r| r.title.clone())
+                .or_else(|| w.title.clone())
+                .or_else(|| w.name.clone())
+                .filter(|t| !t.is_empty()),
+            instructor: ride
+                .and_then(|r| r.instructor.as_ref())
+                .and_then(|i| i.name.clone())
+                .filter(|n| !n.is_empty()),
+            workout_type: w.workout_type.clone(),
+            device_type: w.device_type.clone(),
+            duration_seconds: duration,
+            output_joules: w.total_work.filter(|v| *v >= 0.0),
+            distance_meters: None,
+            elevation_meters: None,
+            energy_joules: None,
+            stats: BTreeMap::new(),
+            hr_zone_seconds: zones,
+            effort_points: effort,
+            leaderboard_rank: w.leaderboard_rank.map(|v| v as f64),
+            leaderboard_users: w.total_leaderboard_users.map(|v| v as f64),
+        })
+    }
+
+    /// Adds what only the workout detail has.
+    pub fn with_detail(mut self, detail: &model::Workout) -> Self {
+        self.leaderboard_rank = detail
+            .leaderboard_rank
+            .map(|v| v as f64)
+            .or(self.leaderboard_rank);
+        self.leaderboard_users = detail
+            .total_leaderboard_users
+            .map(|v| v as f64)
+            .or(self.leaderboard_users);
+        if self.instructor.is_none() {
+            self.instructor = detail
+                .ride
+                .as_ref()
+                .and_then(|r| r.instructor.as_ref())
+                .and_then(|i| i.name.clone());
+        }
+        if self.output_joules.is_none() {
+            self.output_joules = detail.total_work.filter(|v| *v >= 0.0);
+        }
+        self
+    }
+
+    /// Adds what the performance graph has: distance, energy, averages and maxima, zones.
+    pub fn with_graph(mut self, g: &PerformanceGraph) -> Self {
+        for s in &g.summaries {
+            let (Some(slug), Some(value)) = (s.slug.as_deref(), s.value) else {
+                continue;
+            };
+            let unit = s.display_unit.as_deref().unwrap_or("");
+            match slug {
+                "distance" => self.distance_meters = units::length_to_meters(value, unit),
+                "elevation" => self.elevation_meters = units::length_to_meters(value, unit),
+                "calories" => {
+                    self.energy_joules =
+                        units::energy_to_joules(value, if unit.is_empty() { "kcal" } else { unit });
+                }
+                // total_work (joules) is more precise than the rounded kJ summary.
+                "total_output" if self.output_joules.is_none() => {
+                    self.output_joules =
+                        units::energy_to_joules(value, if unit.is_empty() { "kj" } else { unit });
+                }
+                _ => {}
+            }
+        }
+        let by_slug = |slug: &str| g.metrics.iter().find(|m| m.slug.as_deref() == Some(slug));
+        let mut put = |stat: Stat, v: Option<AvgMax>| {
+            if let Some(v) = v.filter(|v| v.avg.is_some() || v.max.is_some()) {
+                self.stats.insert(stat, v);
+            }
+        };
+        put(
+            Stat::OutputWatts,
+            by_slug("output").map(|m| plain(m, "watts")),
+        );
+        put(
+            Stat::CadenceRpm,
+            by_slug("cadence").map(|m| plain(m, "rpm")),
+        );
+        put(
+            Stat::HeartRateBpm,
+            by_slug("heart_rate").map(|m| plain(m, "bpm")),
+        );
+        put(
+            Stat::StrokeRateSpm,
+            by_slug("stroke_rate").map(|m| plain(m, "spm")),
+        );
+        put(Stat::ResistanceRatio, by_slug("resistance").map(ratio));
+        put(Stat::InclineRatio, by_slug("incline").map(ratio));
+        put(Stat::SpeedMetersPerSecond, speed(g));
+        let graph_zones = effort_zones(g.effort_zones.as_ref());
+        let hr_zones = by_slug("heart_rate").and_then(|m| metric_zones(&m.zones));
+        if let Some(z) = graph_zones.0.or(hr_zones) {
+            self.hr_zone_seconds = Some(z);
+        }
+        if let Some(points) = graph_zones.1 {
+            self.effort_points = Some(points);
+        }
+        self
+    }
+}
+
+fn plain(m: &GraphMetric, _unit: &str) -> AvgMax {
+    AvgMax {
+        avg: m.average_value,
+        max: m.max_value,
+    }
+}
+
+fn ratio(m: &GraphMetric) -> AvgMax {
+    let unit = m.display_unit.as_deref().unwrap_or("%");
+    AvgMax {
+        avg: m
+            .average_value
+            .and_then(|v| units::percent_to_ratio(v, unit)),
+        max: m.max_value.and_then(|v| units::percent_to_ratio(v, unit)),
+    }
+}
+
+/// Speed from the `speed` series, else a pace's `speed` alternative, else the pace itself
+/// (run/walk `pace`, rower `split_pace`). The "max" of a pace is its fastest, smallest
+/// value, so it maps to the maximum speed.
+fn speed(g: &PerformanceGraph) -> Option<AvgMax> {
+    let as_speed = |m: &GraphMetric| {
+        let unit = m.display_unit.as_deref().unwrap_or("");
+        AvgMax {
+            avg: m.average_value.and_then(|v| units::speed_to_mps(v, unit)),
+            max: m.max_value.and_then(|v| units::speed_to_mps(v, unit)),
+        }
+    };
+    let as_pace = |m: &GraphMetric| {
+        let unit = m.display_unit.as_deref().unwrap_or("");
+        AvgMax {
+            avg: m.average_value.and_then(|v| units::pace_to_mps(v, unit)),
+            max: m.max_value.and_then(|v| units::pace_to_mps(v, unit)),
+        }
+    };
+    let found = |v: &AvgMax| v.avg.is_some() || v.max.is_some();
+    let slug = |m: &GraphMetric, s: &str| m.slug.as_deref() == Some(s);
+    g.metrics
+        .iter()
+        .filter(|m| slug(m, "speed"))
+        .map(as_speed)
+        .chain(
+            g.metrics
+                .iter()
+                .filter(|m| slug(m, "pace") || slug(m, "split_pace"))
+                .flat_map(|m| m.alternatives.iter().filter(|a| slug(a, "speed")))
+                .map(as_speed),
+        )
+        .chain(
+            g.metrics
+                .iter()
+                .filter(|m| slug(m, "pace") || slug(m, "split_pace"))
+                .map(as_pace),
+        )
+        .find(found)
+}
+
+fn effort_zones(z: Option<&EffortZones>) -> (Option<[f64; 5]>, Option<f64>) {
+    let Some(z) = z else { return (None, None) };
+    let mut zones = [0.0; 5];
+    let mut any = false;
+    for (i, slot) in zones.iter_mut().enumerate() {
+        if let Some(v) = z
+            .heart_rate_zone_durations
+            .get(&format!("heart_rate_z{}_duration", i + 1))
+        {
+            *slot = *v;
+            any = true;
+        }
+    }
+    (any.then_some(zones), z.total_effort_points)
+}
+
+fn metric_zones(zones: &[model::HeartRateZone]) -> Option<[f64; 5]> {
+    let mut out = [0.0; 5];
+    let mut any = false;
+    for z in zones {
+        let index = z
+            .slug
+            .as_deref()
+            .and_then(|s| s.strip_prefix("zone"))
+            .and_then(|n| n.parse::<usize>().ok())
+            .and_then(|n| n.checked_sub(1));
+        if let (Some(i), Some(d)) = (index, z.duration)
+            && let Some(slot) = out.get_mut(i)
+        {
+            *slot = d;
+            any = true;
+        }
+    }
+    any.then_some(out)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,3 @@
+//! The only writer: what to fetch from Peloton when, and the snapshot it publishes.
+
+pub mod poller;

@@ -1,0 +1,571 @@
+//! The poller: one tokio task per account that decides what to ask Peloton and when.
+//!
+//! - First start: every page of the workout list (`limit=100`, newest first), resumable
+//!   after a crash from the persisted page cursor.
+//! - Afterwards: page 0 (`limit=10`) until a known completed workout appears. With nothing
+//!   new that is one request per poll.
+//! - Every completed workout's performance graph is fetched once, ever, newest first, at
+//!   `--peloton.max-request-rate`; the newest one's detail (leaderboard) too.
+//! - `/api/me` and the overview run on their own slower cadence.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use crate::clock::now_unix;
+use crate::domain::totals::Totals;
+use crate::domain::{AccountOverview, Profile, Status, WorkoutSummary};
+use crate::peloton::{ApiError, PelotonClient};
+use crate::state::account::AccountState;
+use crate::state::labels::{Endpoint, ErrorReason};
+use crate::state::snapshot::Snapshot;
+use crate::store::database::{Store, StoreError};
+
+/// Page size of the first full history sync: the largest Peloton serves.
+pub const HISTORY_PAGE_LIMIT: u32 = 100;
+/// Page size of the steady-state poll: enough for every workout of a busy day.
+pub const STEADY_PAGE_LIMIT: u32 = 10;
+
+const META_HISTORY_COMPLETE: &str = "history_complete";
+const META_HISTORY_NEXT_PAGE: &str = "history_next_page";
+const META_USER_ID: &str = "user_id";
+
+#[derive(Debug, Clone, Copy)]
+pub struct Schedule {
+    pub interval: Duration,
+    /// How often `/api/me` and the overview are refreshed.
+    pub profile_interval: Duration,
+    /// Requests per second for the history: list pages of the first sync and details.
+    pub max_request_rate: f64,
+}
+
+/// Called with the number of workouts whose details are still pending.
+pub type ProgressFn = Box<dyn FnMut(u64) + Send + Sync>;
+
+pub struct Poller {
+    remote: Option<crate::history::remote_write::RemoteWriter>,
+    progress: Option<ProgressFn>,
+    client: PelotonClient,
+    state: Arc<AccountState>,
+    store: Arc<Store>,
+    schedule: Schedule,
+    memory: Memory,
+    totals: Totals,
+    limiter: RateLimiter,
+}
+
+/// What the poller learned from earlier polls.
+#[derive(Debug, Default)]
+struct Memory {
+    loaded: bool,
+    profile: Option<Profile>,
+    profile_at: Option<Instant>,
+    overview: Option<AccountOverview>,
+    overview_at: Option<Instant>,
+    /// Workouts that completed after the overview was fetched: id → discipline.
+    completed_since_overview: BTreeMap<String, String>,
+    latest: Option<WorkoutSummary>,
+    newest: Option<WorkoutSummary>,
+    workouts_by_month: BTreeMap<String, f64>,
+    history_complete: bool,
+    pending: Option<u64>,
+    last_success: Option<f64>,
+    up: bool,
+    /// Peloton asked us (Retry-After) not to call before this time.
+    not_before: Option<Instant>,
+    /// Consecutive failed polls, for backoff.
+    failures: u32,
+}
+
+/// Spaces requests at most `rate` per second.
+#[derive(Debug)]
+struct RateLimiter {
+    period: Duration,
+    next: Option<Instant>,
+}
+
+impl RateLimiter {
+    fn new(rate: f64) -> Self {
+        let period = if rate > 0.0 && rate.is_finite() {
+            Duration::from_secs_f64(1.0 / rate)
+        } else {
+            Duration::ZERO
+        };
+        Self { period, next: None }
+    }
+
+    async fn wait(&mut self) {
+        let now = Instant::now();
+        if let Some(next) = self.next
+            && next > now
+        {
+            tokio::time::sleep(next - now).await;
+        }
+        self.next = Some(Instant::now() + self.period);
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum PollError {
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    #[error("state database: {0}")]
+    Store(#[from] StoreError),
+    #[error(
+        "the state in --storage.path belongs to Peloton user {stored}, but the token is for {current}; use a separate --storage.path per account"
+    )]
+    OtherAccount { stored: String, current: String },
+}
+
+impl PollError {
+    fn reason(&self) -> ErrorReason {
+        match self {
+            PollError::Api(e) => e.reason(),
+            PollError::Store(_) => ErrorReason::InvalidResponse,
+            PollError::OtherAccount { .. } => ErrorReason::Auth,
+        }
+    }
+}
+
+impl std::fmt::Debug for Poller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Poller")
+            .field("state", &self.state)
+            .field("schedule", &self.schedule)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Poller {
+    pub fn new(
+        client: PelotonClient,
+        state: Arc<AccountState>,
+        store: Arc<Store>,
+        schedule: Schedule,
+    ) -> Self {
+        Self {
+            remote: None,
+            progress: None,
+            client,
+            state,
+            store,
+            limiter: RateLimiter::new(schedule.max_request_rate),
+            schedule,
+            memory: Memory::default(),
+            totals: Totals::default(),
+        }
+    }
+
+    /// Polls until `shutdown` turns true. A poll in flight is dropped, but a token
+    /// exchange it started finishes and is stored first.
+    pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            tokio::select! {
+                () = self.poll_once() => {}
+                _ = shutdown.wait_for(|stop| *stop) => break,
+            }
+            let wait = self.next_wait();
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                _ = shutdown.wait_for(|stop| *stop) => break,
+            }
+        }
+        self.client.tokens().settle().await;
+    }
+
+    /// The interval with ±10 % jitter, stretched by a Retry-After and by repeated
+    /// failures (up to 8 intervals) so an outage is not hammered. While history details
+    /// are pending the next round starts at once: the rate limiter paces it.
+    fn next_wait(&self) -> Duration {
+        let interval = self.schedule.interval;
+        let until_allowed = self
+            .memory
+            .not_before
+            .map(|t| t.saturating_duration_since(Instant::now()))
+            .unwrap_or_default();
+        if self.memory.failures == 0 && self.memory.pending.is_some_and(|p| p > 0) {
+            return until_allowed;
+        }
+        let factor = 2u32.saturating_pow(self.memory.failures.saturating_sub(1).min(3));
+        let base = if self.memory.failures > 0 {
+            interval.saturating_mul(factor)
+        } else {
+            interval
+        };
+        base.mul_f64(0.9 + 0.2 * fastrand::f64()).max(until_allowed)
+    }
+
+    /// Pushes newly completed workouts to a remote-write receiver after each poll.
+    pub fn with_remote_write(mut self, writer: crate::history::remote_write::RemoteWriter) -> Self {
+        self.state.telemetry.enable_remote_write();
+        self.remote = Some(writer);
+        self
+    }
+
+    /// Once the history's details are complete, pushes what completed since the last
+    /// push. A receiver's trouble is logged and counted, never a Peloton poll failure.
+    async fn push_remote(&self) {
+        let Some(writer) = &self.remote else { return };
+        if !self.memory.history_complete || self.memory.pending.is_none_or(|p| p > 0) {
+            return;
+        }
+        let telemetry = &self.state.telemetry;
+        match writer
+            .push_new(&self.store, self.state.name.as_deref())
+            .await
+        {
+            Ok(pushed) => {
+                if pushed.samples > 0 {
+                    tracing::info!(
+                        samples = pushed.samples,
+                        requests = pushed.requests,
+                        "pushed history to the remote-write receiver"
+                    );
+                }
+                telemetry.remote_write(Ok(pushed.samples));
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "remote write failed");
+                telemetry.remote_write(Err(()));
+            }
+        }
+    }
+
+    /// Reports the pending count while details are fetched.
+    pub fn on_progress(&mut self, f: ProgressFn) {
+        self.progress = Some(f);
+    }
+
+    /// Syncs the whole history now: the list, then every pending detail. For the
+    /// subcommands, which need the complete history before they write anything.
+    pub async fn sync(&mut self) -> anyhow::Result<()> {
+        self.poll().await?;
+        loop {
+            self.fetch_details().await?;
+            if self.memory.pending.is_none_or(|p| p == 0) {
+                return Ok(());
+            }
+        }
+    }
+
+    /// One cycle: the cheap part (profile, list, overview), published at once, then the
+    /// history details for up to one interval.
+    pub async fn poll_once(&mut self) {
+        let telemetry = self.state.telemetry.clone();
+        telemetry.poll_started();
+        let started = Instant::now();
+        let mut result = self.poll().await;
+        if result.is_ok() {
+            self.succeeded();
+            self.publish();
+            result = self.fetch_details().await;
+        }
+        telemetry.poll_finished(
+            started.elapsed(),
+            result.as_ref().err().map(PollError::reason),
+        );
+        match &result {
+            Ok(()) => {
+                self.succeeded();
+                tracing::debug!(
+                    took_ms = started.elapsed().as_millis() as u64,
+                    "poll succeeded"
+                );
+                self.push_remote().await;
+            }
+            Err(e) => {
+                self.memory.failures += 1;
+                self.memory.up = false;
+                if let PollError::Api(api) = e
+                    && let Some(after) = api.retry_after()
+                {
+                    self.memory.not_before = Some(Instant::now() + after);
+                }
+                tracing::warn!(error = %e, "poll failed; serving the last good data");
+            }
+        }
+        self.publish();
+    }
+
+    fn succeeded(&mut self) {
+        self.memory.failures = 0;
+        self.memory.up = true;
+        self.memory.last_success = Some(now_unix() as f64);
+    }
+
+    fn publish(&self) {
+        self.state.publish(self.snapshot());
+    }
+
+    async fn poll(&mut self) -> Result<(), PollError> {
+        if !self.memory.loaded {
+            self.load()?;
+        }
+        let every = self.schedule.profile_interval;
+        let due = move |at: Option<Instant>| at.is_none_or(|t| t.elapsed() >= every);
+        if self.memory.profile.is_none() || due(self.memory.profile_at) {
+            let me = self.client.me().await?;
+            let profile = Profile::from_api(&me).ok_or_else(|| ApiError::InvalidResponse {
+                endpoint: Endpoint::Me,
+                detail: "no user id in /api/me".to_owned(),
+            })?;
+            self.check_account(&profile.user_id)?;
+            self.memory.profile = Some(profile);
+            self.memory.profile_at = Some(Instant::now());
+        }
+        let user_id = self
+            .memory
+            .profile
+            .as_ref()
+            .map(|p| p.user_id.clone())
+            .unwrap_or_default();
+
+        if self.memory.history_complete {
+            self.incremental(&user_id).await?;
+        } else {
+            self.full_history(&user_id).await?;
+        }
+
+        if self.memory.overview.is_none() || due(self.memory.overview_at) {
+            let overview = self.client.overview(&user_id).await?;
+            self.memory.overview = Some(AccountOverview::from_api(&overview));
+            self.memory.overview_at = Some(Instant::now());
+            self.memory.completed_since_overview.clear();
+        }
+        Ok(())
+    }
+
+    /// Totals and the latest workout from what earlier runs stored.
+    fn load(&mut self) -> Result<(), PollError> {
+        let mut totals = Totals::default();
+        self.store.for_each(|w| totals.update(None, &w.summary))?;
+        self.totals = totals;
+        self.memory.latest = self.store.newest_detailed()?.map(|w| w.summary);
+        self.memory.history_complete =
+            self.store.meta(META_HISTORY_COMPLETE)?.as_deref() == Some("1");
+        self.memory.pending = Some(self.store.pending_count()?);
+        self.memory.loaded = true;
+        Ok(())
+    }
+
+    fn check_account(&self, user_id: &str) -> Result<(), PollError> {
+        match self.store.meta(META_USER_ID)? {
+            Some(stored) if stored != user_id => Err(PollError::OtherAccount {
+                stored,
+                current: user_id.to_owned(),
+            }),
+            Some(_) => Ok(()),
+            None => Ok(self.store.set_meta(META_USER_ID, user_id)?),
+        }
+    }
+
+    /// Pages through the whole list once, resuming where a previous run stopped.
+    async fn full_history(&mut self, user_id: &str) -> Result<(), PollError> {
+        let mut page: u32 = self
+            .store
+            .meta(META_HISTORY_NEXT_PAGE)?
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        tracing::info!(page, "syncing workout history");
+        loop {
+            self.limiter.wait().await;
+            let list = self
+                .client
+                .workouts(user_id, page, HISTORY_PAGE_LIMIT)
+                .await?;
+            if page == 0 {
+                self.note_page_zero(&list);
+            }
+            self.record(&list.data, false)?;
+            page += 1;
+            self.store
+                .set_meta(META_HISTORY_NEXT_PAGE, &page.to_string())?;
+            self.memory.pending = Some(self.store.pending_count()?);
+            self.publish();
+            let more = list.show_next.unwrap_or_else(|| {
+                list.page_count
+                    .map_or(list.data.len() as u32 >= HISTORY_PAGE_LIMIT, |n| {
+                        i64::from(page) < n
+                    })
+            });
+            if !more || list.data.is_empty() {
+                break;
+            }
+        }
+        self.store.set_meta(META_HISTORY_COMPLETE, "1")?;
+        self.memory.history_complete = true;
+        tracing::info!(workouts = self.store.count()?, "workout history listed");
+        Ok(())
+    }
+
+    /// Reads from page 0 until a workout already known as completed appears.
+    async fn incremental(&mut self, user_id: &str) -> Result<(), PollError> {
+        let mut limit = STEADY_PAGE_LIMIT;
+        let mut page = 0;
+        loop {
+            let list = self.client.workouts(user_id, page, limit).await?;
+            if page == 0 {
+                self.note_page_zero(&list);
+            }
+            let known = self.record(&list.data, true)?;
+            let more = list.show_next.unwrap_or(list.data.len() as u32 >= limit);
+            if known || !more || list.data.is_empty() {
+                return Ok(());
+            }
+            if limit == STEADY_PAGE_LIMIT {
+                // More happened than one small page shows: continue with large pages
+                // (page 0 again, as page numbers depend on the size).
+                limit = HISTORY_PAGE_LIMIT;
+                page = 0;
+            } else {
+                page += 1;
+            }
+        }
+    }
+
+    fn note_page_zero(&mut self, list: &crate::peloton::model::WorkoutPage) {
+        self.memory.workouts_by_month = list.summary.clone();
+        self.memory.newest = list.data.first().and_then(WorkoutSummary::from_list_item);
+    }
+
+    /// Stores list items and updates the totals. Returns whether any item was already
+    /// known as completed.
+    fn record(
+        &mut self,
+        items: &[crate::peloton::model::Workout],
+        count_new: bool,
+    ) -> Result<bool, PollError> {
+        let summaries: Vec<WorkoutSummary> = items
+            .iter()
+            .filter_map(WorkoutSummary::from_list_item)
+            .collect();
+        let listed = self.store.upsert_listed(&summaries)?;
+        let mut known = false;
+        for l in &listed {
+            let was_complete = l
+                .before
+                .as_ref()
+                .is_some_and(|b| b.summary.status == Status::Complete);
+            known |= was_complete;
+            if l.before.as_ref().is_some_and(|b| b.details_fetched) {
+                continue;
+            }
+            self.totals
+                .update(l.before.as_ref().map(|b| &b.summary), &l.now);
+            if count_new && !was_complete && l.now.status == Status::Complete {
+                self.memory
+                    .completed_since_overview
+                    .insert(l.now.id.clone(), l.now.discipline.clone());
+            }
+        }
+        Ok(known)
+    }
+
+    /// Fetches the details of pending completed workouts, newest first, at the rate
+    /// limit, for at most one poll interval.
+    async fn fetch_details(&mut self) -> Result<(), PollError> {
+        let deadline = Instant::now() + self.schedule.interval;
+        let newest_id = self.store.newest_complete()?.map(|w| w.summary.id);
+        let mut published = Instant::now();
+        while Instant::now() < deadline {
+            let batch = self.store.pending(32)?;
+            if batch.is_empty() {
+                break;
+            }
+            for listed in batch {
+                if Instant::now() >= deadline {
+                    break;
+                }
+                let enriched = self
+                    .details_of(&listed, newest_id.as_deref() == Some(&listed.id))
+                    .await?;
+                self.store.set_details(&enriched)?;
+                self.totals.update(Some(&listed), &enriched);
+                let newer = self
+                    .memory
+                    .latest
+                    .as_ref()
+                    .is_none_or(|l| enriched.created_at >= l.created_at);
+                if newer {
+                    self.memory.latest = Some(enriched);
+                }
+                self.memory.pending = self.memory.pending.map(|p| p.saturating_sub(1));
+                if let (Some(report), Some(p)) = (self.progress.as_mut(), self.memory.pending) {
+                    report(p);
+                }
+                if published.elapsed() >= Duration::from_secs(1) {
+                    self.publish();
+                    published = Instant::now();
+                }
+            }
+        }
+        self.memory.pending = Some(self.store.pending_count()?);
+        Ok(())
+    }
+
+    async fn details_of(
+        &mut self,
+        w: &WorkoutSummary,
+        newest: bool,
+    ) -> Result<WorkoutSummary, PollError> {
+        self.limiter.wait().await;
+        let mut enriched = match self.client.performance_graph(&w.id).await {
+            Ok(graph) => w.clone().with_graph(&graph),
+            // Peloton will not serve this workout's graph (deleted, third-party import):
+            // keep what the list said rather than asking again on every poll.
+            Err(ApiError::Client { status, .. }) => {
+                tracing::warn!(workout = %w.id, status, "no performance graph; keeping the list values");
+                w.clone()
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if newest {
+            self.limiter.wait().await;
+            match self.client.workout(&w.id).await {
+                Ok(detail) => enriched = enriched.with_detail(&detail),
+                Err(ApiError::Client { status, .. }) => {
+                    tracing::warn!(workout = %w.id, status, "no workout detail");
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(enriched)
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        let m = &self.memory;
+        let mut workout_counts = m
+            .overview
+            .as_ref()
+            .map(|o| o.workout_counts.clone())
+            .unwrap_or_default();
+        if m.overview.is_some() {
+            for discipline in m.completed_since_overview.values() {
+                *workout_counts.entry(discipline.clone()).or_insert(0.0) += 1.0;
+            }
+        }
+        let mut in_progress: BTreeMap<String, bool> =
+            workout_counts.keys().map(|d| (d.clone(), false)).collect();
+        if let Some(newest) = &m.newest {
+            let running = newest.status == Status::InProgress;
+            let slot = in_progress
+                .entry(newest.discipline.clone())
+                .or_insert(false);
+            *slot = *slot || running;
+        }
+        Snapshot {
+            profile: m.profile.clone(),
+            overview: m.overview.clone(),
+            workout_counts,
+            workouts_by_month: m.workouts_by_month.clone(),
+            in_progress,
+            latest: m.latest.clone(),
+            totals: self.totals.clone(),
+            up: m.up,
+            last_success: m.last_success,
+            history_pending: m.pending.map(|p| p as f64),
+        }
+    }
+}

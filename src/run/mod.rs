@@ -1,0 +1,153 @@
+//! Start, stop and reloads: settings in, a running exporter out.
+
+pub mod accounts;
+pub mod supervisor;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use crate::http::listener;
+use crate::http::render_cache::Registry;
+use crate::http::routes::{self, AppState};
+use crate::http::web_config::{LiveWebConfig, RELOAD_INTERVAL};
+use crate::run::supervisor::{SettingsSource, Supervisor};
+use crate::settings::resolved::Settings;
+use crate::state::account::AccountState;
+
+/// A started exporter: its address, and how to stop it.
+#[derive(Debug)]
+pub struct Running {
+    pub addr: SocketAddr,
+    pub registry: Arc<Registry>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+    server: JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// The accounts running now.
+    pub fn accounts(&self) -> Arc<[Arc<AccountState>]> {
+        self.registry.accounts()
+    }
+
+    /// Stops polling and serving, waiting for in-flight scrapes.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        self.server
+            .await
+            .context("server task")?
+            .context("server")?;
+        Ok(())
+    }
+
+    /// Resolves when `signal` fires, then stops.
+    pub async fn stop_on(self, signal: impl Future<Output = ()>) -> anyhow::Result<()> {
+        signal.await;
+        tracing::info!("shutting down");
+        self.stop().await
+    }
+}
+
+/// Starts the server and one poller per account; a reload re-reads nothing but the web
+/// config.
+pub async fn start(settings: &Settings) -> anyhow::Result<Running> {
+    start_reloadable(settings, None).await
+}
+
+/// Starts the server and one poller per account; SIGHUP and `POST /-/reload` (with
+/// `--web.enable-lifecycle`) take new settings from `source`.
+pub async fn start_reloadable(
+    settings: &Settings,
+    source: Option<SettingsSource>,
+) -> anyhow::Result<Running> {
+    let web = match &settings.web_config_file {
+        Some(path) => Some(Arc::new(LiveWebConfig::load(path).map_err(|e| {
+            anyhow::anyhow!("--web.config.file: {}: {e}", path.display())
+        })?)),
+        None => None,
+    };
+    let http = accounts::peloton_http(settings)?;
+    let parts = accounts::accounts_with(settings, &http)?;
+    let registry = Arc::new(Registry::new(
+        Arc::from(Vec::new()),
+        settings.collectors.clone(),
+    ));
+
+    let listener = tokio::net::TcpListener::bind(settings.listen_address)
+        .await
+        .with_context(|| {
+            format!(
+                "--web.listen-address: cannot listen on {}",
+                settings.listen_address
+            )
+        })?;
+    let addr = listener.local_addr()?;
+    let (shutdown, rx) = watch::channel(false);
+    let (reload_tx, reload_rx) = mpsc::channel(4);
+    // Each account polls on its own: one failing never delays another.
+    let supervisor = Supervisor::start(
+        settings.clone(),
+        source,
+        http,
+        parts,
+        registry.clone(),
+        web.clone(),
+    );
+    let app = routes::router(AppState {
+        registry: registry.clone(),
+        telemetry_path: Arc::from(settings.telemetry_path.as_str()),
+        web: web.clone(),
+        reload: settings.enable_lifecycle.then_some(reload_tx),
+    });
+    let server = tokio::spawn(listener::serve(listener, app, web.clone(), rx.clone()));
+    let mut tasks = vec![tokio::spawn(supervisor.run(reload_rx, rx.clone()))];
+    let (tls, basic_auth) = web.as_ref().map_or((false, false), |w| {
+        let c = w.current();
+        (c.tls().is_some(), c.requires_auth())
+    });
+    if let Some(web) = web {
+        tasks.push(tokio::spawn(web.watch(RELOAD_INTERVAL, rx.clone())));
+    }
+    tracing::info!(%addr, path = %settings.telemetry_path, accounts = settings.accounts.len(), tls, basic_auth, lifecycle = settings.enable_lifecycle, "serving metrics");
+    Ok(Running {
+        addr,
+        registry,
+        shutdown,
+        tasks,
+        server,
+    })
+}
+
+pub use accounts::{AccountParts, accounts, credentials, peloton_http};
+
+/// Resolves when SIGTERM or SIGINT arrives.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}

@@ -1,0 +1,259 @@
+//! Runs one poller per account and applies reloads: SIGHUP or `POST /-/reload` re-reads
+//! the config file and the secret files, then restarts exactly the accounts whose
+//! settings changed. Untouched accounts keep polling and keep their telemetry; an invalid
+//! new configuration changes nothing.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use super::accounts::{self, AccountParts};
+use crate::http::render_cache::Registry;
+use crate::http::routes::ReloadRequest;
+use crate::http::web_config::LiveWebConfig;
+use crate::settings::resolved::{AccountSettings, ConfigError, Settings};
+use crate::state::account::AccountState;
+
+/// Re-reads the configuration: flags stay as started, files are read again.
+pub type SettingsSource = Box<dyn Fn() -> Result<Settings, ConfigError> + Send + Sync>;
+
+struct RunningAccount {
+    settings: AccountSettings,
+    state: Arc<AccountState>,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl RunningAccount {
+    async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+pub struct Supervisor {
+    settings: Settings,
+    source: Option<SettingsSource>,
+    http: reqwest::Client,
+    registry: Arc<Registry>,
+    web: Option<Arc<LiveWebConfig>>,
+    running: Vec<RunningAccount>,
+}
+
+impl std::fmt::Debug for Supervisor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Supervisor")
+            .field("accounts", &self.running.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Supervisor {
+    /// Starts every account's poller and publishes them in the registry.
+    pub fn start(
+        settings: Settings,
+        source: Option<SettingsSource>,
+        http: reqwest::Client,
+        parts: Vec<AccountParts>,
+        registry: Arc<Registry>,
+        web: Option<Arc<LiveWebConfig>>,
+    ) -> Self {
+        let running = settings
+            .accounts
+            .iter()
+            .cloned()
+            .zip(parts)
+            .map(|(settings, parts)| spawn(settings, parts))
+            .collect();
+        let this = Self {
+            settings,
+            source,
+            http,
+            registry,
+            web,
+            running,
+        };
+        this.publish();
+        this
+    }
+
+    fn publish(&self) {
+        let states: Vec<_> = self.running.iter().map(|r| r.state.clone()).collect();
+        self.registry.replace_accounts(Arc::from(states));
+    }
+
+    /// Serves reload requests (and SIGHUP) until `shutdown`, then stops every poller.
+    pub async fn run(
+        mut self,
+        mut requests: mpsc::Receiver<ReloadRequest>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        let mut hangup = hangup_signal();
+        // Without the lifecycle API (or once the server is gone) no request comes.
+        let mut open = true;
+        loop {
+            let reply = tokio::select! {
+                _ = shutdown.wait_for(|stop| *stop) => break,
+                r = requests.recv(), if open => {
+                    if r.is_none() {
+                        open = false;
+                        continue;
+                    }
+                    r
+                }
+                () = next(&mut hangup) => None,
+            };
+            tracing::info!(
+                trigger = if reply.is_some() { "http" } else { "sighup" },
+                "reloading configuration"
+            );
+            let result = self.reload().await;
+            match &result {
+                Ok(()) => {
+                    self.registry.reload.succeeded();
+                    tracing::info!(accounts = self.running.len(), "configuration reloaded");
+                }
+                Err(e) => {
+                    self.registry.reload.failed();
+                    tracing::error!(error = %e, "reload failed; the running configuration stays in force");
+                }
+            }
+            if let Some(reply) = reply {
+                let _ = reply.send(result);
+            }
+        }
+        for r in self.running {
+            r.stop().await;
+        }
+    }
+
+    async fn reload(&mut self) -> Result<(), String> {
+        if let Some(web) = &self.web {
+            web.reload()
+                .map_err(|e| format!("--web.config.file: {e}"))?;
+        }
+        let Some(source) = &self.source else {
+            return Ok(());
+        };
+        let new = source().map_err(|e| e.to_string())?;
+        self.apply(new).await.map_err(|e| format!("{e:#}"))
+    }
+
+    /// Restarts the accounts whose settings changed, stops removed ones, starts new ones.
+    async fn apply(&mut self, new: Settings) -> anyhow::Result<()> {
+        // The `account` label appears with the second account: every series changes.
+        let relabel = (new.accounts.len() > 1) != (self.settings.accounts.len() > 1);
+        // A new proxy or CA bundle needs a new client, and every account uses it.
+        let transport_changed = new.transport != self.settings.transport;
+        if transport_changed {
+            self.http = accounts::peloton_http(&new)?;
+        }
+        let mut keep = Vec::new();
+        let mut retire = Vec::new();
+        for r in std::mem::take(&mut self.running) {
+            let unchanged = !relabel && !transport_changed && new.accounts.contains(&r.settings);
+            if unchanged {
+                keep.push(r);
+            } else {
+                retire.push(r);
+            }
+        }
+        // A restarted account keeps its series and counters unless its labels change.
+        let mut carried: Vec<(Option<String>, Arc<AccountState>)> = Vec::new();
+        // Stopped before the new ones start: a restarted account reopens the same store.
+        for r in retire {
+            if !relabel {
+                carried.push((r.settings.name.clone(), r.state.clone()));
+            }
+            tracing::info!(
+                account = r.settings.name.as_deref().unwrap_or("default"),
+                "stopping account"
+            );
+            r.stop().await;
+        }
+        let labelled = new.accounts.len() > 1;
+        let mut failed = Vec::new();
+        let mut running = Vec::new();
+        for account in &new.accounts {
+            if let Some(pos) = keep.iter().position(|r| r.settings == *account) {
+                running.push(keep.swap_remove(pos));
+                continue;
+            }
+            let state = carried
+                .iter()
+                .position(|(name, _)| *name == account.name)
+                .map(|pos| carried.swap_remove(pos).1);
+            match accounts::account_stack(&new, account, &self.http, labelled, state) {
+                Ok(parts) => {
+                    tracing::info!(
+                        account = account.name.as_deref().unwrap_or("default"),
+                        "starting account"
+                    );
+                    running.push(spawn(account.clone(), parts));
+                }
+                Err(e) => failed.push(format!(
+                    "account {}: {e:#}",
+                    account.name.as_deref().unwrap_or("default")
+                )),
+            }
+        }
+        self.running = running;
+        self.settings = new;
+        self.publish();
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(anyhow::anyhow!(failed.join("; "))).context("starting accounts")
+        }
+    }
+}
+
+fn spawn(settings: AccountSettings, parts: AccountParts) -> RunningAccount {
+    let (stop, rx) = watch::channel(false);
+    let task = tokio::spawn(parts.poller.run(rx));
+    RunningAccount {
+        settings,
+        state: parts.state,
+        stop,
+        task,
+    }
+}
+
+#[cfg(unix)]
+type Hangup = Option<tokio::signal::unix::Signal>;
+#[cfg(not(unix))]
+type Hangup = ();
+
+#[cfg(unix)]
+fn hangup_signal() -> Hangup {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::hangup()) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGHUP; reload with POST /-/reload");
+            None
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn hangup_signal() -> Hangup {}
+
+#[cfg(unix)]
+async fn next(hangup: &mut Hangup) {
+    match hangup {
+        Some(s) => {
+            if s.recv().await.is_none() {
+                std::future::pending::<()>().await;
+            }
+        }
+        None => std::future::pending::<()>().await,
+    }
+}
+
+#[cfg(not(unix))]
+async fn next(_: &mut Hangup) {
+    std::future::pending::<()>().await;
+}

@@ -1,0 +1,998 @@
+//! Command-line flags (each also an environment variable) and their validation. Secrets
+//! may come from files; their values are never echoed, not even in `--help`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use url::Url;
+
+use super::resolved::{
+    AccountSettings, ConfigError, DEFAULT_POLL_INTERVAL, DEFAULT_REQUEST_RATE, DEMO_POLL_INTERVAL,
+    DEMO_REQUEST_RATE, Settings, read_password_file,
+};
+use crate::logging::{LogFormat, LogLevel};
+use crate::metrics::collectors::{Collector, Collectors, GROUPS};
+use crate::peloton::transport::{self, CaBundle, ProxyUrl, Transport};
+use crate::secret::Secret;
+
+/// Prometheus exporter for a Peloton member's own training data.
+// `Debug` is written by hand below: flags hold raw tokens and passwords.
+#[derive(Clone, Parser)]
+#[command(name = "peloton-exporter", version, about, long_about = None, args_override_self = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Address to listen on for /metrics, /healthz and /readyz.
+    #[arg(global = true, long = "web.listen-address", env = "PELOTON_WEB_LISTEN_ADDRESS", default_value = "0.0.0.0:10058", value_name = "ADDR", value_parser = parse_listen_address)]
+    pub listen_address: SocketAddr,
+
+    /// Path under which metrics are served.
+    #[arg(global = true, long = "web.telemetry-path", env = "PELOTON_WEB_TELEMETRY_PATH", default_value = "/metrics", value_name = "PATH", value_parser = parse_telemetry_path)]
+    pub telemetry_path: String,
+
+    /// exporter-toolkit web config (TLS, client certificates, basic auth); re-read when it
+    /// changes. See docs/web-config.md.
+    #[arg(
+        global = true,
+        long = "web.config.file",
+        env = "PELOTON_WEB_CONFIG_FILE",
+        value_name = "FILE"
+    )]
+    pub web_config_file: Option<PathBuf>,
+
+    /// Enable `POST /-/reload` (re-reads --config.file and the secret files, as SIGHUP
+    /// does).
+    #[arg(
+        global = true,
+        long = "web.enable-lifecycle",
+        env = "PELOTON_WEB_ENABLE_LIFECYCLE"
+    )]
+    pub enable_lifecycle: bool,
+
+    /// Base URL of Peloton's API.
+    #[arg(global = true, long = "peloton.api-url", env = "PELOTON_API_URL", default_value = "https://api.onepeloton.com", value_name = "URL", value_parser = parse_url)]
+    pub api_url: Url,
+
+    /// Base URL of Peloton's Auth0 server (token refresh).
+    #[arg(global = true, long = "peloton.auth-url", env = "PELOTON_AUTH_URL", default_value = "https://auth.onepeloton.com", value_name = "URL", value_parser = parse_url)]
+    pub auth_url: Url,
+
+    /// Proxy for all Peloton traffic (API, token refresh, sign-in), e.g.
+    /// http://user:password@proxy:3128. Replaces HTTPS_PROXY/HTTP_PROXY; NO_PROXY still
+    /// applies. Not used for --remote-write.url.
+    // A string, checked in `settings()`: clap's own errors would echo the password.
+    #[arg(
+        global = true,
+        long = "peloton.proxy-url",
+        env = "PELOTON_PROXY_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub proxy_url: Option<String>,
+
+    /// PEM file of CA certificates trusted for Peloton traffic in addition to the
+    /// system's, e.g. a TLS-inspecting proxy's CA.
+    #[arg(
+        global = true,
+        long = "peloton.ca-file",
+        env = "PELOTON_CA_FILE",
+        value_name = "FILE"
+    )]
+    pub ca_file: Option<PathBuf>,
+
+    /// Access token (JWT), used until it expires. Prefer a refresh token.
+    #[arg(
+        global = true,
+        long = "peloton.access-token",
+        env = "PELOTON_ACCESS_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN",
+        conflicts_with = "access_token_file"
+    )]
+    pub access_token: Option<String>,
+
+    /// File holding the access token.
+    #[arg(
+        global = true,
+        long = "peloton.access-token-file",
+        env = "PELOTON_ACCESS_TOKEN_FILE",
+        value_name = "FILE"
+    )]
+    pub access_token_file: Option<PathBuf>,
+
+    /// Refresh token; exchanged for access tokens and rotated as Peloton requires.
+    #[arg(
+        global = true,
+        long = "peloton.refresh-token",
+        env = "PELOTON_REFRESH_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN",
+        conflicts_with = "refresh_token_file"
+    )]
+    pub refresh_token: Option<String>,
+
+    /// File holding the refresh token.
+    #[arg(
+        global = true,
+        long = "peloton.refresh-token-file",
+        env = "PELOTON_REFRESH_TOKEN_FILE",
+        value_name = "FILE"
+    )]
+    pub refresh_token_file: Option<PathBuf>,
+
+    /// Email or username to sign in with when no working token is stored (headless
+    /// Auth0 sign-in; afterwards only the refresh token is used).
+    #[arg(
+        global = true,
+        long = "peloton.username",
+        env = "PELOTON_USERNAME",
+        hide_env_values = true,
+        value_name = "EMAIL"
+    )]
+    pub username: Option<String>,
+
+    /// Password for --peloton.username. Prefer --peloton.password-file.
+    #[arg(
+        global = true,
+        long = "peloton.password",
+        env = "PELOTON_PASSWORD",
+        hide_env_values = true,
+        value_name = "PASSWORD",
+        conflicts_with = "password_file"
+    )]
+    pub password: Option<String>,
+
+    /// File holding the password (its first line).
+    #[arg(
+        global = true,
+        long = "peloton.password-file",
+        env = "PELOTON_PASSWORD_FILE",
+        value_name = "FILE"
+    )]
+    pub password_file: Option<PathBuf>,
+
+    /// Timeout of one request to Peloton.
+    #[arg(global = true, long = "peloton.timeout", env = "PELOTON_TIMEOUT", default_value = "30s", value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Duration,
+
+    /// Retries of a failed request (network error, timeout, 429, 5xx) within one poll.
+    #[arg(global = true, long = "peloton.max-retries", env = "PELOTON_MAX_RETRIES", default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub max_retries: u32,
+
+    /// First retry delay; doubles with every retry (with jitter), at most 30s.
+    #[arg(global = true, long = "peloton.retry-backoff", env = "PELOTON_RETRY_BACKOFF", default_value = "1s", value_name = "DURATION", value_parser = parse_duration)]
+    pub retry_backoff: Duration,
+
+    /// Requests per second at most while fetching the history (list pages of the first
+    /// sync, one performance graph per workout) [default: 1; 50 with --demo].
+    #[arg(global = true, long = "peloton.max-request-rate", env = "PELOTON_MAX_REQUEST_RATE", value_name = "PER_SECOND", value_parser = parse_rate)]
+    pub max_request_rate: Option<f64>,
+
+    /// YAML file listing several accounts (name and token sources); see docs/configuration.md.
+    #[arg(
+        global = true,
+        long = "config.file",
+        env = "PELOTON_CONFIG_FILE",
+        value_name = "FILE"
+    )]
+    pub config_file: Option<PathBuf>,
+
+    /// Prometheus remote-write endpoint (e.g. http://prometheus:9090/api/v1/write) that
+    /// receives each newly completed workout's samples with their true timestamps.
+    #[arg(global = true, long = "remote-write.url", env = "PELOTON_REMOTE_WRITE_URL", value_name = "URL", value_parser = parse_url)]
+    pub remote_write_url: Option<Url>,
+
+    /// Extra label on every pushed series, e.g. job=peloton. Repeatable.
+    #[arg(global = true, long = "remote-write.label", value_name = "NAME=VALUE", value_parser = parse_label)]
+    pub remote_write_labels: Vec<(String, String)>,
+
+    /// How often to ask Peloton for new workouts [default: 5m; 10s with --demo].
+    #[arg(global = true, long = "poll.interval", env = "PELOTON_POLL_INTERVAL", value_name = "DURATION", value_parser = parse_duration)]
+    pub poll_interval: Option<Duration>,
+
+    /// How often the profile (/api/me) and the overview (streaks, records, counts) are
+    /// refreshed when no new workout asks for it.
+    #[arg(global = true, long = "poll.profile-interval", env = "PELOTON_POLL_PROFILE_INTERVAL", default_value = "30m", value_name = "DURATION", value_parser = parse_duration)]
+    pub profile_interval: Duration,
+
+    /// Directory for state kept across restarts (rotated tokens) [default: ./data; a
+    /// temporary directory with --demo].
+    #[arg(
+        global = true,
+        long = "storage.path",
+        env = "PELOTON_STORAGE_PATH",
+        value_name = "DIR"
+    )]
+    pub storage_path: Option<PathBuf>,
+
+    /// Log level.
+    #[arg(
+        global = true,
+        long = "log.level",
+        env = "PELOTON_LOG_LEVEL",
+        default_value = "info",
+        value_enum
+    )]
+    pub log_level: LogLevel,
+
+    /// Log format.
+    #[arg(
+        global = true,
+        long = "log.format",
+        env = "PELOTON_LOG_FORMAT",
+        default_value = "text",
+        value_enum
+    )]
+    pub log_format: LogFormat,
+
+    #[command(flatten)]
+    pub collectors: CollectorFlags,
+
+    /// Run against a built-in fake Peloton with a demo member; no account needed.
+    #[arg(global = true, long = "demo", env = "PELOTON_DEMO")]
+    pub demo: bool,
+}
+
+/// Names no secret: tokens and passwords given as flags are plain strings until
+/// `settings()` wraps them, and a `{cli:?}` in a log line or a panic must not show them.
+impl std::fmt::Debug for Cli {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cli")
+            .field("listen_address", &self.listen_address)
+            .field("telemetry_path", &self.telemetry_path)
+            .field("web_config_file", &self.web_config_file)
+            .field("api_url", &self.api_url.as_str())
+            .field("auth_url", &self.auth_url.as_str())
+            .field(
+                "proxy_url",
+                &self.proxy_url.as_deref().map(transport::redact_raw),
+            )
+            .field("ca_file", &self.ca_file)
+            .field("config_file", &self.config_file)
+            .field("storage_path", &self.storage_path)
+            .field("demo", &self.demo)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The optional metric groups, each on by default. `--collector.X=false` (or the
+/// environment variable) and `--no-collector.X` switch one off; the last flag wins.
+// Each switch is a flag pair as in node_exporter, hence the bools.
+#[allow(clippy::struct_excessive_bools)]
+/// `--collector.<name>[=BOOL]` and `--no-collector.<name>` for every optional group in
+/// `metrics::collectors::GROUPS`, written out from that list (clap's derive cannot loop).
+/// Of the two flags of a group the last one given wins, as in node_exporter.
+#[derive(Debug, Clone, Default)]
+pub struct CollectorFlags {
+    /// Per group: `Some(on)` when a flag or its variable said so.
+    chosen: Vec<(Collector, bool)>,
+}
+
+impl CollectorFlags {
+    pub fn collectors(&self) -> Collectors {
+        Collectors::new(GROUPS.iter().map(|g| {
+            let chosen = self.chosen.iter().find(|(c, _)| *c == g.collector);
+            (g.collector, chosen.map_or(g.default, |(_, on)| *on))
+        }))
+    }
+}
+
+impl clap::Args for CollectorFlags {
+    fn augment_args(mut cmd: clap::Command) -> clap::Command {
+        for g in GROUPS {
+            let default = if g.default { "on" } else { "off" };
+            cmd = cmd
+                .arg(
+                    clap::Arg::new(g.flag)
+                        .long(g.flag)
+                        .env(g.env)
+                        .global(true)
+                        .value_name("BOOL")
+                        .num_args(0..=1)
+                        .require_equals(true)
+                        .default_missing_value("true")
+                        .value_parser(clap::value_parser!(bool))
+                        .overrides_with(g.no_flag)
+                        .help(format!("{} [default: {default}]", g.help))
+                        .help_heading("Collectors"),
+                )
+                .arg(
+                    clap::Arg::new(g.no_flag)
+                        .long(g.no_flag)
+                        .global(true)
+                        .action(clap::ArgAction::SetTrue)
+                        .overrides_with(g.flag)
+                        .help(format!("Switch off --{}", g.flag))
+                        .help_heading("Collectors"),
+                );
+        }
+        cmd
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
+
+impl clap::FromArgMatches for CollectorFlags {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let mut chosen = Vec::new();
+        for g in GROUPS {
+            if matches.get_flag(g.no_flag) {
+                chosen.push((g.collector, false));
+            } else if let Some(on) = matches.get_one::<bool>(g.flag) {
+                chosen.push((g.collector, *on));
+            }
+        }
+        Ok(Self { chosen })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+/// What to do; without a subcommand the exporter serves metrics.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Write the stored history (synced first) as timestamped OpenMetrics for
+    /// `promtool tsdb create-blocks-from openmetrics`.
+    Backfill(BackfillArgs),
+    /// Write one row per completed workout, with converted values, as CSV or JSON.
+    Export(ExportArgs),
+    /// Sign in with email and password (asked for when not set) and store the tokens
+    /// under --storage.path, so the exporter needs no password afterwards.
+    Login(LoginArgs),
+    /// Validate flags, the config file, the web config and every secret file without
+    /// contacting Peloton; print what would run (secrets as ***). Exits 1 on an error.
+    CheckConfig,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct LoginArgs {
+    /// Finish a browser sign-in (see --browser): the whole address the browser landed
+    /// on, https://members.onepeloton.com/callback?code=…; "-" reads it from stdin.
+    #[arg(long = "callback-url", value_name = "URL", conflicts_with = "browser")]
+    pub callback_url: Option<String>,
+    /// Skip the headless sign-in: print an address to sign in at with a browser, for
+    /// accounts that need an extra verification step.
+    #[arg(long = "browser")]
+    pub browser: bool,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct BackfillArgs {
+    /// File to write ("-" for standard output).
+    #[arg(long = "out", value_name = "FILE")]
+    pub out: PathBuf,
+    /// First day to include (YYYY-MM-DD, UTC).
+    #[arg(long = "from", value_name = "DATE", value_parser = parse_date)]
+    pub from: Option<i64>,
+    /// Last day to include (YYYY-MM-DD, UTC); never later than 3 hours ago.
+    #[arg(long = "to", value_name = "DATE", value_parser = parse_date)]
+    pub to: Option<i64>,
+    /// Extra label on every series, e.g. --label job=peloton, so the history joins the
+    /// series Prometheus scrapes (which carry job and instance). Repeatable.
+    #[arg(long = "label", value_name = "NAME=VALUE", value_parser = parse_label)]
+    pub labels: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ExportArgs {
+    /// Output format.
+    #[arg(long = "format", value_enum, default_value = "csv")]
+    pub format: ExportFormat,
+    /// File to write ("-" for standard output).
+    #[arg(long = "out", value_name = "FILE", default_value = "-")]
+    pub out: PathBuf,
+}
+
+impl Cli {
+    /// Reads secret files and applies defaults that depend on other flags.
+    pub fn settings(&self) -> Result<Settings, ConfigError> {
+        let access_token = secret(
+            self.access_token.as_deref(),
+            self.access_token_file.as_deref(),
+            "--peloton.access-token",
+            "--peloton.access-token-file",
+        )?;
+        let refresh_token = secret(
+            self.refresh_token.as_deref(),
+            self.refresh_token_file.as_deref(),
+            "--peloton.refresh-token",
+            "--peloton.refresh-token-file",
+        )?;
+        let username = self
+            .username
+            .as_deref()
+            .map(str::trim)
+            .map(|u| {
+                if u.is_empty() {
+                    Err(ConfigError::EmptySecret {
+                        flag: "--peloton.username",
+                    })
+                } else {
+                    Ok(Secret::new(u))
+                }
+            })
+            .transpose()?;
+        let password = password(self.password.as_deref(), self.password_file.as_deref())?;
+        // `login` asks for what is missing; the exporter cannot.
+        let interactive = matches!(self.command, Some(Command::Login(_)));
+        if password.is_some() && username.is_none() {
+            return Err(ConfigError::Conflict {
+                flag: "--peloton.password",
+                other: "a missing --peloton.username (set both)",
+            });
+        }
+        if username.is_some() && password.is_none() && !interactive {
+            return Err(ConfigError::Missing {
+                flag: "--peloton.username",
+                what: "--peloton.password or --peloton.password-file",
+            });
+        }
+        let poll_interval = self.poll_interval.unwrap_or(if self.demo {
+            DEMO_POLL_INTERVAL
+        } else {
+            DEFAULT_POLL_INTERVAL
+        });
+        if poll_interval < Duration::from_secs(1) {
+            return Err(ConfigError::TooShort {
+                flag: "--poll.interval",
+            });
+        }
+        if self.profile_interval < Duration::from_secs(1) {
+            return Err(ConfigError::TooShort {
+                flag: "--poll.profile-interval",
+            });
+        }
+        let storage_path = match &self.storage_path {
+            Some(p) => p.clone(),
+            None if self.demo => {
+                std::env::temp_dir().join(format!("peloton-exporter-demo-{}", std::process::id()))
+            }
+            None => PathBuf::from("data"),
+        };
+        let accounts = match &self.config_file {
+            Some(file) => {
+                if access_token.is_some() || refresh_token.is_some() {
+                    return Err(ConfigError::Conflict {
+                        flag: "--config.file",
+                        other: "the --peloton.*-token flags (put tokens in the file's accounts)",
+                    });
+                }
+                if username.is_some() || password.is_some() {
+                    return Err(ConfigError::Conflict {
+                        flag: "--config.file",
+                        other: "--peloton.username and --peloton.password (put them in the file's accounts)",
+                    });
+                }
+                crate::settings::accounts_file::load(file, &storage_path)?
+            }
+            None => vec![AccountSettings {
+                name: None,
+                access_token,
+                refresh_token,
+                username,
+                password,
+                storage_path: storage_path.clone(),
+            }],
+        };
+        Ok(Settings {
+            remote_write_url: self.remote_write_url.clone(),
+            remote_write_labels: self.remote_write_labels.clone(),
+            listen_address: self.listen_address,
+            telemetry_path: self.telemetry_path.clone(),
+            web_config_file: self.web_config_file.clone(),
+            enable_lifecycle: self.enable_lifecycle,
+            collectors: self.collectors.collectors(),
+            api_url: self.api_url.clone(),
+            auth_url: self.auth_url.clone(),
+            transport: self.transport()?,
+            accounts,
+            max_request_rate: self.max_request_rate.unwrap_or(if self.demo {
+                DEMO_REQUEST_RATE
+            } else {
+                DEFAULT_REQUEST_RATE
+            }),
+            timeout: self.timeout,
+            max_retries: self.max_retries,
+            retry_backoff: self.retry_backoff,
+            poll_interval,
+            profile_interval: self.profile_interval,
+            storage_path,
+            log_level: self.log_level,
+            log_format: self.log_format,
+            demo: self.demo,
+        })
+    }
+}
+
+impl Cli {
+    fn transport(&self) -> Result<Transport, ConfigError> {
+        let proxy = self
+            .proxy_url
+            .as_deref()
+            .map(ProxyUrl::parse)
+            .transpose()
+            .map_err(|reason| ConfigError::Invalid {
+                flag: transport::PROXY_FLAG,
+                reason,
+            })?;
+        let ca = self
+            .ca_file
+            .as_deref()
+            .map(CaBundle::load)
+            .transpose()
+            .map_err(|reason| ConfigError::Invalid {
+                flag: transport::CA_FLAG,
+                reason,
+            })?;
+        Ok(Transport { proxy, ca })
+    }
+}
+
+pub(crate) fn secret(
+    value: Option<&str>,
+    file: Option<&Path>,
+    flag: &'static str,
+    file_flag: &'static str,
+) -> Result<Option<Secret>, ConfigError> {
+    if let Some(v) = value {
+        let v = v.trim();
+        if v.is_empty() {
+            return Err(ConfigError::EmptySecret { flag });
+        }
+        return Ok(Some(Secret::new(v)));
+    }
+    let Some(path) = file else { return Ok(None) };
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::SecretFile {
+        flag: file_flag,
+        path: path.to_owned(),
+        reason: e.kind().to_string(),
+    })?;
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(ConfigError::EmptySecretFile {
+            flag: file_flag,
+            path: path.to_owned(),
+        });
+    }
+    Ok(Some(Secret::new(text)))
+}
+
+/// A password from its flag (as given) or file (its first line, without the line end;
+/// spaces are kept: they may be part of it).
+pub(crate) fn password(
+    value: Option<&str>,
+    file: Option<&Path>,
+) -> Result<Option<Secret>, ConfigError> {
+    const FLAG: &str = "--peloton.password";
+    const FILE_FLAG: &str = "--peloton.password-file";
+    if let Some(v) = value {
+        if v.is_empty() {
+            return Err(ConfigError::EmptySecret { flag: FLAG });
+        }
+        return Ok(Some(Secret::new(v)));
+    }
+    let Some(path) = file else { return Ok(None) };
+    match read_password_file(path) {
+        Ok(Some(p)) => Ok(Some(p)),
+        Ok(None) => Err(ConfigError::EmptySecretFile {
+            flag: FILE_FLAG,
+            path: path.to_owned(),
+        }),
+        Err(e) => Err(ConfigError::SecretFile {
+            flag: FILE_FLAG,
+            path: path.to_owned(),
+            reason: e.kind().to_string(),
+        }),
+    }
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s.trim())
+        .map_err(|e| format!("not a duration like 30s, 5m or 1h ({e})"))
+}
+
+/// A UTC day as the Unix time of its midnight.
+fn parse_date(s: &str) -> Result<i64, String> {
+    let t = humantime::parse_rfc3339(&format!("{}T00:00:00Z", s.trim()))
+        .map_err(|_| "not a date like 2024-01-31".to_owned())?;
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .map_err(|_| "dates before 1970 are not supported".to_owned())
+}
+
+fn parse_label(s: &str) -> Result<(String, String), String> {
+    let (name, value) = s.split_once('=').ok_or("must be NAME=VALUE")?;
+    let valid = name
+        .chars()
+        .enumerate()
+        .all(|(i, c)| c == '_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit()));
+    if name.is_empty() || !valid || name.starts_with("__") {
+        return Err(format!("{name:?} is not a valid label name"));
+    }
+    if matches!(
+        name,
+        "account" | "discipline" | "zone" | "instructor" | "stat" | "le"
+    ) {
+        return Err(format!("{name:?} is a label the exporter sets itself"));
+    }
+    Ok((name.to_owned(), value.to_owned()))
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 && r <= 1000.0 => Ok(r),
+        _ => Err("must be a number of requests per second, above 0 and at most 1000".to_owned()),
+    }
+}
+
+fn parse_url(s: &str) -> Result<Url, String> {
+    let url = Url::parse(s.trim()).map_err(|e| format!("not a URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err("must be an http:// or https:// URL".to_owned());
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("URL has no host".to_owned());
+    }
+    Ok(url)
+}
+
+fn parse_listen_address(s: &str) -> Result<SocketAddr, String> {
+    let s = s.trim();
+    // Go exporters accept ":10058" for "every interface".
+    let full = if s.starts_with(':') {
+        format!("0.0.0.0{s}")
+    } else {
+        s.to_owned()
+    };
+    if let Ok(a) = full.parse() {
+        return Ok(a);
+    }
+    if let Some(port) = full.strip_prefix("localhost:") {
+        return port
+            .parse::<u16>()
+            .map(|p| SocketAddr::from(([127, 0, 0, 1], p)))
+            .map_err(|_| "port is not a number".to_owned());
+    }
+    Err("not a host:port address like 0.0.0.0:10058".to_owned())
+}
+
+fn parse_telemetry_path(s: &str) -> Result<String, String> {
+    if !s.starts_with('/') || s.len() < 2 {
+        return Err("must start with / and name a path, like /metrics".to_owned());
+    }
+    if matches!(s, "/healthz" | "/readyz") {
+        return Err(format!("{s} is reserved for probes"));
+    }
+    Ok(s.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("peloton-exporter").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn defaults() {
+        let s = parse(&["--peloton.refresh-token", "r"])
+            .unwrap()
+            .settings()
+            .unwrap();
+        assert_eq!(s.listen_address.to_string(), "0.0.0.0:10058");
+        assert_eq!(s.telemetry_path, "/metrics");
+        assert_eq!(s.api_url.as_str(), "https://api.onepeloton.com/");
+        assert_eq!(s.auth_url.as_str(), "https://auth.onepeloton.com/");
+        assert_eq!(s.poll_interval, Duration::from_secs(300));
+        assert_eq!(s.storage_path, PathBuf::from("data"));
+    }
+
+    #[test]
+    fn collector_switches_default_on_and_the_last_flag_wins() {
+        let collectors = |args: &[&str]| {
+            let mut all = vec!["--peloton.refresh-token", "r"];
+            all.extend_from_slice(args);
+            parse(&all).unwrap().settings().unwrap().collectors
+        };
+        let on = |c: &Collectors| -> Vec<bool> {
+            GROUPS.iter().map(|g| c.is_enabled(g.collector)).collect()
+        };
+        assert_eq!(on(&collectors(&[])), [true; 4]);
+        assert_eq!(
+            on(&collectors(&["--no-collector.monthly"])),
+            [true, false, true, true]
+        );
+        assert_eq!(
+            on(&collectors(&[
+                "--collector.latest-workout=false",
+                "--no-collector.instructor",
+                "--collector.instructor"
+            ])),
+            [true, true, false, true]
+        );
+        assert_eq!(
+            on(&collectors(&[
+                "--collector.personal-records",
+                "--no-collector.personal-records"
+            ])),
+            [true, true, true, false]
+        );
+        // A bare switch before a subcommand takes no value from it.
+        let cli = parse(&["--collector.monthly", "check-config"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::CheckConfig)));
+        let err = parse(&["--collector.monthly=maybe"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--collector.monthly"), "{err}");
+    }
+
+    #[test]
+    fn repeatable_flags_still_accumulate() {
+        let cli = parse(&[
+            "--remote-write.label=job=peloton",
+            "--remote-write.label=env=home",
+            "--poll.interval=1m",
+            "--poll.interval=2m",
+        ])
+        .unwrap();
+        assert_eq!(cli.remote_write_labels.len(), 2);
+        assert_eq!(cli.poll_interval, Some(Duration::from_secs(120)));
+    }
+
+    #[test]
+    fn bad_values_name_the_flag() {
+        for (args, flag) in [
+            (&["--poll.interval", "soon"][..], "--poll.interval"),
+            (&["--peloton.api-url", "not a url"][..], "--peloton.api-url"),
+            (&["--peloton.auth-url", "ftp://x"][..], "--peloton.auth-url"),
+            (
+                &["--web.listen-address", "nowhere"][..],
+                "--web.listen-address",
+            ),
+            (
+                &["--web.telemetry-path", "metrics"][..],
+                "--web.telemetry-path",
+            ),
+            (&["--log.format", "xml"][..], "--log.format"),
+        ] {
+            let err = parse(args).unwrap_err().to_string();
+            assert!(err.contains(flag), "{err}");
+        }
+    }
+
+    #[test]
+    fn secret_files_are_read_and_trimmed() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("rt");
+        std::fs::write(&f, "token-value\n").unwrap();
+        let s = parse(&["--peloton.refresh-token-file", f.to_str().unwrap()])
+            .unwrap()
+            .settings()
+            .unwrap();
+        assert_eq!(
+            s.accounts[0].refresh_token.as_ref().unwrap().expose(),
+            "token-value"
+        );
+    }
+
+    #[test]
+    fn unreadable_or_empty_secret_file_names_the_flag_not_the_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing");
+        let err = parse(&["--peloton.access-token-file", missing.to_str().unwrap()])
+            .unwrap()
+            .settings()
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("--peloton.access-token-file:"), "{err}");
+        let empty = dir.path().join("empty");
+        std::fs::write(&empty, "\n").unwrap();
+        let err = parse(&["--peloton.refresh-token-file", empty.to_str().unwrap()])
+            .unwrap()
+            .settings()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--peloton.refresh-token-file") && err.contains("empty"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn token_and_token_file_conflict() {
+        let err = parse(&[
+            "--peloton.access-token",
+            "a",
+            "--peloton.access-token-file",
+            "/x",
+        ])
+        .unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
+    }
+
+    #[test]
+    fn help_never_shows_secret_env_values() {
+        // SAFETY of the test: env is process-global; this test only reads the rendered help.
+        let help = {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            cmd.render_long_help().to_string()
+        };
+        assert!(help.contains("PELOTON_REFRESH_TOKEN"));
+        let arg = <Cli as clap::CommandFactory>::command()
+            .get_arguments()
+            .filter(|a| {
+                matches!(
+                    a.get_id().as_str(),
+                    "access_token" | "refresh_token" | "username" | "password"
+                )
+            })
+            .all(clap::Arg::is_hide_env_values_set);
+        assert!(arg);
+    }
+
+    #[test]
+    fn demo_defaults() {
+        let s = parse(&["--demo"]).unwrap().settings().unwrap();
+        assert_eq!(s.poll_interval, DEMO_POLL_INTERVAL);
+        assert!(s.storage_path.starts_with(std::env::temp_dir()));
+    }
+
+    #[test]
+    fn username_and_password_go_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("pw");
+        std::fs::write(&f, " spaced secret-pw \nignored\n").unwrap();
+        let s = parse(&[
+            "--peloton.username",
+            " me@example.com ",
+            "--peloton.password-file",
+            f.to_str().unwrap(),
+        ])
+        .unwrap()
+        .settings()
+        .unwrap();
+        let a = &s.accounts[0];
+        assert_eq!(a.username.as_ref().unwrap().expose(), "me@example.com");
+        assert_eq!(a.password.as_ref().unwrap().expose(), " spaced secret-pw ");
+
+        let err = parse(&["--peloton.username", "me"])
+            .unwrap()
+            .settings()
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("--peloton.username:"), "{err}");
+        let err = parse(&["--peloton.password", "secret-pw"])
+            .unwrap()
+            .settings()
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("--peloton.password:") && !err.contains("secret-pw"));
+        // `login` asks for the password itself.
+        let s = parse(&["login", "--peloton.username", "me"])
+            .unwrap()
+            .settings()
+            .unwrap();
+        assert!(s.accounts[0].password.is_none());
+        assert!(
+            parse(&["--peloton.password", "a", "--peloton.password-file", "/x"]).is_err(),
+            "flag and file conflict"
+        );
+    }
+
+    #[test]
+    fn proxy_url_is_checked_named_and_never_shown() {
+        let pw = "proxy-secret-9e1f";
+        for bad in [
+            format!("socks5://u:{pw}@proxy:1080"),
+            format!("u:{pw}@proxy:3128"),
+            format!("http://u:{pw}@proxy:3128/some/path"),
+            format!("http://u:{pw} @"),
+        ] {
+            let cli =
+                parse(&["--peloton.refresh-token", "r", "--peloton.proxy-url", &bad]).unwrap();
+            assert!(!format!("{cli:?}").contains(pw));
+            let err = cli.settings().unwrap_err().to_string();
+            assert!(err.starts_with("--peloton.proxy-url: "), "{err}");
+            assert!(!err.contains(pw), "{err}");
+        }
+        let url = format!("https://u:{pw}@proxy.example:8443");
+        let cli = parse(&["--peloton.refresh-token", "r", "--peloton.proxy-url", &url]).unwrap();
+        let debug = format!("{cli:?}");
+        assert!(!debug.contains(pw) && debug.contains("https://***@proxy.example:8443/"));
+        let s = cli.settings().unwrap();
+        assert!(!format!("{s:?}").contains(pw));
+        assert_eq!(
+            s.transport.proxy.unwrap().to_string(),
+            "https://***@proxy.example:8443/"
+        );
+        assert!(
+            <Cli as clap::CommandFactory>::command()
+                .get_arguments()
+                .find(|a| a.get_id() == "proxy_url")
+                .is_some_and(clap::Arg::is_hide_env_values_set)
+        );
+    }
+
+    #[test]
+    fn ca_file_must_hold_usable_certificates() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = |path: &Path| {
+            parse(&[
+                "--peloton.refresh-token",
+                "r",
+                "--peloton.ca-file",
+                path.to_str().unwrap(),
+            ])
+            .unwrap()
+            .settings()
+        };
+        let missing = dir.path().join("missing.pem");
+        let key_only = dir.path().join("key.pem");
+        std::fs::write(
+            &key_only,
+            "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIBWwk7mWjE1IYmYDS14yy+BflN7YjdDUtY5qOqyaZ6JZ\n-----END PRIVATE KEY-----\n",
+        )
+        .unwrap();
+        let bad_base64 = dir.path().join("bad.pem");
+        std::fs::write(
+            &bad_base64,
+            "-----BEGIN CERTIFICATE-----\n!!not base64!!\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        let not_a_cert = dir.path().join("garbage.pem");
+        std::fs::write(
+            &not_a_cert,
+            "-----BEGIN CERTIFICATE-----\naGVsbG8gd29ybGQ=\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        for (path, says) in [
+            (&missing, "cannot read"),
+            (&key_only, "no certificate"),
+            (&bad_base64, "not valid PEM"),
+            (&not_a_cert, "certificate 1 is not usable"),
+            (&dir.path().to_owned(), "cannot read"),
+        ] {
+            let err = settings(path).unwrap_err().to_string();
+            assert!(err.starts_with("--peloton.ca-file: "), "{err}");
+            assert!(err.contains(says), "{err}");
+            assert_eq!(err.lines().count(), 1, "{err}");
+        }
+
+        // Two certificates, each a CA, plus other PEM blocks that are skipped.
+        let ca = |name: &str| {
+            let mut p = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+            p.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+            p.distinguished_name.push(rcgen::DnType::CommonName, name);
+            rcgen::CertifiedIssuer::self_signed(p, rcgen::KeyPair::generate().unwrap())
+                .unwrap()
+                .pem()
+        };
+        let bundle = dir.path().join("bundle.pem");
+        let key = std::fs::read_to_string(&key_only).unwrap();
+        std::fs::write(&bundle, format!("{}{key}{}", ca("one"), ca("two"))).unwrap();
+        let s = settings(&bundle).unwrap();
+        let loaded = s.transport.ca.as_ref().unwrap();
+        assert_eq!(loaded.len(), 2);
+        crate::peloton::wire::http_client(
+            Duration::from_secs(1),
+            Duration::from_secs(1),
+            &s.transport,
+        )
+        .unwrap();
+    }
+}

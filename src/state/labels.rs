@@ -1,0 +1,70 @@
+//! The bounded label values that the poller records and a scrape writes: which Peloton
+//! endpoint, and why a poll failed. They live here, below both sides, so the scrape side
+//! never needs the Peloton client to name them.
+
+use std::fmt;
+
+/// The `endpoint` label of the request metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Endpoint {
+    Me,
+    Overview,
+    Workouts,
+    Workout,
+    PerformanceGraph,
+    Token,
+    Login,
+}
+
+impl Endpoint {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Endpoint::Me => "me",
+            Endpoint::Overview => "overview",
+            Endpoint::Workouts => "workouts",
+            Endpoint::Workout => "workout",
+            Endpoint::PerformanceGraph => "performance_graph",
+            Endpoint::Token => "token",
+            Endpoint::Login => "login",
+        }
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `reason` label of `peloton_poll_errors_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ErrorReason {
+    Network,
+    Timeout,
+    Auth,
+    RateLimited,
+    Server,
+    InvalidResponse,
+}
+
+impl ErrorReason {
+    pub const ALL: [ErrorReason; 6] = [
+        ErrorReason::Network,
+        ErrorReason::Timeout,
+        ErrorReason::Auth,
+        ErrorReason::RateLimited,
+        ErrorReason::Server,
+        ErrorReason::InvalidResponse,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorReason::Network => "network",
+            ErrorReason::Timeout => "timeout",
+            ErrorReason::Auth => "auth",
+            ErrorReason::RateLimited => "rate_limited",
+            ErrorReason::Server => "server",
+            ErrorReason::InvalidResponse => "invalid_response",
+        }
+    }
+}
