@@ -58,6 +58,15 @@ pub fn run(settings: &Settings, out: &mut impl Write) -> anyhow::Result<()> {
     )?;
     field(out, "Peloton API", &settings.api_url)?;
     field(out, "Peloton auth", &settings.auth_url)?;
+    let a = &settings.auth0;
+    field(
+        out,
+        "Auth0 client",
+        &format!(
+            "client id {}, audience {}, scope \"{}\", redirect URI {}",
+            a.client_id, a.audience, a.scope, a.redirect_uri
+        ),
+    )?;
     let proxy = match &settings.transport.proxy {
         Some(p) => format!("{p} (--peloton.proxy-url; NO_PROXY applies)"),
         None => "from HTTPS_PROXY / HTTP_PROXY / NO_PROXY, if set".to_owned(),

@@ -50,7 +50,8 @@ pub async fn run(settings: &Settings, args: &LoginArgs) -> anyhow::Result<()> {
     let (store, _) = Store::open(&storage).context("--storage.path")?;
     let store = Arc::new(store);
     let tokens = TokenStore::new(store.clone(), &storage);
-    let signer = Signer::with_transport(&settings.auth_url, settings.timeout, &settings.transport)?;
+    let signer = Signer::with_transport(&settings.auth_url, settings.timeout, &settings.transport)?
+        .with_client(settings.auth0.clone());
     let telemetry = Telemetry::default();
 
     let signed_in = if let Some(pasted) = &args.callback_url {
@@ -145,7 +146,7 @@ fn read_line() -> anyhow::Result<String> {
 /// `--callback-url`.
 fn start_browser(store: &Store, settings: &Settings) -> anyhow::Result<()> {
     let pkce = Pkce::new()?;
-    let url = login::authorize_url(&settings.auth_url, &pkce)?;
+    let url = login::authorize_url(&settings.auth_url, &settings.auth0, &pkce)?;
     let pending = json!({
         "verifier": pkce.verifier.expose(),
         "state": pkce.state,
@@ -163,7 +164,7 @@ fn start_browser(store: &Store, settings: &Settings) -> anyhow::Result<()> {
          2. The browser ends on {}?code=… (the page may show an error: that is fine).\n   \
             Copy that whole address from the address bar at once; the code expires within minutes.\n\n\
          3. Finish here with:\n\n   {again} --callback-url '<the address>'\n",
-        crate::peloton::auth0::REDIRECT_URI
+        settings.auth0.redirect_uri
     );
     std::io::stdout()
         .lock()

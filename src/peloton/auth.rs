@@ -11,7 +11,7 @@ use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 use url::Url;
 
-use super::auth0::CLIENT_ID;
+use super::auth0::Auth0Client;
 use super::error::ApiError;
 use super::jwt;
 use super::login::{LoginError, SignedIn, Signer};
@@ -135,6 +135,7 @@ struct LoginSetup {
 #[derive(Debug)]
 pub struct TokenManager {
     token_url: Url,
+    client_id: String,
     http: reqwest::Client,
     state: Mutex<State>,
     store: Option<TokenStore>,
@@ -161,6 +162,7 @@ impl TokenManager {
     /// there is nothing to authenticate with.
     pub fn new(
         auth_url: &Url,
+        client: &Auth0Client,
         http: reqwest::Client,
         transport: &Transport,
         configured: Credentials,
@@ -210,7 +212,8 @@ impl TokenManager {
         let login = match configured.login {
             Some(credentials) if !credentials.password.is_empty() => Some(LoginSetup {
                 signer: Signer::with_transport(auth_url, LOGIN_TIMEOUT, transport)
-                    .map_err(CredentialError::Login)?,
+                    .map_err(CredentialError::Login)?
+                    .with_client(client.clone()),
                 credentials,
             }),
             _ => None,
@@ -221,6 +224,7 @@ impl TokenManager {
         telemetry.set_token_expiry(access.as_ref().and_then(|a| a.expires_at));
         Ok(Self {
             token_url,
+            client_id: client.client_id.clone(),
             http,
             state: Mutex::new(State {
                 access,
@@ -439,10 +443,11 @@ impl TokenManager {
     fn spawn_exchange(&self, refresh: Secret) -> JoinHandle<Result<TokenResponse, Refusal>> {
         let http = self.http.clone();
         let token_url = self.token_url.clone();
+        let client_id = self.client_id.clone();
         let telemetry = self.telemetry.clone();
         let store = self.store.clone();
         tokio::spawn(async move {
-            let response = exchange(&http, token_url, &refresh, &telemetry).await?;
+            let response = exchange(&http, token_url, &client_id, &refresh, &telemetry).await?;
             if let Some(access) = response.access_token.as_deref().filter(|t| !t.is_empty()) {
                 let access = AccessToken::new(Secret::new(access), response.expires_in);
                 let rotated = response
@@ -477,12 +482,13 @@ fn persist(store: Option<&TokenStore>, refresh: Option<&Secret>, access: &Access
 async fn exchange(
     http: &reqwest::Client,
     token_url: Url,
+    client_id: &str,
     refresh: &Secret,
     telemetry: &Telemetry,
 ) -> Result<TokenResponse, Refusal> {
     let form = [
         ("grant_type", "refresh_token"),
-        ("client_id", CLIENT_ID),
+        ("client_id", client_id),
         ("refresh_token", refresh.expose()),
     ];
     let request = http.post(token_url).form(&form);

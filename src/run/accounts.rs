@@ -85,6 +85,7 @@ fn build_account(
         .map_or_else(|| Arc::new(Telemetry::default()), |s| s.telemetry.clone());
     let tokens = TokenManager::new(
         &settings.auth_url,
+        &settings.auth0,
         http.clone(),
         &settings.transport,
         credentials(account),

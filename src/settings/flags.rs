@@ -14,6 +14,7 @@ use super::resolved::{
 };
 use crate::logging::{LogFormat, LogLevel};
 use crate::metrics::collectors::{Collector, Collectors, GROUPS};
+use crate::peloton::auth0::Auth0Client;
 use crate::peloton::transport::{self, CaBundle, ProxyUrl, Transport};
 use crate::secret::Secret;
 
@@ -59,6 +60,22 @@ pub struct Cli {
     /// Base URL of Peloton's Auth0 server (token refresh).
     #[arg(global = true, long = "peloton.auth-url", env = "PELOTON_AUTH_URL", default_value = "https://auth.onepeloton.com", value_name = "URL", value_parser = parse_url)]
     pub auth_url: Url,
+
+    /// Auth0 client id that the token refresh and the sign-in present (Peloton's web app's).
+    #[arg(global = true, long = "peloton.auth0.client-id", env = "PELOTON_AUTH0_CLIENT_ID", default_value = crate::peloton::auth0::CLIENT_ID, value_name = "ID", value_parser = parse_nonempty, help_heading = "Advanced")]
+    pub auth0_client_id: String,
+
+    /// Auth0 audience that the sign-in asks tokens for.
+    #[arg(global = true, long = "peloton.auth0.audience", env = "PELOTON_AUTH0_AUDIENCE", default_value = crate::peloton::auth0::AUDIENCE, value_name = "AUDIENCE", value_parser = parse_nonempty, help_heading = "Advanced")]
+    pub auth0_audience: String,
+
+    /// Auth0 scopes of the sign-in (offline_access brings the refresh token).
+    #[arg(global = true, long = "peloton.auth0.scope", env = "PELOTON_AUTH0_SCOPE", default_value = crate::peloton::auth0::SCOPE, value_name = "SCOPES", value_parser = parse_nonempty, help_heading = "Advanced")]
+    pub auth0_scope: String,
+
+    /// Redirect URI registered for the client; the sign-in ends on it with the code.
+    #[arg(global = true, long = "peloton.auth0.redirect-uri", env = "PELOTON_AUTH0_REDIRECT_URI", default_value = crate::peloton::auth0::REDIRECT_URI, value_name = "URL", value_parser = parse_redirect_uri, help_heading = "Advanced")]
+    pub auth0_redirect_uri: String,
 
     /// Proxy for all Peloton traffic (API, token refresh, sign-in), e.g.
     /// http://user:password@proxy:3128. Replaces HTTPS_PROXY/HTTP_PROXY; NO_PROXY still
@@ -246,6 +263,7 @@ impl std::fmt::Debug for Cli {
             .field("web_config_file", &self.web_config_file)
             .field("api_url", &self.api_url.as_str())
             .field("auth_url", &self.auth_url.as_str())
+            .field("auth0_client_id", &self.auth0_client_id)
             .field(
                 "proxy_url",
                 &self.proxy_url.as_deref().map(transport::redact_raw),
@@ -498,6 +516,12 @@ impl Cli {
             collectors: self.collectors.collectors(),
             api_url: self.api_url.clone(),
             auth_url: self.auth_url.clone(),
+            auth0: Auth0Client {
+                client_id: self.auth0_client_id.clone(),
+                audience: self.auth0_audience.clone(),
+                scope: self.auth0_scope.clone(),
+                redirect_uri: self.auth0_redirect_uri.clone(),
+            },
             transport: self.transport()?,
             accounts,
             max_request_rate: self.max_request_rate.unwrap_or(if self.demo {
@@ -636,6 +660,24 @@ fn parse_rate(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
         Ok(r) if r.is_finite() && r > 0.0 && r <= 1000.0 => Ok(r),
         _ => Err("must be a number of requests per second, above 0 and at most 1000".to_owned()),
+    }
+}
+
+fn parse_nonempty(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err("must not be empty".to_owned());
+    }
+    Ok(s.to_owned())
+}
+
+/// An absolute http(s) URL, kept as written: Auth0 compares it with the registered one
+/// character for character.
+fn parse_redirect_uri(s: &str) -> Result<String, String> {
+    let s = parse_nonempty(s)?;
+    match Url::parse(&s) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(s),
+        _ => Err(format!("{s:?} is not an absolute http(s) URL")),
     }
 }
 

@@ -9,6 +9,7 @@ use url::Url;
 
 use crate::logging::{LogFormat, LogLevel};
 use crate::metrics::collectors::Collectors;
+use crate::peloton::auth0::Auth0Client;
 use crate::peloton::transport::Transport;
 use crate::secret::Secret;
 
@@ -26,6 +27,8 @@ pub struct Settings {
     pub collectors: Collectors,
     pub api_url: Url,
     pub auth_url: Url,
+    /// `--peloton.auth0.*`: the Auth0 client presented at `auth_url`.
+    pub auth0: Auth0Client,
     /// Proxy and extra CA roots of the Peloton clients (not of remote write).
     pub transport: Transport,
     pub timeout: Duration,

@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use url::Url;
 
-use super::auth0::{AUDIENCE, AUTH0_CLIENT, CLIENT_ID, CONNECTION, REDIRECT_URI, SCOPE, TENANT};
+use super::auth0::{AUTH0_CLIENT, Auth0Client, CONNECTION, TENANT};
 mod cookies;
 pub mod error;
 mod form;
@@ -96,17 +96,17 @@ fn random_b64(bytes: usize) -> Result<String, LoginError> {
 
 /// `<auth-url>/authorize` for this transaction, as the web app builds it. Also what a
 /// member opens in a browser for `login --browser`.
-pub fn authorize_url(auth_url: &Url, pkce: &Pkce) -> Result<Url, LoginError> {
+pub fn authorize_url(auth_url: &Url, client: &Auth0Client, pkce: &Pkce) -> Result<Url, LoginError> {
     let mut url = auth_url
         .join("/authorize")
         .map_err(|e| LoginError::changed(format!("cannot build the authorize URL: {e}")))?;
     url.query_pairs_mut()
-        .append_pair("client_id", CLIENT_ID)
-        .append_pair("audience", AUDIENCE)
-        .append_pair("scope", SCOPE)
+        .append_pair("client_id", &client.client_id)
+        .append_pair("audience", &client.audience)
+        .append_pair("scope", &client.scope)
         .append_pair("response_type", "code")
         .append_pair("response_mode", "query")
-        .append_pair("redirect_uri", REDIRECT_URI)
+        .append_pair("redirect_uri", &client.redirect_uri)
         .append_pair("state", &pkce.state)
         .append_pair("nonce", &pkce.nonce)
         .append_pair("code_challenge", &pkce.challenge())
@@ -155,6 +155,7 @@ pub fn parse_callback(url: &Url, expected_state: &str) -> Callback {
 #[derive(Debug, Clone)]
 pub struct Signer {
     auth_url: Url,
+    client: Auth0Client,
     http: reqwest::Client,
 }
 
@@ -188,8 +189,16 @@ impl Signer {
             .map_err(|e| cannot(error_chain(&e)))?;
         Ok(Self {
             auth_url: auth_url.clone(),
+            client: Auth0Client::default(),
             http,
         })
+    }
+
+    /// Presents `client` instead of today's web client (`--peloton.auth0.*`).
+    #[must_use]
+    pub fn with_client(mut self, client: Auth0Client) -> Self {
+        self.client = client;
+        self
     }
 
     pub fn auth_url(&self) -> &Url {
@@ -205,7 +214,7 @@ impl Signer {
         telemetry: &Telemetry,
     ) -> Result<SignedIn, LoginError> {
         let pkce = Pkce::new()?;
-        let start = authorize_url(&self.auth_url, &pkce)?;
+        let start = authorize_url(&self.auth_url, &self.client, &pkce)?;
         let callback = self.browse(&start, username, password, telemetry).await?;
         match parse_callback(&callback, &pkce.state) {
             Callback::Code(code) => self.exchange_code(&code, &pkce.verifier, telemetry).await,
@@ -235,6 +244,7 @@ impl Signer {
             http: &self.http,
             jar: Jar::default(),
             telemetry,
+            redirect_uri: &self.client.redirect_uri,
         };
 
         // 1. /authorize → the hosted login page.
@@ -287,12 +297,12 @@ impl Signer {
             }
         }
         let fields = [
-            ("client_id", CLIENT_ID),
-            ("redirect_uri", REDIRECT_URI),
+            ("client_id", self.client.client_id.as_str()),
+            ("redirect_uri", self.client.redirect_uri.as_str()),
             ("tenant", TENANT),
             ("response_type", "code"),
-            ("scope", SCOPE),
-            ("audience", AUDIENCE),
+            ("scope", self.client.scope.as_str()),
+            ("audience", self.client.audience.as_str()),
             ("_csrf", csrf.as_str()),
             ("state", tx_state.as_str()),
             ("nonce", nonce.as_str()),
@@ -392,10 +402,10 @@ impl Signer {
             .map_err(|e| LoginError::changed(format!("cannot build the token URL: {e}")))?;
         let body = serde_json::json!({
             "grant_type": "authorization_code",
-            "client_id": CLIENT_ID,
+            "client_id": self.client.client_id,
             "code_verifier": verifier.expose(),
             "code": code.expose(),
-            "redirect_uri": REDIRECT_URI,
+            "redirect_uri": self.client.redirect_uri,
         });
         let request = self
             .http
@@ -406,6 +416,7 @@ impl Signer {
             http: &self.http,
             jar: Jar::default(),
             telemetry,
+            redirect_uri: &self.client.redirect_uri,
         };
         let answer = session.send_as(request, &url, Endpoint::Token).await?;
         if !(200..300).contains(&answer.status) {
@@ -456,6 +467,8 @@ struct Session<'a> {
     http: &'a reqwest::Client,
     jar: Jar,
     telemetry: &'a Telemetry,
+    /// Where the flow ends: a redirect here carries the code.
+    redirect_uri: &'a str,
 }
 
 impl Session<'_> {
@@ -541,7 +554,7 @@ impl Session<'_> {
                 .url
                 .join(location)
                 .map_err(|_| LoginError::changed("a redirect to something that is not a URL"))?;
-            if is_callback(&next) {
+            if is_callback(&next, self.redirect_uri) {
                 return Ok(Hop::Callback(next));
             }
             if !matches!(next.scheme(), "http" | "https") {
@@ -556,9 +569,9 @@ impl Session<'_> {
 }
 
 /// Peloton's callback page, or any URL that hands a code or an OAuth error back.
-fn is_callback(url: &Url) -> bool {
+fn is_callback(url: &Url, redirect_uri: &str) -> bool {
     let base = url.as_str().split(['?', '#']).next().unwrap_or_default();
-    base == REDIRECT_URI
+    base == redirect_uri
         || url
             .query_pairs()
             .any(|(k, _)| k == "code" || (k == "error" && url.path().ends_with("/callback")))

@@ -2,6 +2,7 @@ use super::cookies::*;
 use super::error::*;
 use super::form::*;
 use super::*;
+use crate::peloton::auth0::REDIRECT_URI;
 use crate::state::telemetry::AuthResult;
 use base64::engine::general_purpose::STANDARD;
 
@@ -90,7 +91,7 @@ fn cookie_jar_scopes_by_host_and_path() {
 #[test]
 fn callbacks_are_checked() {
     let ok = Url::parse(&format!("{REDIRECT_URI}?code=C1&state=S")).unwrap();
-    assert!(is_callback(&ok));
+    assert!(is_callback(&ok, REDIRECT_URI));
     assert!(matches!(parse_callback(&ok, "S"), Callback::Code(c) if c.expose() == "C1"));
     assert!(matches!(
         parse_callback(&ok, "other"),
@@ -105,7 +106,7 @@ fn callbacks_are_checked() {
         Callback::Error(LoginError::VerificationRequired)
     ));
     let login_page = Url::parse("https://auth.example/login?state=x&code_challenge=y").unwrap();
-    assert!(!is_callback(&login_page));
+    assert!(!is_callback(&login_page, REDIRECT_URI));
 }
 
 #[test]
