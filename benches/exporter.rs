@@ -342,6 +342,7 @@ async fn bench_size(n: usize) -> SizeResult {
         to: i64::MAX,
         labels: vec![("job".to_owned(), "peloton".to_owned())],
         collectors: peloton_exporter::metrics::collectors::Collectors::default(),
+        include_imported: false,
     };
     let mut backfill_best = Duration::MAX;
     let mut backfill_stats = None;

@@ -100,6 +100,8 @@ async fn live_exposition_matches_the_reference() {
     // workout may lack can be missing.
     let optional = [
         "peloton_history_workouts_pending",
+        // Only members who sync other services have imports.
+        "peloton_imported_workouts_total",
         "peloton_remote_write_samples_total",
         "peloton_remote_write_failures_total",
         "peloton_remote_write_last_success_timestamp_seconds",

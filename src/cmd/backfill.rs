@@ -21,6 +21,7 @@ pub async fn run(settings: &Settings, args: &BackfillArgs) -> anyhow::Result<()>
         to,
         labels: args.labels.clone(),
         collectors: settings.collectors.clone(),
+        include_imported: settings.include_imported,
     };
     let mut out = open_out(&args.out)?;
     let stats = backfill::write(&histories, &options, &mut out).context("--out: write failed")?;

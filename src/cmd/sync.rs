@@ -20,6 +20,22 @@ pub async fn synced(settings: &Settings) -> anyhow::Result<Vec<AccountHistory>> 
             Some(n) => format!("syncing {n}"),
             None => "syncing history".to_owned(),
         };
+        if let Some(holder) = &parts.busy {
+            // The running exporter keeps the store current, and only it may refresh the
+            // account's tokens: a second refresh would sign it out.
+            eprintln!(
+                "{}: a running peloton-exporter ({holder}) keeps {} current; writing what it has stored, without syncing",
+                parts.state.name.as_deref().unwrap_or("history"),
+                parts.store.path().display()
+            );
+            let mut workouts = Vec::new();
+            parts.store.for_each(|w| workouts.push(w.summary))?;
+            out.push(AccountHistory {
+                account: parts.state.name.clone(),
+                workouts,
+            });
+            continue;
+        }
         let (tx, rx) = std::sync::mpsc::channel::<u64>();
         parts.poller.on_progress(Box::new(move |pending| {
             let _ = tx.send(pending);

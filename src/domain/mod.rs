@@ -2,6 +2,8 @@
 //! knows about `display_unit`, kJ versus J, percentages and paces; metrics code downstream
 //! only ever sees meters, seconds, joules, ratios and m/s.
 
+pub mod labels;
+pub mod plausible;
 pub mod totals;
 pub mod units;
 
@@ -91,6 +93,10 @@ pub struct WorkoutSummary {
     pub effort_points: Option<f64>,
     pub leaderboard_rank: Option<f64>,
     pub leaderboard_users: Option<f64>,
+    /// Synced in from another service (Apple Health, Strava, Fitbit, Garmin), not done on
+    /// Peloton: counted apart unless `--peloton.include-imported`.
+    #[serde(default)]
+    pub imported: bool,
 }
 
 /// Discipline slug for a workout that names none.

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use super::labels::{self, MAX_DISCIPLINES, MAX_INSTRUCTOR_PAIRS, OTHER};
 use super::{Status, WorkoutSummary};
 
 /// What one workout adds to the totals; `None` where the workout gave no value.
@@ -47,24 +48,55 @@ pub struct Totals {
     pub instructor_workouts: BTreeMap<(String, String), f64>,
     /// Completed workouts per discipline, as stored.
     pub workouts: BTreeMap<String, f64>,
+    /// Completed workouts imported from other services, per discipline: counted here and
+    /// nowhere else unless `include_imported`.
+    pub imported_workouts: BTreeMap<String, f64>,
+    /// `--peloton.include-imported`: imports count in every total like Peloton workouts.
+    pub include_imported: bool,
 }
 
 impl Totals {
+    pub fn new(include_imported: bool) -> Self {
+        Self {
+            include_imported,
+            ..Self::default()
+        }
+    }
+
     /// Adds workout `new`, which was previously recorded as `old` (or not at all). Only
     /// the growth is added, field by field.
     pub fn update(&mut self, old: Option<&WorkoutSummary>, new: &WorkoutSummary) {
         let before = old.map(Contribution::of).unwrap_or_default();
         let after = Contribution::of(new);
-        let d = new.discipline.as_str();
+        let key = |map: &BTreeMap<String, f64>| {
+            labels::admit(
+                map,
+                new.discipline.clone(),
+                MAX_DISCIPLINES,
+                OTHER.to_owned(),
+            )
+        };
         let was_complete = old.is_some_and(|o| o.status == Status::Complete);
         let is_complete = new.status == Status::Complete;
+        if new.imported && is_complete && !was_complete {
+            let d = key(&self.imported_workouts);
+            *self.imported_workouts.entry(d).or_insert(0.0) += 1.0;
+        }
+        if new.imported && !self.include_imported {
+            return;
+        }
+        let d = key(&self.workouts);
+        let d = d.as_str();
         if is_complete && !was_complete {
             *self.workouts.entry(d.to_owned()).or_insert(0.0) += 1.0;
             if let Some(instructor) = &new.instructor {
-                *self
-                    .instructor_workouts
-                    .entry((instructor.clone(), d.to_owned()))
-                    .or_insert(0.0) += 1.0;
+                let pair = labels::admit(
+                    &self.instructor_workouts,
+                    (instructor.clone(), d.to_owned()),
+                    MAX_INSTRUCTOR_PAIRS,
+                    (OTHER.to_owned(), d.to_owned()),
+                );
+                *self.instructor_workouts.entry(pair).or_insert(0.0) += 1.0;
             }
         }
         grow(

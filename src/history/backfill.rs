@@ -36,6 +36,7 @@ const HISTORY_FAMILIES: &[Def] = &[
     c::DISTANCE_TOTAL,
     c::ENERGY_TOTAL,
     c::HR_ZONE_TOTAL,
+    c::IMPORTED_WORKOUTS,
     c::INSTRUCTOR_WORKOUTS,
 ];
 
@@ -49,6 +50,9 @@ pub struct Options {
     pub labels: Vec<(String, String)>,
     /// Switched-off groups are not written, as on `/metrics`.
     pub collectors: Collectors,
+    /// `--peloton.include-imported`: imported workouts count in the totals and can be the
+    /// latest, as on `/metrics`.
+    pub include_imported: bool,
 }
 
 /// One account's completed workouts, in any order.
@@ -139,7 +143,7 @@ pub fn collect(histories: &[AccountHistory], options: &Options) -> Collected {
             .collect();
         workouts.sort_by_key(|w| (at(w).unwrap_or(0), w.id.clone()));
         stats.workouts += workouts.len() as u64;
-        let mut totals = Totals::default();
+        let mut totals = Totals::new(options.include_imported);
         let mut latest: Option<WorkoutSummary> = None;
         let mut last_emit: Option<i64> = None;
         let emit = |ts: i64,
@@ -188,7 +192,9 @@ pub fn collect(histories: &[AccountHistory], options: &Options) -> Collected {
                 last_emit = Some(beat);
             }
             totals.update(None, w);
-            latest = Some(w.clone());
+            if options.include_imported || !w.imported {
+                latest = Some(w.clone());
+            }
             emit(t, &totals, &latest, &mut defs, &mut collected);
             last_emit = Some(t);
         }
@@ -226,7 +232,7 @@ fn write_text(collected: &Collected, out: &mut impl Write) -> io::Result<()> {
 }
 
 /// When a workout happened, for its samples: its end, else its start.
-fn at(w: &WorkoutSummary) -> Option<i64> {
+pub fn at(w: &WorkoutSummary) -> Option<i64> {
     w.end_time
         .or(w.start_time)
         .or(w.created_at)
@@ -304,6 +310,7 @@ mod tests {
                 to: day + 2 * DAY,
                 labels: vec![],
                 collectors,
+                include_imported: false,
             };
             let mut out = Vec::new();
             write(&[history()], &options, &mut out).unwrap();
@@ -337,6 +344,7 @@ mod tests {
             to: day + 5 * DAY,
             labels: vec![("job".to_owned(), "peloton".to_owned())],
             collectors: Collectors::default(),
+            include_imported: false,
         };
         let mut out = Vec::new();
         let stats = write(&[history], &options, &mut out).unwrap();
@@ -390,6 +398,7 @@ mod tests {
             to: now,
             labels: vec![],
             collectors: Collectors::default(),
+            include_imported: false,
         };
         let mut out = Vec::new();
         let stats = write(&[history], &options, &mut out).unwrap();

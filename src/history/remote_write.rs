@@ -19,6 +19,8 @@ use crate::metrics::collectors::Collectors;
 use crate::store::database::{Store, StoreError};
 
 const META_CURSOR: &str = "remote_write_until";
+/// How many workouts were at or before the cursor after the last push.
+const META_PUSHED_WORKOUTS: &str = "remote_write_workouts";
 const DAY: i64 = 86_400;
 /// Attempts per request before the push is left to the next poll.
 const ATTEMPTS: u32 = 3;
@@ -78,6 +80,7 @@ pub struct RemoteWriter {
     url: Url,
     labels: Vec<(String, String)>,
     collectors: Collectors,
+    include_imported: bool,
 }
 
 impl RemoteWriter {
@@ -92,44 +95,82 @@ impl RemoteWriter {
             url,
             labels,
             collectors,
+            include_imported: false,
         }
     }
 
+    /// `--peloton.include-imported`, as on `/metrics`.
+    #[must_use]
+    pub fn including_imported(mut self, include: bool) -> Self {
+        self.include_imported = include;
+        self
+    }
+
     /// Pushes every sample newer than the cursor. Call it when the history's details are
-    /// complete; costs one small query when nothing completed since the last push.
+    /// complete; costs one pass over the store when nothing completed since the last push.
+    ///
+    /// Samples end at the newest workout (a live scrape covers "now"), and the cursor ends
+    /// there too: a workout that Peloton lists late, but after everything pushed so far,
+    /// is pushed at its own end time. One listed after a newer workout was already pushed
+    /// cannot be (the receiver would refuse an out-of-order sample): its step shows in the
+    /// next push, and a warning says so.
     pub async fn push_new(
         &self,
         store: &Store,
         account: Option<&str>,
     ) -> Result<Pushed, RemoteWriteError> {
         let cursor: Option<i64> = store.meta(META_CURSOR)?.and_then(|v| v.parse().ok());
-        let newest = store
-            .newest_complete()?
-            .and_then(|w| w.summary.end_time.or(w.summary.start_time))
-            .map(|t| t as i64);
-        let Some(newest) = newest else {
-            return Ok(Pushed::default());
-        };
-        if cursor.is_some_and(|c| newest <= c) {
-            return Ok(Pushed::default());
-        }
+        let now = now_unix();
         let mut workouts = Vec::new();
         store.for_each(|w| {
             if w.summary.status == Status::Complete {
                 workouts.push(w.summary);
             }
         })?;
-        let now = now_unix();
+        let counted = |w: &&crate::domain::WorkoutSummary| self.include_imported || !w.imported;
+        // Future-dated workouts (a wrong clock somewhere) never move the cursor.
+        let newest = workouts
+            .iter()
+            .filter(counted)
+            .filter_map(backfill::at)
+            .filter(|t| *t <= now)
+            .max();
+        let Some(newest) = newest else {
+            return Ok(Pushed::default());
+        };
+        if let Some(c) = cursor {
+            let behind = workouts
+                .iter()
+                .filter(counted)
+                .filter_map(backfill::at)
+                .filter(|t| *t <= c)
+                .count() as u64;
+            let known: u64 = store
+                .meta(META_PUSHED_WORKOUTS)?
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(behind);
+            if behind > known {
+                tracing::warn!(
+                    workouts = behind - known,
+                    "workouts listed after newer ones were pushed: their steps show at the next pushed sample"
+                );
+                store.set_meta(META_PUSHED_WORKOUTS, &behind.to_string())?;
+            }
+            if newest <= c {
+                return Ok(Pushed::default());
+            }
+        }
         let collected = backfill::collect(
             &[AccountHistory {
                 account: account.map(str::to_owned),
-                workouts,
+                workouts: workouts.clone(),
             }],
             &backfill::Options {
                 from: cursor.map(|c| c + 1),
-                to: now,
+                to: newest,
                 labels: self.labels.clone(),
                 collectors: self.collectors.clone(),
+                include_imported: self.include_imported,
             },
         );
         let mut pushed = Pushed::default();
@@ -141,7 +182,7 @@ impl RemoteWriter {
             return Ok(pushed);
         };
         let mut window_start = first;
-        while window_start <= now {
+        while window_start <= newest {
             let window_end = ((window_start / DAY) + 1) * DAY - 1;
             let request = request_for(&collected, window_start, window_end);
             let samples: u64 = request
@@ -154,10 +195,17 @@ impl RemoteWriter {
                 pushed.requests += 1;
                 pushed.samples += samples;
             }
-            let done_until = window_end.min(now);
+            let done_until = window_end.min(newest);
             store.set_meta(META_CURSOR, &done_until.to_string())?;
             window_start = window_end + 1;
         }
+        let behind = workouts
+            .iter()
+            .filter(counted)
+            .filter_map(backfill::at)
+            .filter(|t| *t <= newest)
+            .count();
+        store.set_meta(META_PUSHED_WORKOUTS, &behind.to_string())?;
         Ok(pushed)
     }
 

@@ -233,6 +233,12 @@ pub const HR_ZONE_TOTAL: Def = def(
     SECONDS,
     Kind::Counter,
 );
+pub const IMPORTED_WORKOUTS: Def = def(
+    "peloton_imported_workouts",
+    "Completed workouts imported from other services (Apple Health, Strava, Fitbit, Garmin) by discipline; not in the lifetime totals unless --peloton.include-imported",
+    None,
+    Kind::Counter,
+);
 pub const INSTRUCTOR_WORKOUTS: Def = def(
     "peloton_instructor_workouts",
     "Completed workouts by instructor and discipline",
@@ -393,6 +399,7 @@ pub const ALL: &[Def] = &[
     DISTANCE_TOTAL,
     ENERGY_TOTAL,
     HR_ZONE_TOTAL,
+    IMPORTED_WORKOUTS,
     INSTRUCTOR_WORKOUTS,
     LATEST_INFO,
     LATEST_START,

@@ -237,6 +237,10 @@ fn totals(out: &mut Out, t: &Totals, with: WithLabels<'_>) {
                 .push(with(&[("zone", (i + 1).to_string())]), *secs);
         }
     }
+    for (discipline, n) in &t.imported_workouts {
+        out.fam(c::IMPORTED_WORKOUTS)
+            .push(with(&[("discipline", discipline.clone())]), *n);
+    }
 }
 
 fn instructors(out: &mut Out, t: &Totals, with: WithLabels<'_>) {

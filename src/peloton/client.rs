@@ -106,17 +106,34 @@ impl PelotonClient {
     ) -> Result<WorkoutPage, ApiError> {
         let path = format!("/api/user/{}/workouts", segment(user_id));
         let (page, limit) = (page.to_string(), limit.to_string());
-        self.get(
-            Endpoint::Workouts,
-            &path,
-            &[
-                ("joins", "ride,ride.instructor"),
-                ("limit", &limit),
-                ("page", &page),
-                ("sort_by", "-created"),
-            ],
-        )
-        .await
+        let answer: serde_json::Value = self
+            .get(
+                Endpoint::Workouts,
+                &path,
+                &[
+                    ("joins", "ride,ride.instructor"),
+                    ("limit", &limit),
+                    ("page", &page),
+                    ("sort_by", "-created"),
+                ],
+            )
+            .await?;
+        // `{}` or `[]` from a proxy or a broken deploy would parse as an empty page, and an
+        // empty page says "no workouts": only an envelope with a `data` list is a page.
+        if !answer.get("data").is_some_and(serde_json::Value::is_array) {
+            return Err(ApiError::InvalidResponse {
+                endpoint: Endpoint::Workouts,
+                detail: "not a workout list page (no `data` list)".to_owned(),
+            });
+        }
+        // serde's message could quote the body: only the line and column are kept.
+        serde_json::from_value(answer).map_err(|e| ApiError::InvalidResponse {
+            endpoint: Endpoint::Workouts,
+            detail: format!(
+                "unexpected shape of a workout list page (line {})",
+                e.line()
+            ),
+        })
     }
 
     pub fn page_limit(&self) -> u32 {

@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 
 use super::model::{self, EffortZones, GraphMetric, PerformanceGraph};
+use crate::domain::labels::{self, MAX_DISCIPLINES, MAX_PERSONAL_RECORDS};
+use crate::domain::plausible;
 use crate::domain::units;
 use crate::domain::{
     AccountOverview, AvgMax, PersonalRecord, Profile, Stat, Status, UNKNOWN_DISCIPLINE,
@@ -13,20 +15,25 @@ use crate::domain::{
 
 impl Profile {
     pub fn from_api(me: &model::Me) -> Option<Self> {
-        let user_id = me.id.clone().filter(|id| !id.is_empty())?;
+        let user_id = me
+            .id
+            .as_deref()
+            .map(labels::text)
+            .filter(|id| !id.is_empty())?;
         let mut ftp = BTreeMap::new();
         for (source, value) in [
             ("workout", me.cycling_workout_ftp),
             ("manual", me.cycling_ftp),
             ("estimated", me.estimated_cycling_ftp),
         ] {
-            if let Some(v) = value.filter(|v| *v > 0.0) {
+            // Zero means "not set"; no rider holds an FTP of 2,000 W.
+            if let Some(v) = plausible::within(value, 2_000.0).filter(|v| *v > 0.0) {
                 ftp.insert(source, v);
             }
         }
         Some(Self {
             user_id,
-            username: me.username.clone(),
+            username: me.username.as_deref().map(labels::text),
             followers: me.total_followers.map(|v| v as f64),
             following: me.total_following.map(|v| v as f64),
             ftp,
@@ -39,17 +46,25 @@ impl AccountOverview {
         let mut workout_counts = BTreeMap::new();
         if let Some(counts) = &o.workout_counts {
             for c in &counts.workouts {
-                if let (Some(slug), Some(count)) = (&c.slug, c.count)
-                    && !slug.is_empty()
+                if let (Some(slug), Some(count)) =
+                    (c.slug.as_deref().and_then(labels::slug), c.count)
                     && count >= 0
                 {
-                    *workout_counts.entry(slug.clone()).or_insert(0.0) += count as f64;
+                    let key = labels::admit(
+                        &workout_counts,
+                        slug,
+                        MAX_DISCIPLINES,
+                        labels::OTHER.to_owned(),
+                    );
+                    *workout_counts.entry(key).or_insert(0.0) += count as f64;
                 }
             }
         }
         let streaks = o.streaks.clone().unwrap_or_default();
-        let weekly = streaks.current_weekly.map(|v| v as f64);
-        let best = match (weekly, streaks.best_weekly.map(|v| v as f64)) {
+        // A streak is a count of weeks or days: never negative.
+        let count = |v: Option<i64>| v.filter(|v| *v >= 0).map(|v| v as f64);
+        let weekly = count(streaks.current_weekly);
+        let best = match (weekly, count(streaks.best_weekly)) {
             // `best_weekly` does not include the running streak (API.md §4.2).
             (Some(c), Some(b)) => Some(c.max(b)),
             (c, b) => c.or(b),
@@ -61,7 +76,7 @@ impl AccountOverview {
                 .and(date.filter(|d| *d > 0))
                 .map(|d| d as f64)
         };
-        let daily = streaks.current_daily.map(|v| v as f64);
+        let daily = count(streaks.current_daily);
         let achievements = o
             .achievement_counts
             .as_ref()
@@ -72,15 +87,22 @@ impl AccountOverview {
             .or_else(|| (!o.achievements.is_empty()).then_some(o.achievements.len() as f64));
         let mut personal_records = Vec::new();
         for group in &o.personal_records {
-            let discipline = group.slug.clone().unwrap_or_else(|| "cycling".to_owned());
+            let discipline = match &group.slug {
+                None => "cycling".to_owned(),
+                Some(s) => labels::slug(s).unwrap_or_else(|| UNKNOWN_DISCIPLINE.to_owned()),
+            };
             for r in &group.records {
                 let joules = r.raw_value.or_else(|| {
                     r.value
                         .and_then(|v| units::energy_to_joules(v, r.unit.as_deref().unwrap_or("kj")))
                 });
-                if let (Some(slug), Some(j)) = (&r.slug, joules)
-                    && slug.chars().all(|c| c.is_ascii_digit())
+                if let (Some(slug), Some(j)) = (
+                    &r.slug,
+                    plausible::within(joules, plausible::MAX_OUTPUT_JOULES),
+                ) && slug.chars().all(|c| c.is_ascii_digit())
                     && !slug.is_empty()
+                    && slug.len() <= 6
+                    && personal_records.len() < MAX_PERSONAL_RECORDS
                 {
                     personal_records.push(PersonalRecord {
                         discipline: discipline.clone(),
@@ -120,39 +142,41 @@ impl WorkoutSummary {
             _ => None,
         };
         let (zones, effort) = effort_zones(w.effort_zones.as_ref());
-        Some(Self {
-            id,
-            discipline: w
-                .fitness_discipline
-                .clone()
-                .filter(|d| !d.is_empty())
-                .unwrap_or_else(|| UNKNOWN_DISCIPLINE.to_owned()),
-            status,
-            created_at: w.created_at.map(|t| t as f64),
-            start_time: start.map(|t| t as f64),
-            end_time: end.map(|t| t as f64),
-            title: ride
-                .and_then(|r| r.title.clone())
-                .or_else(|| w.title.clone())
-                .or_else(|| w.name.clone())
-                .filter(|t| !t.is_empty()),
-            instructor: ride
-                .and_then(|r| r.instructor.as_ref())
-                .and_then(|i| i.name.clone())
-                .filter(|n| !n.is_empty()),
-            workout_type: w.workout_type.clone(),
-            device_type: w.device_type.clone(),
-            duration_seconds: duration,
-            output_joules: w.total_work.filter(|v| *v >= 0.0),
-            distance_meters: None,
-            elevation_meters: None,
-            energy_joules: None,
-            stats: BTreeMap::new(),
-            hr_zone_seconds: zones,
-            effort_points: effort,
-            leaderboard_rank: w.leaderboard_rank.map(|v| v as f64),
-            leaderboard_users: w.total_leaderboard_users.map(|v| v as f64),
-        })
+        Some(
+            Self {
+                id,
+                discipline: w
+                    .fitness_discipline
+                    .as_deref()
+                    .and_then(labels::slug)
+                    .unwrap_or_else(|| UNKNOWN_DISCIPLINE.to_owned()),
+                status,
+                created_at: w.created_at.map(|t| t as f64),
+                start_time: start.map(|t| t as f64),
+                end_time: end.map(|t| t as f64),
+                title: ride
+                    .and_then(|r| r.title.as_deref())
+                    .or(w.title.as_deref())
+                    .or(w.name.as_deref())
+                    .map(labels::text)
+                    .filter(|t| !t.is_empty()),
+                instructor: instructor_name(w),
+                workout_type: w.workout_type.as_deref().map(labels::text),
+                device_type: w.device_type.as_deref().map(labels::text),
+                duration_seconds: duration,
+                output_joules: w.total_work.filter(|v| *v >= 0.0),
+                distance_meters: None,
+                elevation_meters: None,
+                energy_joules: None,
+                stats: BTreeMap::new(),
+                hr_zone_seconds: zones,
+                effort_points: effort,
+                leaderboard_rank: w.leaderboard_rank.map(|v| v as f64),
+                leaderboard_users: w.total_leaderboard_users.map(|v| v as f64),
+                imported: is_imported(w),
+            }
+            .checked(),
+        )
     }
 
     /// Adds what only the workout detail has.
@@ -166,14 +190,20 @@ impl WorkoutSummary {
             .map(|v| v as f64)
             .or(self.leaderboard_users);
         if self.instructor.is_none() {
-            self.instructor = detail
-                .ride
-                .as_ref()
-                .and_then(|r| r.instructor.as_ref())
-                .and_then(|i| i.name.clone());
+            self.instructor = instructor_name(detail);
         }
         if self.output_joules.is_none() {
             self.output_joules = detail.total_work.filter(|v| *v >= 0.0);
+        }
+        self.imported |= is_imported(detail);
+        self.checked()
+    }
+
+    /// Drops what cannot be true (`domain/plausible.rs`), with a warning naming the fields.
+    fn checked(mut self) -> Self {
+        let dropped = plausible::sanitize(&mut self);
+        if !dropped.is_empty() {
+            tracing::warn!(workout = %self.id, fields = ?dropped, "dropped values that cannot be true");
         }
         self
     }
@@ -233,8 +263,68 @@ impl WorkoutSummary {
         if let Some(points) = graph_zones.1 {
             self.effort_points = Some(points);
         }
-        self
+        self.checked()
     }
+}
+
+/// Peloton's first year: no member has a workout before it.
+const FIRST_YEAR: i64 = 2012;
+/// More workouts than a month can hold (one a minute, all month).
+const MAX_PER_MONTH: f64 = 44_640.0;
+
+/// The list's `summary` (workouts per `YYYY-MM`), keeping only keys that are a month between
+/// Peloton's first year and next month (time zones: the member's month may be ahead of
+/// UTC), with a count a month can hold. At most one key per month can pass, so the series
+/// stay bounded by the calendar, whatever the answer holds.
+pub fn workouts_by_month(summary: &BTreeMap<String, f64>, now: i64) -> BTreeMap<String, f64> {
+    let (year, month) = crate::clock::utc_year_month(now);
+    let latest = year * 12 + i64::from(month); // next month, 1-based months
+    summary
+        .iter()
+        .filter(|(key, value)| {
+            plausible::within(Some(**value), MAX_PER_MONTH).is_some()
+                && month_index(key).is_some_and(|m| (FIRST_YEAR * 12..=latest).contains(&m))
+        })
+        .map(|(k, v)| (k.clone(), *v))
+        .collect()
+}
+
+/// `YYYY-MM` as `year * 12 + month - 1`; anything else is `None`.
+fn month_index(key: &str) -> Option<i64> {
+    let (y, m) = key.split_once('-')?;
+    if y.len() != 4 || m.len() != 2 || !y.chars().chain(m.chars()).all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let (y, m): (i64, i64) = (y.parse().ok()?, m.parse().ok()?);
+    (1..=12).contains(&m).then_some(y * 12 + m - 1)
+}
+
+fn instructor_name(w: &model::Workout) -> Option<String> {
+    w.ride
+        .as_ref()
+        .and_then(|r| r.instructor.as_ref())
+        .and_then(|i| i.name.as_deref())
+        .map(labels::text)
+        .filter(|n| !n.is_empty())
+}
+
+/// Device types of the services Peloton imports from, for answers that lack the flags.
+const IMPORT_DEVICE_TYPES: &[&str] = &[
+    "apple_health",
+    "strava",
+    "fitbit",
+    "garmin",
+    "google_fit",
+    "health_connect",
+];
+
+/// A workout synced in from another service (docs/imported-workouts.md).
+fn is_imported(w: &model::Workout) -> bool {
+    w.is_3p_fit_feed_workout == Some(true)
+        || w.is_peloton_originated_workout == Some(false)
+        || w.device_type
+            .as_deref()
+            .is_some_and(|d| IMPORT_DEVICE_TYPES.contains(&d))
 }
 
 fn plain(m: &GraphMetric, _unit: &str) -> AvgMax {

@@ -25,6 +25,15 @@ pub fn i64_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error>
     })
 }
 
+/// A boolean, or `"true"`/`"false"`; anything else is `None`.
+pub fn bool_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Bool(b) => Some(b),
+        Value::String(s) => s.trim().parse::<bool>().ok(),
+        _ => None,
+    })
+}
+
 /// A string (numbers are rendered as text); null, objects and arrays are `None`.
 pub fn string_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Ok(match Value::deserialize(d)? {

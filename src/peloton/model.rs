@@ -167,6 +167,13 @@ pub struct Workout {
     pub leaderboard_rank: Option<i64>,
     #[serde(deserialize_with = "lenient::i64_opt")]
     pub total_leaderboard_users: Option<i64>,
+    /// `true` on a workout synced in from Apple Health, Strava, Fitbit or Garmin
+    /// (docs/imported-workouts.md).
+    #[serde(deserialize_with = "lenient::bool_opt")]
+    pub is_3p_fit_feed_workout: Option<bool>,
+    /// `false` on the same imports.
+    #[serde(deserialize_with = "lenient::bool_opt")]
+    pub is_peloton_originated_workout: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

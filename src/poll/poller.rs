@@ -15,8 +15,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use crate::clock::now_unix;
+use crate::domain::plausible;
 use crate::domain::totals::Totals;
 use crate::domain::{AccountOverview, Profile, Status, WorkoutSummary};
+use crate::peloton::convert;
 use crate::peloton::{ApiError, PelotonClient};
 use crate::state::account::AccountState;
 use crate::state::labels::{Endpoint, ErrorReason};
@@ -27,6 +29,12 @@ use crate::store::database::{Store, StoreError};
 pub const HISTORY_PAGE_LIMIT: u32 = 100;
 /// Page size of the steady-state poll: enough for every workout of a busy day.
 pub const STEADY_PAGE_LIMIT: u32 = 10;
+/// Pages of the first sync when Peloton reports no `total`: a million workouts.
+const MAX_HISTORY_PAGES: u32 = 10_000;
+/// Pages read beyond what the reported `total` needs: the list may grow while we page.
+const PAGE_SLACK: u32 = 2;
+/// The shortest cap on a Retry-After; the cap is this or 12 polls, whichever is longer.
+const RETRY_AFTER_CAP_FLOOR: Duration = Duration::from_secs(3600);
 
 const META_HISTORY_COMPLETE: &str = "history_complete";
 const META_HISTORY_NEXT_PAGE: &str = "history_next_page";
@@ -39,6 +47,8 @@ pub struct Schedule {
     pub profile_interval: Duration,
     /// Requests per second for the history: list pages of the first sync and details.
     pub max_request_rate: f64,
+    /// `--peloton.include-imported`: imports count in the totals and can be the latest.
+    pub include_imported: bool,
 }
 
 /// Called with the number of workouts whose details are still pending.
@@ -54,6 +64,8 @@ pub struct Poller {
     memory: Memory,
     totals: Totals,
     limiter: RateLimiter,
+    /// The storage path's lock: held while this poller may write there.
+    lock: Option<crate::store::lock::StorageLock>,
 }
 
 /// What the poller learned from earlier polls.
@@ -77,6 +89,12 @@ struct Memory {
     not_before: Option<Instant>,
     /// Consecutive failed polls, for backoff.
     failures: u32,
+    /// Workout counts as last published: a counter never steps back (Peloton deleting a
+    /// workout, or an overview that lags the list, would otherwise read as a reset).
+    published_counts: BTreeMap<String, f64>,
+    /// Details fetched but not stored (the disk was full): stored on the next try without
+    /// asking Peloton again.
+    unsaved: BTreeMap<String, WorkoutSummary>,
 }
 
 /// Spaces requests at most `rate` per second.
@@ -123,7 +141,7 @@ impl PollError {
     fn reason(&self) -> ErrorReason {
         match self {
             PollError::Api(e) => e.reason(),
-            PollError::Store(_) => ErrorReason::InvalidResponse,
+            PollError::Store(_) => ErrorReason::Storage,
             PollError::OtherAccount { .. } => ErrorReason::Auth,
         }
     }
@@ -154,7 +172,8 @@ impl Poller {
             limiter: RateLimiter::new(schedule.max_request_rate),
             schedule,
             memory: Memory::default(),
-            totals: Totals::default(),
+            totals: Totals::new(schedule.include_imported),
+            lock: None,
         }
     }
 
@@ -195,6 +214,12 @@ impl Poller {
             interval
         };
         base.mul_f64(0.9 + 0.2 * fastrand::f64()).max(until_allowed)
+    }
+
+    /// Holds the storage path's lock for as long as this poller lives.
+    pub fn holding(mut self, lock: crate::store::lock::StorageLock) -> Self {
+        self.lock = Some(lock);
+        self
     }
 
     /// Pushes newly completed workouts to a remote-write receiver after each poll.
@@ -281,12 +306,33 @@ impl Poller {
                 if let PollError::Api(api) = e
                     && let Some(after) = api.retry_after()
                 {
-                    self.memory.not_before = Some(Instant::now() + after);
+                    let wait = self.capped_retry_after(after);
+                    self.memory.not_before = Instant::now().checked_add(wait);
                 }
-                tracing::warn!(error = %e, "poll failed; serving the last good data");
+                if self.memory.last_success.is_some() {
+                    tracing::warn!(error = %e, "poll failed; serving the last good data");
+                } else {
+                    tracing::warn!(error = %e, "poll failed; no data yet");
+                }
             }
         }
         self.publish();
+    }
+
+    /// A Retry-After, at most the larger of an hour and 12 poll intervals: a server (or a
+    /// proxy) asking for years must not stop the exporter for years.
+    fn capped_retry_after(&self, after: Duration) -> Duration {
+        let cap = RETRY_AFTER_CAP_FLOOR.max(self.schedule.interval.saturating_mul(12));
+        if after > cap {
+            tracing::warn!(
+                requested_seconds = after.as_secs(),
+                capped_seconds = cap.as_secs(),
+                "Peloton asked to wait longer than the cap; waiting the cap"
+            );
+            cap
+        } else {
+            after
+        }
     }
 
     fn succeeded(&mut self) {
@@ -295,8 +341,9 @@ impl Poller {
         self.memory.last_success = Some(now_unix() as f64);
     }
 
-    fn publish(&self) {
-        self.state.publish(self.snapshot());
+    fn publish(&mut self) {
+        let snapshot = self.snapshot();
+        self.state.publish(snapshot);
     }
 
     async fn poll(&mut self) -> Result<(), PollError> {
@@ -322,32 +369,57 @@ impl Poller {
             .map(|p| p.user_id.clone())
             .unwrap_or_default();
 
-        if self.memory.history_complete {
-            self.incremental(&user_id).await?;
-        } else {
-            self.full_history(&user_id).await?;
-        }
-
-        if self.memory.overview.is_none() || due(self.memory.overview_at) {
+        // The overview first, then the list: a workout seen completing on the list is added
+        // to the overview's count only when the overview was not fetched in this same poll.
+        // Peloton may count a workout in its overview before or after it lists it, and the
+        // list moves while we page; in this order a race can only count a workout late (the
+        // next overview has it), never twice.
+        let overview_due = self.memory.overview.is_none() || due(self.memory.overview_at);
+        if overview_due {
             let overview = self.client.overview(&user_id).await?;
             self.memory.overview = Some(AccountOverview::from_api(&overview));
             self.memory.overview_at = Some(Instant::now());
             self.memory.completed_since_overview.clear();
+        }
+        if self.memory.history_complete {
+            self.incremental(&user_id, !overview_due).await?;
+        } else {
+            self.full_history(&user_id).await?;
         }
         Ok(())
     }
 
     /// Totals and the latest workout from what earlier runs stored.
     fn load(&mut self) -> Result<(), PollError> {
-        let mut totals = Totals::default();
-        self.store.for_each(|w| totals.update(None, &w.summary))?;
+        let mut totals = Totals::new(self.schedule.include_imported);
+        let mut latest: Option<WorkoutSummary> = None;
+        let now = now_unix() as f64;
+        self.store.for_each(|w| {
+            totals.update(None, &w.summary);
+            if w.details_fetched
+                && self.may_be_latest(&w.summary, now)
+                && latest
+                    .as_ref()
+                    .is_none_or(|l| w.summary.created_at >= l.created_at)
+            {
+                latest = Some(w.summary);
+            }
+        })?;
         self.totals = totals;
-        self.memory.latest = self.store.newest_detailed()?.map(|w| w.summary);
+        self.memory.latest = latest;
         self.memory.history_complete =
             self.store.meta(META_HISTORY_COMPLETE)?.as_deref() == Some("1");
         self.memory.pending = Some(self.store.pending_count()?);
         self.memory.loaded = true;
         Ok(())
+    }
+
+    /// A completed Peloton workout dated no later than now (plus skew); imports only with
+    /// `--peloton.include-imported`.
+    fn may_be_latest(&self, w: &WorkoutSummary, now: f64) -> bool {
+        w.status == Status::Complete
+            && (self.schedule.include_imported || !w.imported)
+            && !plausible::is_future(w, now)
     }
 
     fn check_account(&self, user_id: &str) -> Result<(), PollError> {
@@ -369,6 +441,8 @@ impl Poller {
             .and_then(|p| p.parse().ok())
             .unwrap_or(0);
         tracing::info!(page, "syncing workout history");
+        let mut seen = std::collections::BTreeSet::new();
+        let mut bound = MAX_HISTORY_PAGES;
         loop {
             self.limiter.wait().await;
             let list = self
@@ -378,6 +452,13 @@ impl Poller {
             if page == 0 {
                 self.note_page_zero(&list);
             }
+            bound = page_bound(list.total, HISTORY_PAGE_LIMIT).unwrap_or(bound);
+            let fresh = list
+                .data
+                .iter()
+                .filter_map(|w| w.id.clone())
+                .filter(|id| seen.insert(id.clone()))
+                .count();
             self.record(&list.data, false)?;
             page += 1;
             self.store
@@ -393,6 +474,18 @@ impl Poller {
             if !more || list.data.is_empty() {
                 break;
             }
+            // A list that does not end: the page number ignored, `show_next` always true.
+            if fresh == 0 {
+                tracing::warn!(
+                    page,
+                    "a page of the workout list brought no new workouts; taking the history as complete"
+                );
+                break;
+            }
+            if page >= bound {
+                tracing::warn!(page, total = ?list.total, "the workout list goes on past the pages its total needs; taking the history as complete");
+                break;
+            }
         }
         self.store.set_meta(META_HISTORY_COMPLETE, "1")?;
         self.memory.history_complete = true;
@@ -401,17 +494,36 @@ impl Poller {
     }
 
     /// Reads from page 0 until a workout already known as completed appears.
-    async fn incremental(&mut self, user_id: &str) -> Result<(), PollError> {
+    async fn incremental(&mut self, user_id: &str, count_new: bool) -> Result<(), PollError> {
         let mut limit = STEADY_PAGE_LIMIT;
         let mut page = 0;
+        let mut seen = std::collections::BTreeSet::new();
+        let mut bound = MAX_HISTORY_PAGES;
         loop {
+            if page > 0 || limit != STEADY_PAGE_LIMIT {
+                // Past the one small request of a quiet poll, every page is paced.
+                self.limiter.wait().await;
+            }
             let list = self.client.workouts(user_id, page, limit).await?;
             if page == 0 {
                 self.note_page_zero(&list);
             }
-            let known = self.record(&list.data, true)?;
+            if limit == HISTORY_PAGE_LIMIT {
+                bound = page_bound(list.total, limit).unwrap_or(bound);
+            }
+            let fresh = list
+                .data
+                .iter()
+                .filter_map(|w| w.id.clone())
+                .filter(|id| seen.insert(id.clone()))
+                .count();
+            let known = self.record(&list.data, count_new)?;
             let more = list.show_next.unwrap_or(list.data.len() as u32 >= limit);
             if known || !more || list.data.is_empty() {
+                return Ok(());
+            }
+            if fresh == 0 || page + 1 >= bound {
+                tracing::warn!(page, total = ?list.total, "the workout list does not end where it should; stopping here until the next poll");
                 return Ok(());
             }
             if limit == STEADY_PAGE_LIMIT {
@@ -426,7 +538,7 @@ impl Poller {
     }
 
     fn note_page_zero(&mut self, list: &crate::peloton::model::WorkoutPage) {
-        self.memory.workouts_by_month = list.summary.clone();
+        self.memory.workouts_by_month = convert::workouts_by_month(&list.summary, now_unix());
         self.memory.newest = list.data.first().and_then(WorkoutSummary::from_list_item);
     }
 
@@ -454,7 +566,8 @@ impl Poller {
             }
             self.totals
                 .update(l.before.as_ref().map(|b| &b.summary), &l.now);
-            if count_new && !was_complete && l.now.status == Status::Complete {
+            let counted = self.schedule.include_imported || !l.now.imported;
+            if count_new && counted && !was_complete && l.now.status == Status::Complete {
                 self.memory
                     .completed_since_overview
                     .insert(l.now.id.clone(), l.now.discipline.clone());
@@ -478,16 +591,25 @@ impl Poller {
                 if Instant::now() >= deadline {
                     break;
                 }
-                let enriched = self
-                    .details_of(&listed, newest_id.as_deref() == Some(&listed.id))
-                    .await?;
-                self.store.set_details(&enriched)?;
+                let enriched = match self.memory.unsaved.remove(&listed.id) {
+                    Some(fetched) => fetched,
+                    None => {
+                        self.details_of(&listed, newest_id.as_deref() == Some(&listed.id))
+                            .await?
+                    }
+                };
+                if let Err(e) = self.store.set_details(&enriched) {
+                    // Kept (a few at most: the poll stops here) so the next try only writes.
+                    self.memory.unsaved.insert(listed.id.clone(), enriched);
+                    return Err(e.into());
+                }
                 self.totals.update(Some(&listed), &enriched);
-                let newer = self
-                    .memory
-                    .latest
-                    .as_ref()
-                    .is_none_or(|l| enriched.created_at >= l.created_at);
+                let newer = self.may_be_latest(&enriched, now_unix() as f64)
+                    && self
+                        .memory
+                        .latest
+                        .as_ref()
+                        .is_none_or(|l| enriched.created_at >= l.created_at);
                 if newer {
                     self.memory.latest = Some(enriched);
                 }
@@ -534,18 +656,27 @@ impl Poller {
         Ok(enriched)
     }
 
-    fn snapshot(&self) -> Snapshot {
-        let m = &self.memory;
-        let mut workout_counts = m
+    fn snapshot(&mut self) -> Snapshot {
+        let mut workout_counts = self
+            .memory
             .overview
             .as_ref()
             .map(|o| o.workout_counts.clone())
             .unwrap_or_default();
-        if m.overview.is_some() {
-            for discipline in m.completed_since_overview.values() {
+        if self.memory.overview.is_some() {
+            for discipline in self.memory.completed_since_overview.values() {
                 *workout_counts.entry(discipline.clone()).or_insert(0.0) += 1.0;
             }
         }
+        for (discipline, published) in &self.memory.published_counts {
+            let count = workout_counts.entry(discipline.clone()).or_insert(0.0);
+            if *count < *published {
+                tracing::debug!(%discipline, from = published, to = *count, "workout count would step back; keeping it");
+                *count = *published;
+            }
+        }
+        self.memory.published_counts.clone_from(&workout_counts);
+        let m = &self.memory;
         let mut in_progress: BTreeMap<String, bool> =
             workout_counts.keys().map(|d| (d.clone(), false)).collect();
         if let Some(newest) = &m.newest {
@@ -568,4 +699,16 @@ impl Poller {
             history_pending: m.pending.map(|p| p as f64),
         }
     }
+}
+
+/// The pages a list of `total` workouts needs at `limit` per page, with some slack for a
+/// list that grows while we page; `None` when Peloton gave no usable total.
+fn page_bound(total: Option<i64>, limit: u32) -> Option<u32> {
+    let total = u32::try_from(total?).ok()?;
+    Some(
+        total
+            .div_ceil(limit.max(1))
+            .saturating_add(PAGE_SLACK)
+            .min(MAX_HISTORY_PAGES),
+    )
 }

@@ -17,6 +17,7 @@ use crate::settings::resolved::{AccountSettings, Settings};
 use crate::state::account::AccountState;
 use crate::state::telemetry::Telemetry;
 use crate::store::database::{OpenNote, Store};
+use crate::store::lock::{LockError, StorageLock};
 use crate::store::token_store::TokenStore;
 
 /// One account's pieces: its shared state, its poller, and its store.
@@ -25,11 +26,30 @@ pub struct AccountParts {
     pub state: Arc<AccountState>,
     pub poller: Poller,
     pub store: Arc<Store>,
+    /// `Some(holder)` when another process writes this storage path (a running `serve`):
+    /// these parts may read the store but must not sync (no request, no token refresh).
+    pub busy: Option<String>,
 }
 
-/// Builds every account's client stack without serving anything (subcommands use this).
+/// What to do when another process holds an account's storage path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhenBusy {
+    /// `serve`: refuse to start.
+    Refuse,
+    /// `backfill`, `export`: read what the other process keeps current.
+    ReadOnly,
+}
+
+/// Builds every account's client stack without serving anything (subcommands use this):
+/// an account whose storage path a running exporter holds is read-only.
 pub fn accounts(settings: &Settings) -> anyhow::Result<Vec<AccountParts>> {
-    accounts_with(settings, &peloton_http(settings)?)
+    let http = peloton_http(settings)?;
+    let labelled = settings.accounts.len() > 1;
+    settings
+        .accounts
+        .iter()
+        .map(|a| account_stack_when_busy(settings, a, &http, labelled, None, WhenBusy::ReadOnly))
+        .collect()
 }
 
 /// The HTTP client for Peloton's API and Auth0, shared by all accounts.
@@ -63,7 +83,18 @@ pub fn account_stack(
     labelled: bool,
     state: Option<Arc<AccountState>>,
 ) -> anyhow::Result<AccountParts> {
-    let built = build_account(settings, account, http, labelled, state);
+    account_stack_when_busy(settings, account, http, labelled, state, WhenBusy::Refuse)
+}
+
+fn account_stack_when_busy(
+    settings: &Settings,
+    account: &AccountSettings,
+    http: &reqwest::Client,
+    labelled: bool,
+    state: Option<Arc<AccountState>>,
+    when_busy: WhenBusy,
+) -> anyhow::Result<AccountParts> {
+    let built = build_account(settings, account, http, labelled, state, when_busy);
     match &account.name {
         Some(name) => built.with_context(|| format!("account {name}")),
         None => built,
@@ -76,7 +107,15 @@ fn build_account(
     http: &reqwest::Client,
     labelled: bool,
     state: Option<Arc<AccountState>>,
+    when_busy: WhenBusy,
 ) -> anyhow::Result<AccountParts> {
+    let (lock, busy) = match StorageLock::acquire(&account.storage_path) {
+        Ok(lock) => (Some(lock), None),
+        Err(LockError::Busy { holder, .. }) if when_busy == WhenBusy::ReadOnly => {
+            (None, Some(holder))
+        }
+        Err(e) => return Err(e.into()),
+    };
     let (store, note) = Store::open(&account.storage_path).context("--storage.path")?;
     log_open(&store, &note);
     let store = Arc::new(store);
@@ -120,27 +159,36 @@ fn build_account(
             interval: settings.poll_interval,
             profile_interval: settings.profile_interval,
             max_request_rate: settings.max_request_rate,
+            include_imported: settings.include_imported,
         },
     );
     let poller = match &settings.remote_write_url {
-        Some(url) => poller.with_remote_write(RemoteWriter::new(
-            // The user's own Prometheus: environment proxies apply as usual, but not
-            // Peloton's proxy or CA.
-            wire::http_client(
-                settings.timeout,
-                Duration::from_secs(10),
-                &Transport::default(),
-            )?,
-            url.clone(),
-            settings.remote_write_labels.clone(),
-            settings.collectors.clone(),
-        )),
+        Some(url) => poller.with_remote_write(
+            RemoteWriter::new(
+                // The user's own Prometheus: environment proxies apply as usual, but not
+                // Peloton's proxy or CA.
+                wire::http_client(
+                    settings.timeout,
+                    Duration::from_secs(10),
+                    &Transport::default(),
+                )?,
+                url.clone(),
+                settings.remote_write_labels.clone(),
+                settings.collectors.clone(),
+            )
+            .including_imported(settings.include_imported),
+        ),
+        None => poller,
+    };
+    let poller = match lock {
+        Some(lock) => poller.holding(lock),
         None => poller,
     };
     Ok(AccountParts {
         state,
         poller,
         store,
+        busy,
     })
 }
 

@@ -4,6 +4,7 @@
 //! new configuration changes nothing.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use tokio::sync::{mpsc, watch};
@@ -65,7 +66,10 @@ impl Supervisor {
             .iter()
             .cloned()
             .zip(parts)
-            .map(|(settings, parts)| spawn(settings, parts))
+            .map(|(account, parts)| {
+                let rebuild = rebuilder(&settings, &account, &http);
+                spawn(account, parts, rebuild)
+            })
             .collect();
         let this = Self {
             settings,
@@ -191,7 +195,8 @@ impl Supervisor {
                         account = account.name.as_deref().unwrap_or("default"),
                         "starting account"
                     );
-                    running.push(spawn(account.clone(), parts));
+                    let rebuild = rebuilder(&new, account, &self.http);
+                    running.push(spawn(account.clone(), parts, rebuild));
                 }
                 Err(e) => failed.push(format!(
                     "account {}: {e:#}",
@@ -210,15 +215,91 @@ impl Supervisor {
     }
 }
 
-fn spawn(settings: AccountSettings, parts: AccountParts) -> RunningAccount {
+/// How long a dead poller waits before it is built again and restarted: a bug that kills
+/// it at once must not turn into a tight loop of requests to Peloton.
+const RESTART_PAUSE: Duration = Duration::from_secs(30);
+
+/// Starts the account's poller under a watchdog. `rebuild` makes a fresh poller for a
+/// restart (same store, same account state).
+fn spawn(
+    settings: AccountSettings,
+    parts: AccountParts,
+    rebuild: impl Fn(Arc<AccountState>) -> anyhow::Result<AccountParts> + Send + 'static,
+) -> RunningAccount {
     let (stop, rx) = watch::channel(false);
-    let task = tokio::spawn(parts.poller.run(rx));
+    let state = parts.state.clone();
+    let name = settings.name.clone();
+    let mut first = Some(parts.poller);
+    let task = tokio::spawn(watchdog(
+        state.clone(),
+        move |state: &Arc<AccountState>, stop: watch::Receiver<bool>| {
+            let poller = match first.take() {
+                Some(p) => p,
+                None => match rebuild(state.clone()) {
+                    Ok(parts) => parts.poller,
+                    Err(e) => {
+                        tracing::error!(account = name.as_deref().unwrap_or("default"), error = %format!("{e:#}"), "cannot rebuild the account's poller");
+                        return None;
+                    }
+                },
+            };
+            Some(poller.run(stop))
+        },
+        rx,
+        RESTART_PAUSE,
+    ));
     RunningAccount {
         settings,
-        state: parts.state,
+        state,
         stop,
         task,
     }
+}
+
+/// Runs what `start` makes until `stop`. When it dies (a panic), the account says so
+/// (`peloton_up` 0, not ready, a poll error `internal`) and, after `pause`, `start` is
+/// asked for a new one: no task may die behind a healthy status.
+async fn watchdog<F, Fut>(
+    state: Arc<AccountState>,
+    mut start: F,
+    mut stop: watch::Receiver<bool>,
+    pause: Duration,
+) where
+    F: FnMut(&Arc<AccountState>, watch::Receiver<bool>) -> Option<Fut>,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    loop {
+        if let Some(run) = start(&state, stop.clone()) {
+            state.restarted();
+            match tokio::spawn(run).await {
+                Err(e) if e.is_panic() => {
+                    state.crashed();
+                    tracing::error!(
+                        account = state.name.as_deref().unwrap_or("default"),
+                        restart_in_seconds = pause.as_secs(),
+                        "the account's poller died; it is restarted"
+                    );
+                }
+                // Stopped, or cancelled with the runtime.
+                Ok(()) | Err(_) => return,
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}
+
+/// Builds the account's stack again from the settings it runs with, keeping its state.
+fn rebuilder(
+    settings: &Settings,
+    account: &AccountSettings,
+    http: &reqwest::Client,
+) -> impl Fn(Arc<AccountState>) -> anyhow::Result<AccountParts> + Send + 'static {
+    let (settings, account, http) = (settings.clone(), account.clone(), http.clone());
+    let labelled = settings.accounts.len() > 1;
+    move |state| accounts::account_stack(&settings, &account, &http, labelled, Some(state))
 }
 
 #[cfg(unix)]
@@ -256,4 +337,69 @@ async fn next(hangup: &mut Hangup) {
 #[cfg(not(unix))]
 async fn next(_: &mut Hangup) {
     std::future::pending::<()>().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+    use crate::state::labels::ErrorReason;
+    use crate::state::snapshot::Snapshot;
+    use crate::state::telemetry::Telemetry;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_dead_poller_shows_down_then_is_restarted() {
+        let state = Arc::new(AccountState::new(None, Arc::new(Telemetry::default())));
+        state.publish(Snapshot {
+            up: true,
+            ..Snapshot::default()
+        });
+        assert!(state.is_ready());
+        let starts = Arc::new(AtomicU32::new(0));
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let counted = starts.clone();
+        let published = state.clone();
+        let task = tokio::spawn(watchdog(
+            state.clone(),
+            move |_: &Arc<AccountState>, mut stop: watch::Receiver<bool>| {
+                let n = counted.fetch_add(1, Ordering::SeqCst);
+                let published = published.clone();
+                Some(async move {
+                    #[allow(clippy::manual_assert, clippy::panic)]
+                    if n == 0 {
+                        panic!("injected");
+                    }
+                    published.publish(Snapshot {
+                        up: true,
+                        ..Snapshot::default()
+                    });
+                    let _ = stop.wait_for(|s| *s).await;
+                })
+            },
+            stop_rx,
+            Duration::from_secs(30),
+        ));
+        // The first run dies at once: down, not ready, counted.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(starts.load(Ordering::SeqCst), 1);
+        assert!(!state.snapshot().up);
+        assert!(!state.is_ready());
+        assert_eq!(
+            state
+                .telemetry
+                .values()
+                .poll_errors
+                .get(&ErrorReason::Internal),
+            Some(&1)
+        );
+        // After the pause it runs again and is up and ready.
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        assert_eq!(starts.load(Ordering::SeqCst), 2);
+        assert!(state.snapshot().up);
+        assert!(state.is_ready());
+        stop_tx.send(true).unwrap();
+        task.await.unwrap();
+        assert_eq!(starts.load(Ordering::SeqCst), 2, "a stop is not a death");
+    }
 }

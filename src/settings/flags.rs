@@ -248,6 +248,16 @@ pub struct Cli {
     #[command(flatten)]
     pub collectors: CollectorFlags,
 
+    /// Count workouts imported from Apple Health, Strava, Fitbit or Garmin in the lifetime
+    /// totals and as the latest workout, like workouts done on Peloton. By default they are
+    /// counted apart (peloton_imported_workouts_total).
+    #[arg(
+        global = true,
+        long = "peloton.include-imported",
+        env = "PELOTON_INCLUDE_IMPORTED"
+    )]
+    pub include_imported: bool,
+
     /// Run against a built-in fake Peloton with a demo member; no account needed.
     #[arg(global = true, long = "demo", env = "PELOTON_DEMO")]
     pub demo: bool,
@@ -469,6 +479,19 @@ impl Cli {
                 flag: "--poll.interval",
             });
         }
+        // Be gentle with Peloton: its real API gets one look a minute at most. The fake
+        // (--demo) and any other API URL (a test double, a recording proxy) may go faster.
+        let real_api = !self.demo && self.api_url.as_str() == DEFAULT_API_URL_NORMALIZED;
+        if real_api && poll_interval < MIN_REAL_POLL_INTERVAL {
+            return Err(ConfigError::Invalid {
+                flag: "--poll.interval",
+                reason: format!(
+                    "{} is too short for Peloton's API: use at least {} (shorter intervals are for --demo or another --peloton.api-url)",
+                    humantime::format_duration(poll_interval),
+                    humantime::format_duration(MIN_REAL_POLL_INTERVAL)
+                ),
+            });
+        }
         if self.profile_interval < Duration::from_secs(1) {
             return Err(ConfigError::TooShort {
                 flag: "--poll.profile-interval",
@@ -533,6 +556,7 @@ impl Cli {
             max_retries: self.max_retries,
             retry_backoff: self.retry_backoff,
             poll_interval,
+            include_imported: self.include_imported,
             profile_interval: self.profile_interval,
             storage_path,
             log_level: self.log_level,
@@ -662,6 +686,11 @@ fn parse_rate(s: &str) -> Result<f64, String> {
         _ => Err("must be a number of requests per second, above 0 and at most 1000".to_owned()),
     }
 }
+
+/// `--peloton.api-url`'s default as `Url` prints it.
+const DEFAULT_API_URL_NORMALIZED: &str = "https://api.onepeloton.com/";
+/// The shortest `--poll.interval` against Peloton's own API.
+pub const MIN_REAL_POLL_INTERVAL: Duration = Duration::from_secs(60);
 
 fn parse_nonempty(s: &str) -> Result<String, String> {
     let s = s.trim();

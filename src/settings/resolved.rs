@@ -35,6 +35,8 @@ pub struct Settings {
     pub max_retries: u32,
     pub retry_backoff: Duration,
     pub poll_interval: Duration,
+    /// `--peloton.include-imported`.
+    pub include_imported: bool,
     pub profile_interval: Duration,
     pub storage_path: PathBuf,
     pub log_level: LogLevel,

@@ -15,6 +15,8 @@ pub struct AccountState {
     snapshot: RwLock<Arc<Snapshot>>,
     ready: AtomicBool,
     attempted: AtomicBool,
+    /// False while the account's poller task is dead (until it is restarted).
+    alive: AtomicBool,
     /// Counts published snapshots, so a scrape can tell that nothing changed.
     generation: AtomicU64,
 }
@@ -27,6 +29,7 @@ impl AccountState {
             snapshot: RwLock::new(Arc::new(Snapshot::default())),
             ready: AtomicBool::new(false),
             attempted: AtomicBool::new(false),
+            alive: AtomicBool::new(true),
             generation: AtomicU64::new(0),
         }
     }
@@ -60,9 +63,28 @@ impl AccountState {
         self.attempted.load(Ordering::Acquire)
     }
 
-    /// True once a poll has succeeded.
+    /// True once a poll has succeeded, while the poller runs.
     pub fn is_ready(&self) -> bool {
-        self.ready.load(Ordering::Acquire)
+        self.ready.load(Ordering::Acquire) && self.is_alive()
+    }
+
+    /// False from the death of the poller task until its restart.
+    pub fn is_alive(&self) -> bool {
+        self.alive.load(Ordering::Acquire)
+    }
+
+    /// The poller task died: `up` turns 0 and readiness fails until `restarted`. The last
+    /// good values stay (they were true when read).
+    pub fn crashed(&self) {
+        self.alive.store(false, Ordering::Release);
+        let mut snapshot = (*self.snapshot()).clone();
+        snapshot.up = false;
+        self.publish(snapshot);
+        self.telemetry.poll_crashed();
+    }
+
+    pub fn restarted(&self) {
+        self.alive.store(true, Ordering::Release);
     }
 
     /// Changes whenever what `view` returns may have changed.

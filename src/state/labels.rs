@@ -45,16 +45,22 @@ pub enum ErrorReason {
     RateLimited,
     Server,
     InvalidResponse,
+    /// The account's store could not be written or read (a full disk, a broken file).
+    Storage,
+    /// The poller failed inside the exporter (a bug) and was restarted.
+    Internal,
 }
 
 impl ErrorReason {
-    pub const ALL: [ErrorReason; 6] = [
+    pub const ALL: [ErrorReason; 8] = [
         ErrorReason::Network,
         ErrorReason::Timeout,
         ErrorReason::Auth,
         ErrorReason::RateLimited,
         ErrorReason::Server,
         ErrorReason::InvalidResponse,
+        ErrorReason::Storage,
+        ErrorReason::Internal,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -65,6 +71,8 @@ impl ErrorReason {
             ErrorReason::RateLimited => "rate_limited",
             ErrorReason::Server => "server",
             ErrorReason::InvalidResponse => "invalid_response",
+            ErrorReason::Storage => "storage",
+            ErrorReason::Internal => "internal",
         }
     }
 }

@@ -181,6 +181,16 @@ impl Telemetry {
         }
     }
 
+    /// The poller task died inside a poll (a bug): the poll counts as failed with reason
+    /// `internal`, without a duration.
+    pub fn poll_crashed(&self) {
+        *self
+            .change()
+            .poll_errors
+            .entry(ErrorReason::Internal)
+            .or_insert(0) += 1;
+    }
+
     /// `status` is the HTTP status, or `None` when no response arrived.
     pub fn api_request(&self, endpoint: Endpoint, status: Option<u16>, took: Duration) {
         let code = status.map_or_else(|| "error".to_owned(), |s| s.to_string());

@@ -364,6 +364,7 @@ pub(crate) fn build_workout(
         total_leaderboard_users,
         is_total_work_personal_record: false,
         achievements: Vec::new(),
+        imported: false,
     }
 }
 

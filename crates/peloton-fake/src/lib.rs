@@ -244,6 +244,18 @@ impl FakePeloton {
         live::add_workout(&self.shared, discipline)
     }
 
+    /// Adds a completed workout that ended `ended_ago` ago but is listed only now, at the
+    /// place its start time sorts it.
+    pub fn add_late_workout(&self, discipline: &str, ended_ago: Duration) -> String {
+        live::add_late_workout(&self.shared, discipline, ended_ago.as_secs() as i64)
+    }
+
+    /// Adds a workout imported from Apple Health that ended `ended_ago` ago and was synced
+    /// now (newest in the list; not in the overview's counts).
+    pub fn add_imported_workout(&self, discipline: &str, ended_ago: Duration) -> String {
+        live::add_imported_workout(&self.shared, discipline, ended_ago.as_secs() as i64)
+    }
+
     /// Adds a newest workout that is `IN_PROGRESS` (`end_time` null).
     pub fn start_workout(&self, discipline: &str) -> String {
         live::start_workout(&self.shared, discipline)

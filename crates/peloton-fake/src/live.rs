@@ -34,6 +34,53 @@ pub(crate) fn add_workout(shared: &Shared, discipline: &str) -> String {
     id
 }
 
+/// A completed workout that ended `ended_ago` seconds ago and is listed only now, where its
+/// `created_at` (its start) sorts it: Peloton lists some workouts minutes to hours late.
+pub(crate) fn add_late_workout(shared: &Shared, discipline: &str, ended_ago: i64) -> String {
+    let now = now_unix();
+    let mut m = lock(&shared.member);
+    let mut rng = lock(&shared.rng);
+    let ctx = WorkoutCtx::of(&m);
+    let mut w = build_workout(&mut rng, &ctx, discipline, 0, WorkoutStatus::Complete);
+    let end = w.end_time.unwrap_or(w.start_time);
+    shift(&mut w, now - ended_ago - end);
+    History::of(&m).award(&mut w, &mut rng);
+    let id = w.id.clone();
+    let at = m
+        .workouts
+        .iter()
+        .position(|o| o.created_at < w.created_at)
+        .unwrap_or(m.workouts.len());
+    m.workouts.insert(at, w);
+    id
+}
+
+/// A workout synced in from Apple Health now: an outdoor activity that ended `ended_ago`
+/// seconds ago, `created_at` the sync time, so it lists newest.
+pub(crate) fn add_imported_workout(shared: &Shared, discipline: &str, ended_ago: i64) -> String {
+    let now = now_unix();
+    let mut m = lock(&shared.member);
+    let mut rng = lock(&shared.rng);
+    let ctx = WorkoutCtx::of(&m);
+    let mut w = build_workout(&mut rng, &ctx, discipline, 0, WorkoutStatus::Complete);
+    let end = w.end_time.unwrap_or(w.start_time);
+    shift(&mut w, now - ended_ago - end);
+    w.created_at = now.max(m.workouts.first().map_or(i64::MIN, |n| n.created_at + 1));
+    w.imported = true;
+    "apple_health".clone_into(&mut w.device_type);
+    "iOS_app".clone_into(&mut w.platform);
+    w.instructor = None;
+    w.instructor_id = None;
+    w.total_work_joules = None;
+    w.leaderboard_rank = None;
+    w.total_leaderboard_users = 0;
+    w.is_total_work_personal_record = false;
+    w.achievements.clear();
+    let id = w.id.clone();
+    m.workouts.insert(0, w);
+    id
+}
+
 /// A newest workout that started now and is `IN_PROGRESS` (`end_time` null).
 pub(crate) fn start_workout(shared: &Shared, discipline: &str) -> String {
     let now = now_unix();

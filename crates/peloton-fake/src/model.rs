@@ -106,6 +106,8 @@ pub struct Stat {
 /// One workout. Values are the exact numbers the API shows, converted to base units: a
 /// rendered `distance` of 5.82 mi is stored as `5.82 * 1609.344` m, so converting the API value
 /// back gives the stored value up to float rounding.
+// Each bool is a field of the rendered JSON, not a state to merge into an enum.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Clone, Debug, PartialEq)]
 pub struct GeneratedWorkout {
     /// 32 hex digits.
@@ -172,6 +174,9 @@ pub struct GeneratedWorkout {
     pub is_total_work_personal_record: bool,
     /// Slugs of achievement templates earned in this workout.
     pub achievements: Vec<String>,
+    /// Synced in from another service (Apple Health): `is_3p_fit_feed_workout` true,
+    /// `is_peloton_originated_workout` false, not in the overview's class counts.
+    pub imported: bool,
 }
 
 impl GeneratedWorkout {

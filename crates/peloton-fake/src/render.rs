@@ -395,6 +395,8 @@ fn workout_base(m: &MemberData, w: &GeneratedWorkout) -> Map<String, Value> {
             "id": w.id,
             "is_total_work_personal_record": complete && w.is_total_work_personal_record,
             "is_outdoor": w.is_outdoor,
+            "is_3p_fit_feed_workout": w.imported,
+            "is_peloton_originated_workout": !w.imported,
             "metrics_type": catalog::metrics_type(kind),
             "name": if w.workout_type == WorkoutType::Scenic && kind == Kind::Bike {
                 "Scenic Ride".to_owned()

@@ -13,7 +13,12 @@ impl MemberData {
     pub fn workout_counts(&self) -> Vec<(String, u64)> {
         let mut counts: Vec<(String, u64)> =
             DISCIPLINES.iter().map(|d| (d.slug.to_owned(), 0)).collect();
-        for w in self.workouts.iter().rev().filter(|w| w.is_complete()) {
+        for w in self
+            .workouts
+            .iter()
+            .rev()
+            .filter(|w| w.is_complete() && !w.imported)
+        {
             if let Some(entry) = counts.iter_mut().find(|(s, _)| *s == w.discipline) {
                 entry.1 += 1;
             } else {
@@ -25,7 +30,10 @@ impl MemberData {
 
     /// Completed workouts (`/api/me` `total_workouts`, overview `workout_counts.total_workouts`).
     pub fn total_workouts(&self) -> u64 {
-        self.workouts.iter().filter(|w| w.is_complete()).count() as u64
+        self.workouts
+            .iter()
+            .filter(|w| w.is_complete() && !w.imported)
+            .count() as u64
     }
 
     /// Completed workouts with pedaling metrics (bike disciplines).

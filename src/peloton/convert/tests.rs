@@ -142,3 +142,31 @@ fn list_page_items_convert() {
     approx(first.duration_seconds, 603.0);
     assert_eq!(page.summary.get("2022-12"), Some(&5.0));
 }
+
+#[test]
+fn monthly_summary_keeps_only_real_months() {
+    use std::collections::BTreeMap;
+    // 2026-12-02.
+    let now = 1_796_220_000;
+    let mut summary = BTreeMap::new();
+    for (k, v) in [
+        ("2019-06", 12.0),
+        ("2026-12", 3.0),
+        ("2027-01", 1.0), // next month: a member east of UTC
+        ("2027-02", 1.0), // the future
+        ("2011-12", 1.0), // before Peloton
+        ("2020-13", 1.0),
+        ("2020-1", 1.0),
+        ("abcd-ef", 1.0),
+        ("2020-05", -1.0),
+        ("2020-06", f64::INFINITY),
+    ] {
+        summary.insert(k.to_owned(), v);
+    }
+    for i in 0..600_000 {
+        summary.insert(format!("x{i}"), 1.0);
+    }
+    let months = crate::peloton::convert::workouts_by_month(&summary, now);
+    let keys: Vec<&str> = months.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["2019-06", "2026-12", "2027-01"]);
+}
