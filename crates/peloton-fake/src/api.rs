@@ -97,15 +97,23 @@ async fn workouts(
     let limit = parse_usize(&p, "limit")
         .unwrap_or(DEFAULT_LIMIT)
         .clamp(1, MAX_LIMIT);
-    let page = parse_usize(&p, "page").unwrap_or(0);
+    let endless = shared.faults.endless_list();
+    let page = if endless {
+        0
+    } else {
+        parse_usize(&p, "page").unwrap_or(0)
+    };
     let joins = Joins::parse(p.get("joins").map(String::as_str));
-    let v = {
+    let mut v = {
         let m = lock(&shared.member);
         if m.user_id != id {
             return user_not_found();
         }
         render::workouts_page(&m, limit, page, joins)
     };
+    if endless && let Some(o) = v.as_object_mut() {
+        o.insert("show_next".to_owned(), serde_json::Value::Bool(true));
+    }
     ok(&shared, Endpoint::Workouts, v)
 }
 

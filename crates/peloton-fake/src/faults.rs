@@ -35,6 +35,11 @@ pub enum Fault {
     /// client's size limit. `chunked` sends it without a `Content-Length`, so only a reader
     /// that counts what arrives can refuse it in time.
     Oversized { bytes: usize, chunked: bool },
+    /// 429 with exactly this `Retry-After` value: an HTTP date, or a number of seconds no
+    /// clock can add.
+    RateLimitedUntil(String),
+    /// 200 with exactly this body (`application/json`) instead of the real answer.
+    Json(String),
 }
 
 /// How the hosted login pages behave (auth server, PKCE flow).
@@ -54,6 +59,7 @@ pub enum LoginBehavior {
 struct FaultState {
     queues: HashMap<Endpoint, VecDeque<Fault>>,
     schema_drift: bool,
+    endless_list: bool,
     login: LoginBehavior,
 }
 
@@ -76,6 +82,16 @@ impl FaultControl {
         lock(&self.inner).schema_drift = on;
     }
 
+    /// The workout list ignores `page` (always the first page) and always says
+    /// `show_next: true`: a cursor that never ends.
+    pub fn set_endless_list(&self, on: bool) {
+        lock(&self.inner).endless_list = on;
+    }
+
+    pub(crate) fn endless_list(&self) -> bool {
+        lock(&self.inner).endless_list
+    }
+
     pub fn set_login_behavior(&self, behavior: LoginBehavior) {
         lock(&self.inner).login = behavior;
     }
@@ -93,6 +109,7 @@ impl FaultControl {
         let mut s = lock(&self.inner);
         s.queues.clear();
         s.schema_drift = false;
+        s.endless_list = false;
         s.login = LoginBehavior::Normal;
     }
 
@@ -204,6 +221,18 @@ pub(crate) fn replacement(server: ServerKind, fault: &Fault) -> Option<Response>
             Some(r)
         }
         Fault::EmptyBody => Some(respond(StatusCode::OK, "application/json", Body::empty())),
+        Fault::RateLimitedUntil(value) => {
+            let mut r = respond(
+                StatusCode::TOO_MANY_REQUESTS,
+                "text/plain; charset=UTF-8",
+                "error code: 1015",
+            );
+            if let Ok(v) = HeaderValue::from_str(value) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            Some(r)
+        }
+        Fault::Json(body) => Some(respond(StatusCode::OK, "application/json", body.clone())),
         Fault::Delay(_) | Fault::TruncatedJson | Fault::Reset | Fault::Oversized { .. } => None,
     }
 }

@@ -259,7 +259,12 @@ pub(crate) async fn layer(State(ctx): State<LayerCtx>, req: Request, next: Next)
             inner(ctx.server, rec.authorized, req, next).await
         }
         Some(
-            f @ (Fault::Status(_) | Fault::RateLimited { .. } | Fault::Html(_) | Fault::EmptyBody),
+            f @ (Fault::Status(_)
+            | Fault::RateLimited { .. }
+            | Fault::RateLimitedUntil(_)
+            | Fault::Html(_)
+            | Fault::EmptyBody
+            | Fault::Json(_)),
         ) => faults::replacement(ctx.server, f).unwrap_or_else(|| Response::new(Body::empty())),
         Some(Fault::TruncatedJson) | None => inner(ctx.server, rec.authorized, req, next).await,
     };
