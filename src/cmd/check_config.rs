@@ -47,6 +47,11 @@ pub fn run(settings: &Settings, out: &mut impl Write) -> anyhow::Result<()> {
         None => "none (plain HTTP, no auth)".to_owned(),
     };
     field(out, "web config", &web_summary)?;
+    if let Some(w) = &web {
+        for warning in w.current().certificate_warnings(settings.listen_address) {
+            writeln!(out, "  warning: web config certificate: {warning}")?;
+        }
+    }
     field(
         out,
         "lifecycle API",

@@ -4,8 +4,11 @@
 //!
 //! `axum::serve` has no header-read deadline (hyper needs a timer for it), so a client
 //! that sends its request one byte a minute would hold a connection for ever; here it
-//! gets [`HEADER_READ_TIMEOUT`], the TLS handshake [`HANDSHAKE_TIMEOUT`], and the
-//! handler the router's own timeout.
+//! gets [`FIRST_BYTE_TIMEOUT`] to start, [`HEADER_READ_TIMEOUT`] for each request head
+//! (which also ends a kept-alive connection idle that long), the TLS handshake
+//! [`HANDSHAKE_TIMEOUT`], and the handler the router's own timeout. Idle connections
+//! never keep a new client waiting: `connection_slots` closes the oldest idle one to make
+//! room.
 
 use std::io;
 use std::net::SocketAddr;
@@ -13,24 +16,29 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::Request;
+use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
+use tower::ServiceExt as _;
 
+use crate::http::basic_auth::ClientAddr;
+use crate::http::connection_slots::{ConnectionSlots, MAX_BEFORE_REQUEST, Slot, Stage};
 use crate::http::web_config::LiveWebConfig;
+
+pub use crate::http::connection_slots::MAX_CONNECTIONS;
 
 /// A client has this long to send its request line and headers (each request of a
 /// keep-alive connection too).
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// A TLS client has this long to complete its handshake.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Open connections at most; more wait in the kernel's accept queue. Prometheus keeps
-/// one per target; a few hundred leaves room for people and probes.
-pub const MAX_CONNECTIONS: usize = 512;
+/// A new connection has this long to send its first byte (a scraper sends at once).
+pub const FIRST_BYTE_TIMEOUT: Duration = Duration::from_secs(3);
 /// Shutdown waits this long for requests in flight.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -42,17 +50,15 @@ pub async fn serve(
     web: Option<Arc<LiveWebConfig>>,
     mut shutdown: watch::Receiver<bool>,
 ) -> io::Result<()> {
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let slots = ConnectionSlots::new(MAX_CONNECTIONS, MAX_BEFORE_REQUEST);
     let mut connections = JoinSet::new();
     loop {
         while connections.try_join_next().is_some() {}
-        let permit = tokio::select! {
-            p = slots.clone().acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => break,
-            },
+        // Waits only while every connection is serving a request.
+        tokio::select! {
+            () = slots.room() => {}
             () = stopped(&mut shutdown) => break,
-        };
+        }
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
@@ -73,7 +79,7 @@ pub async fn serve(
             tls.map(TlsAcceptor::from),
             app.clone(),
             shutdown.clone(),
-            permit,
+            Arc::new(slots.admit()),
         ));
     }
     drop(listener);
@@ -101,11 +107,23 @@ async fn connection(
     tls: Option<TlsAcceptor>,
     app: Router,
     mut shutdown: watch::Receiver<bool>,
-    _slot: OwnedSemaphorePermit,
+    slot: Arc<Slot>,
 ) {
     let _ = stream.set_nodelay(true);
+    let mut first = [0u8; 1];
+    let arrived = tokio::select! {
+        r = tokio::time::timeout(FIRST_BYTE_TIMEOUT, stream.peek(&mut first)) => {
+            matches!(r, Ok(Ok(n)) if n > 0)
+        }
+        () = slot.reclaimed() => false,
+        () = stopped(&mut shutdown) => false,
+    };
+    if !arrived {
+        return;
+    }
+    slot.set(Stage::Started);
     let Some(acceptor) = tls else {
-        return http(stream, app, shutdown).await;
+        return http(stream, peer, app, shutdown, slot).await;
     };
     let handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream));
     let stream = tokio::select! {
@@ -120,16 +138,34 @@ async fn connection(
                 return;
             }
         },
+        () = slot.reclaimed() => return,
         () = stopped(&mut shutdown) => return,
     };
-    http(stream, app, shutdown).await;
+    http(stream, peer, app, shutdown, slot).await;
 }
 
-async fn http<I>(io: I, app: Router, mut shutdown: watch::Receiver<bool>)
-where
+async fn http<I>(
+    io: I,
+    peer: SocketAddr,
+    app: Router,
+    mut shutdown: watch::Receiver<bool>,
+    slot: Arc<Slot>,
+) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let service = TowerToHyperService::new(app);
+    let busy_slot = slot.clone();
+    // Each request carries the client's address (basic auth budgets failures by it) and
+    // holds the slot busy while it is served.
+    let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+        request.extensions_mut().insert(ClientAddr(peer));
+        let busy = busy_slot.busy();
+        let app = app.clone();
+        async move {
+            let response = app.oneshot(request).await;
+            drop(busy);
+            response
+        }
+    });
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT)
@@ -143,8 +179,10 @@ where
             return;
         }
         () = stopped(&mut shutdown) => {}
+        () = slot.reclaimed() => {}
     }
-    // Finish the request in flight, then close.
+    // Finish the request in flight (a reclaimed connection has none, or one that began
+    // as it was chosen), then close.
     conn.as_mut().graceful_shutdown();
-    let _ = conn.await;
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, conn).await;
 }

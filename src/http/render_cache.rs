@@ -182,10 +182,13 @@ fn gzip_bytes(text: &[u8]) -> Result<Bytes, std::io::Error> {
     Ok(Bytes::from(encoder.finish()?))
 }
 
-/// `peloton_config_last_reload_successful` and its timestamp, as Prometheus has them.
+/// `peloton_config_last_reload_successful` and its timestamp, as Prometheus has them. The
+/// web config file is watched on its own; while the version on disk is refused (say, an
+/// empty file that would drop basic auth), the gauge is 0 too, so the one alert covers it.
 #[derive(Debug)]
 pub struct ReloadStatus {
     successful: AtomicBool,
+    web_config_refused: AtomicBool,
     /// f64 bits of the Unix time of the last successful load.
     success_time: AtomicU64,
     generation: AtomicU64,
@@ -195,6 +198,7 @@ impl ReloadStatus {
     fn loaded_now() -> Self {
         let s = Self {
             successful: AtomicBool::new(true),
+            web_config_refused: AtomicBool::new(false),
             success_time: AtomicU64::new(0),
             generation: AtomicU64::new(0),
         };
@@ -216,8 +220,15 @@ impl ReloadStatus {
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
+    /// Whether the web config file on disk is the version in force (`false`: refused).
+    pub fn web_config_in_force(&self, in_force: bool) {
+        if self.web_config_refused.swap(!in_force, Ordering::AcqRel) == in_force {
+            self.generation.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
     pub fn is_successful(&self) -> bool {
-        self.successful.load(Ordering::Acquire)
+        self.successful.load(Ordering::Acquire) && !self.web_config_refused.load(Ordering::Acquire)
     }
 
     pub fn success_time(&self) -> f64 {
@@ -273,6 +284,15 @@ mod tests {
         });
         let (after_publish, _) = registry.render(Format::Classic).unwrap();
         assert!(String::from_utf8_lossy(&after_publish).contains("peloton_up 1"));
+
+        registry.reload.web_config_in_force(false);
+        let (refused, _) = registry.render(Format::Classic).unwrap();
+        assert!(
+            String::from_utf8_lossy(&refused).contains("peloton_config_last_reload_successful 0")
+        );
+        registry.reload.web_config_in_force(true);
+        let (back, _) = registry.render(Format::Classic).unwrap();
+        assert!(String::from_utf8_lossy(&back).contains("peloton_config_last_reload_successful 1"));
 
         registry.reload.failed();
         let (after_reload, _) = registry.render(Format::Classic).unwrap();

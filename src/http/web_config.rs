@@ -6,12 +6,15 @@
 //! password hash parsed, so a mistake stops the exporter with one line naming it. While
 //! running, the file and the files it names are re-read every [`RELOAD_INTERVAL`]; a
 //! changed valid version replaces the running one for new connections and requests, an
-//! invalid one is logged and the running one kept.
+//! invalid one is logged and the running one kept. A version that would drop basic auth,
+//! the client-certificate requirement or TLS is refused the same way: an empty or
+//! truncated file must not open the endpoints, so only a restart removes them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
@@ -27,15 +30,12 @@ use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::rustls::server::WebPkiClientVerifier;
 use tokio_rustls::rustls::{self, RootCertStore, ServerConfig, SupportedProtocolVersion};
 
+use crate::http::basic_auth::{ClientAddr, FailureLimiter, Users, Verdict};
+use crate::http::certificate_check;
 use crate::secret::Secret;
 
 /// How often the file (and the certificates it names) is checked for changes.
 pub const RELOAD_INTERVAL: Duration = Duration::from_secs(2);
-
-/// How long a checked username/password pair is remembered, so that a scrape every few
-/// seconds costs one bcrypt verification a minute rather than one per scrape.
-const AUTH_CACHE_TTL: Duration = Duration::from_secs(60);
-const AUTH_CACHE_ENTRIES: usize = 256;
 
 /// Why a web config cannot be used. The message names the field and never quotes a key,
 /// a password hash or any other value of the file.
@@ -121,19 +121,18 @@ const ALLOWED_HEADERS: &[(&str, &[&str])] = &[
 /// One validated version of the file, ready to serve with.
 pub struct WebConfig {
     tls: Option<Arc<ServerConfig>>,
-    /// Username → bcrypt hash.
-    users: BTreeMap<String, Secret>,
+    /// The served certificate, checked for expiry and name at start and at each reload.
+    leaf: Option<CertificateDer<'static>>,
+    client_auth: ClientAuth,
+    users: Users,
     headers: Vec<(HeaderName, HeaderValue)>,
-    cache: AuthCache,
-    /// One bcrypt verification at a time: it is deliberately CPU-expensive.
-    bcrypt: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for WebConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WebConfig")
             .field("tls", &self.tls.is_some())
-            .field("users", &self.users.keys().collect::<Vec<_>>())
+            .field("users", &self.users.names().collect::<Vec<_>>())
             .field("headers", &self.headers)
             .finish_non_exhaustive()
     }
@@ -159,81 +158,55 @@ impl WebConfig {
         !self.users.is_empty()
     }
 
-    /// Whether `user` with `password` may pass. Compares in constant time over the bcrypt
-    /// hash (an unknown user is checked against a real hash too, so timing does not tell
-    /// which users exist) and remembers the answer for a minute.
+    /// Whether `user` with `password` may pass, with no per-address budget (see
+    /// `basic_auth`: bcrypt on a bounded pool, verified pairs remembered).
     pub async fn check(&self, user: &str, password: &str) -> bool {
-        let known = self.users.get(user);
-        let Some(hash) = known.or_else(|| self.users.values().next()) else {
-            return false;
-        };
-        let key = cache_key(user, hash.expose(), password);
-        if let Some(ok) = self.cache.get(&key) {
-            return ok && known.is_some();
-        }
-        let _one_at_a_time = self.bcrypt.lock().await;
-        // Another request may have verified the same pair while this one waited.
-        if let Some(ok) = self.cache.get(&key) {
-            return ok && known.is_some();
-        }
-        let hash = hash.clone();
-        let password = Secret::new(password);
-        let matches = tokio::task::spawn_blocking(move || {
-            bcrypt::verify(password.expose(), hash.expose()).unwrap_or(false)
-        })
-        .await
-        .unwrap_or(false);
-        let ok = matches && known.is_some();
-        self.cache.put(key, ok);
-        ok
+        let unlimited = FailureLimiter::default();
+        self.users.check(user, password, None, &unlimited).await == Verdict::Allowed
     }
 
-    /// Checked username/password pairs currently remembered.
+    /// Verified username/password pairs currently remembered.
     pub fn cached_credentials(&self) -> usize {
-        self.cache.len()
-    }
-}
-
-/// SHA-256 of user, hash and password: the cache never holds a password.
-fn cache_key(user: &str, hash: &str, password: &str) -> [u8; 32] {
-    let mut h = Sha256::new();
-    for part in [user, hash, password] {
-        h.update((part.len() as u64).to_be_bytes());
-        h.update(part.as_bytes());
-    }
-    h.finalize().into()
-}
-
-#[derive(Debug, Default)]
-struct AuthCache {
-    entries: Mutex<HashMap<[u8; 32], (bool, Instant)>>,
-}
-
-impl AuthCache {
-    fn get(&self, key: &[u8; 32]) -> Option<bool> {
-        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        entries
-            .get(key)
-            .filter(|(_, at)| at.elapsed() < AUTH_CACHE_TTL)
-            .map(|(ok, _)| *ok)
+        self.users.verified_len()
     }
 
-    fn put(&self, key: [u8; 32], ok: bool) {
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        if entries.len() >= AUTH_CACHE_ENTRIES {
-            entries.retain(|_, (_, at)| at.elapsed() < AUTH_CACHE_TTL);
-            if entries.len() >= AUTH_CACHE_ENTRIES {
-                entries.clear();
-            }
+    /// Whether this pair is remembered as verified: its next request costs no bcrypt.
+    pub fn is_cached(&self, user: &str, password: &str) -> bool {
+        self.users.is_verified(user, password)
+    }
+
+    /// Whether a TLS client must show a certificate signed by the configured CA.
+    pub fn requires_client_certificate(&self) -> bool {
+        self.client_auth == ClientAuth::Required
+    }
+
+    /// What is wrong with the served certificate for a server listening on `listen`:
+    /// expired, expiring within two weeks, or not naming the listen host.
+    pub fn certificate_warnings(&self, listen: SocketAddr) -> Vec<String> {
+        self.leaf.as_ref().map_or_else(Vec::new, |leaf| {
+            certificate_check::warnings(leaf, listen, crate::clock::now_unix())
+        })
+    }
+
+    /// Why `self` may not replace `running` without a restart, if it may not: a reload
+    /// never removes a protection (an empty or truncated file would remove them all).
+    fn weakens(&self, running: &WebConfig) -> Option<&'static str> {
+        if self.tls.is_some() != running.tls.is_some() {
+            return Some(
+                "tls_server_config: turning TLS on or off needs a restart; keeping the running configuration",
+            );
         }
-        entries.insert(key, (ok, Instant::now()));
-    }
-
-    fn len(&self) -> usize {
-        self.entries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
+        if running.requires_auth() && !self.requires_auth() {
+            return Some(
+                "basic_auth_users: the new file has no users; removing basic auth needs a restart; keeping the running configuration",
+            );
+        }
+        if running.requires_client_certificate() && !self.requires_client_certificate() {
+            return Some(
+                "tls_server_config: client_auth_type: dropping RequireAndVerifyClientCert needs a restart; keeping the running configuration",
+            );
+        }
+        None
     }
 }
 
@@ -287,9 +260,12 @@ impl Loader {
                 "rate_limit: not supported by peloton-exporter (scrapes are cheap; put a proxy in front to limit them)",
             ));
         }
-        let tls = match &file.tls_server_config {
-            Some(t) if t.enabled() => Some(Arc::new(self.tls(t, dir)?)),
-            _ => None,
+        let (tls, leaf, client_auth) = match &file.tls_server_config {
+            Some(t) if t.enabled() => {
+                let (config, leaf, mode) = self.tls(t, dir)?;
+                (Some(Arc::new(config)), Some(leaf), mode)
+            }
+            _ => (None, None, ClientAuth::None),
         };
         let http = file.http_server_config.unwrap_or_default();
         let headers = headers(http.headers.unwrap_or_default())?;
@@ -309,10 +285,10 @@ impl Loader {
         }
         Ok(WebConfig {
             tls,
-            users,
+            leaf,
+            client_auth,
+            users: Users::new(users),
             headers,
-            cache: AuthCache::default(),
-            bcrypt: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -339,7 +315,12 @@ impl Loader {
         }
     }
 
-    fn tls(&mut self, t: &TlsFile, dir: &Path) -> Result<ServerConfig, WebConfigError> {
+    /// The server config, the leaf certificate and the client-certificate mode.
+    fn tls(
+        &mut self,
+        t: &TlsFile,
+        dir: &Path,
+    ) -> Result<(ServerConfig, CertificateDer<'static>, ClientAuth), WebConfigError> {
         if t.client_allowed_sans.is_some() {
             return Err(err(
                 "tls_server_config: client_allowed_sans is not supported by peloton-exporter; issue client certificates from a CA of their own and name it in client_ca_file",
@@ -435,13 +416,17 @@ impl Loader {
                 builder.with_client_cert_verifier(verifier)
             }
         };
+        let leaf = certs
+            .first()
+            .cloned()
+            .ok_or_else(|| err("tls_server_config: cert_file: no certificate found"))?;
         let mut config = builder
             .with_single_cert(certs, key)
             .map_err(|e| err(format!("tls_server_config: certificate and key: {e}")))?;
         config.ignore_client_order = t.prefer_server_cipher_suites.unwrap_or(true);
         // The server speaks HTTP/1.1 (Prometheus scrapes with it).
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        Ok(config)
+        Ok((config, leaf, mode))
     }
 }
 
@@ -601,6 +586,10 @@ pub struct LiveWebConfig {
     current: RwLock<(Arc<WebConfig>, [u8; 32])>,
     /// Fingerprint of the last version refused, so a broken file is logged once.
     refused: Mutex<Option<[u8; 32]>>,
+    /// Per client address budget of password checks; it outlives versions of the file.
+    limiter: FailureLimiter,
+    /// Where the server listens, once it does: the certificate should name it.
+    listen: Mutex<Option<SocketAddr>>,
 }
 
 impl std::fmt::Debug for LiveWebConfig {
@@ -621,7 +610,29 @@ impl LiveWebConfig {
             path: path.to_owned(),
             current: RwLock::new((Arc::new(config), loader.finish())),
             refused: Mutex::new(None),
+            limiter: FailureLimiter::default(),
+            listen: Mutex::new(None),
         })
+    }
+
+    /// Records the listen address and warns about the served certificate (expired,
+    /// expiring, or not naming it); the same check runs after each reload. It only
+    /// warns: a certificate about to expire still serves better than none.
+    pub fn listening_on(&self, addr: SocketAddr) {
+        *self.listen.lock().unwrap_or_else(PoisonError::into_inner) = Some(addr);
+        self.warn_about_certificate();
+    }
+
+    /// The warnings about the served certificate, each also logged.
+    pub fn warn_about_certificate(&self) -> Vec<String> {
+        let Some(addr) = *self.listen.lock().unwrap_or_else(PoisonError::into_inner) else {
+            return Vec::new();
+        };
+        let warnings = self.current().certificate_warnings(addr);
+        for w in &warnings {
+            tracing::warn!(path = %self.path.display(), "web config certificate: {w}");
+        }
+        warnings
     }
 
     pub fn path(&self) -> &Path {
@@ -659,22 +670,24 @@ impl LiveWebConfig {
             Ok(c) => c,
             Err(e) => return (Err(e), fingerprint),
         };
-        if config.tls.is_some() != self.current().tls.is_some() {
-            return (
-                Err(err(
-                    "tls_server_config: turning TLS on or off needs a restart; keeping the running configuration",
-                )),
-                fingerprint,
-            );
+        if let Some(why) = config.weakens(&self.current()) {
+            return (Err(err(why)), fingerprint);
         }
         *self.current.write().unwrap_or_else(PoisonError::into_inner) =
             (Arc::new(config), fingerprint);
+        self.warn_about_certificate();
         (Ok(true), fingerprint)
     }
 
     /// Reloads every `every` until `shutdown` turns true, logging what changed or why a
-    /// new version was refused (once per version).
-    pub async fn watch(self: Arc<Self>, every: Duration, mut shutdown: watch::Receiver<bool>) {
+    /// new version was refused (once per version). `report` hears after each look whether
+    /// the file on disk is the version in force (`false`: it was refused).
+    pub async fn watch(
+        self: Arc<Self>,
+        every: Duration,
+        mut shutdown: watch::Receiver<bool>,
+        report: impl Fn(bool) + Send + Sync + 'static,
+    ) {
         loop {
             tokio::select! {
                 () = tokio::time::sleep(every) => {}
@@ -685,6 +698,7 @@ impl LiveWebConfig {
             let Ok((result, fingerprint)) = result else {
                 continue;
             };
+            report(result.is_ok());
             let mut refused = self.refused.lock().unwrap_or_else(PoisonError::into_inner);
             match result {
                 Ok(true) => {
@@ -704,7 +718,7 @@ impl LiveWebConfig {
                         tracing::error!(
                             path = %self.path.display(),
                             error = %e,
-                            "invalid web config; keeping the running one"
+                            "web config refused; keeping the running one"
                         );
                     }
                 }
@@ -723,10 +737,15 @@ pub async fn guard(
     next: Next,
 ) -> Response {
     let config = live.current();
-    let mut response = if !config.requires_auth() || authorized(&config, request.headers()).await {
-        next.run(request).await
+    let verdict = if config.requires_auth() {
+        let client = request.extensions().get::<ClientAddr>().map(|c| c.0.ip());
+        authorize(&config, request.headers(), client, &live.limiter).await
     } else {
-        (
+        Verdict::Allowed
+    };
+    let mut response = match verdict {
+        Verdict::Allowed => next.run(request).await,
+        Verdict::Denied => (
             StatusCode::UNAUTHORIZED,
             [(
                 header::WWW_AUTHENTICATE,
@@ -734,7 +753,13 @@ pub async fn guard(
             )],
             "Unauthorized\n",
         )
-            .into_response()
+            .into_response(),
+        Verdict::Throttled(wait) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, (wait.as_secs() + 1).to_string())],
+            "Too many password checks from this address; retry later\n",
+        )
+            .into_response(),
     };
     for (name, value) in &config.headers {
         response.headers_mut().insert(name.clone(), value.clone());
@@ -742,11 +767,19 @@ pub async fn guard(
     response
 }
 
-async fn authorized(config: &WebConfig, headers: &HeaderMap) -> bool {
+async fn authorize(
+    config: &WebConfig,
+    headers: &HeaderMap,
+    client: Option<std::net::IpAddr>,
+    limiter: &FailureLimiter,
+) -> Verdict {
     let Some((user, password)) = basic_credentials(headers) else {
-        return false;
+        return Verdict::Denied;
     };
-    config.check(&user, password.expose()).await
+    config
+        .users
+        .check(&user, password.expose(), client, limiter)
+        .await
 }
 
 /// `Authorization: Basic base64(user:password)`.
@@ -860,11 +893,17 @@ mod tests {
         assert!(!c.check("carol", "wonderland").await, "unknown user");
         assert!(!c.check("carol", "builder").await);
         assert!(c.check("bob", "builder").await);
-        assert_eq!(c.cached_credentials(), 5);
+        assert_eq!(
+            c.cached_credentials(),
+            2,
+            "only verified pairs are remembered"
+        );
+        assert!(c.is_cached("alice", "wonderland"));
+        assert!(!c.is_cached("alice", "builder"));
         // Cached answers are the same answers.
         assert!(c.check("alice", "wonderland").await);
         assert!(!c.check("alice", "builder").await);
-        assert_eq!(c.cached_credentials(), 5);
+        assert_eq!(c.cached_credentials(), 2);
         let debug = format!("{c:?}");
         assert!(!debug.contains("$2"), "{debug}");
     }

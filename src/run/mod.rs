@@ -24,6 +24,8 @@ use crate::state::account::AccountState;
 pub struct Running {
     pub addr: SocketAddr,
     pub registry: Arc<Registry>,
+    /// `--web.config.file` in force, when given.
+    pub web: Option<Arc<LiveWebConfig>>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     server: JoinHandle<std::io::Result<()>>,
@@ -90,6 +92,9 @@ pub async fn start_reloadable(
             )
         })?;
     let addr = listener.local_addr()?;
+    if let Some(web) = &web {
+        web.listening_on(addr);
+    }
     let (shutdown, rx) = watch::channel(false);
     let (reload_tx, reload_rx) = mpsc::channel(4);
     // Each account polls on its own: one failing never delays another.
@@ -113,13 +118,19 @@ pub async fn start_reloadable(
         let c = w.current();
         (c.tls().is_some(), c.requires_auth())
     });
-    if let Some(web) = web {
-        tasks.push(tokio::spawn(web.watch(RELOAD_INTERVAL, rx.clone())));
+    if let Some(web) = web.clone() {
+        let status = registry.clone();
+        tasks.push(tokio::spawn(web.watch(
+            RELOAD_INTERVAL,
+            rx.clone(),
+            move |in_force| status.reload.web_config_in_force(in_force),
+        )));
     }
     tracing::info!(%addr, path = %settings.telemetry_path, accounts = settings.accounts.len(), tls, basic_auth, lifecycle = settings.enable_lifecycle, "serving metrics");
     Ok(Running {
         addr,
         registry,
+        web,
         shutdown,
         tasks,
         server,

@@ -12,6 +12,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::permissions::{self, DIR_MODE, FILE_MODE, PermissionError};
 use super::private_files::create_private_dir;
 use super::stored_tokens::StoredTokens;
 use crate::domain::{Status, WorkoutSummary};
@@ -44,6 +45,8 @@ pub enum StoreError {
     },
     #[error("stored workout {id} is unreadable")]
     Record { id: String },
+    #[error(transparent)]
+    Permissions(#[from] PermissionError),
 }
 
 #[derive(Debug)]
@@ -103,6 +106,17 @@ impl Store {
             path: dir.to_owned(),
             source,
         })?;
+        // Before SQLite opens anything: the journal files it creates copy the
+        // database's mode.
+        permissions::tighten(dir, DIR_MODE)?;
+        for name in [
+            FILE_NAME.to_owned(),
+            format!("{FILE_NAME}-wal"),
+            format!("{FILE_NAME}-shm"),
+            super::stored_tokens::LEGACY_FILE_NAME.to_owned(),
+        ] {
+            permissions::tighten(&dir.join(name), FILE_MODE)?;
+        }
         let path = dir.join(FILE_NAME);
         let existed = path.exists();
         match Self::open_checked(&path) {

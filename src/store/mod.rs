@@ -2,6 +2,7 @@
 
 pub mod database;
 pub mod lock;
+pub mod permissions;
 pub mod private_files;
 pub mod stored_tokens;
 pub mod token_store;

@@ -176,3 +176,44 @@ fn newest_complete_looks_at_fetched_and_pending_workouts_alike() {
     other.set_details(&workout("a1", "COMPLETE", 20)).unwrap();
     assert_eq!(newest(&other), ("a2".to_owned(), false));
 }
+
+#[cfg(unix)]
+#[test]
+fn a_store_others_can_read_is_made_private_before_a_token_is_written() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let set = |p: &Path, m: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let storage = dir.path().join("state");
+    let (store, _) = Store::open(&storage).unwrap();
+    store
+        .upsert_listed(&[workout("a", "COMPLETE", 10)])
+        .unwrap();
+    drop(store);
+    // As a careless `chmod -R a+rwX` or a restore from backup leaves it.
+    set(&storage, 0o777);
+    set(&storage.join(FILE_NAME), 0o666);
+    let wal = storage.join(format!("{FILE_NAME}-wal"));
+    std::fs::write(&wal, b"").unwrap();
+    set(&wal, 0o644);
+
+    let (store, note) = Store::open(&storage).unwrap();
+    assert_eq!(note, OpenNote::Opened);
+    assert_eq!(store.count().unwrap(), 1, "the history is kept");
+    assert_eq!(mode(&storage), 0o700);
+    assert_eq!(mode(&storage.join(FILE_NAME)), 0o600);
+    assert_eq!(mode(&wal), 0o600);
+    store
+        .save_tokens(&StoredTokens {
+            refresh_token: Some(Secret::new("v1.refresh")),
+            access_token: None,
+            access_token_expires_at: None,
+        })
+        .unwrap();
+    for entry in std::fs::read_dir(&storage).unwrap() {
+        let p = entry.unwrap().path();
+        assert_eq!(mode(&p) & 0o077, 0, "{} is open to others", p.display());
+    }
+}
