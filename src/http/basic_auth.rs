@@ -299,7 +299,7 @@ impl Bucket {
 }
 
 /// IPv6 clients usually own a whole /64: they are one client.
-fn client_key(ip: IpAddr) -> IpAddr {
+pub fn client_key(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => IpAddr::V4(v4),
@@ -462,8 +462,13 @@ mod tests {
                 t.elapsed()
             }
         };
-        let known = time("alice", "nope").await;
-        let unknown = time("mallory", "nope").await;
+        // The fastest of three: a busy machine only ever adds time.
+        let (mut known, mut unknown) = (Duration::MAX, Duration::MAX);
+        for i in 0..3 {
+            let pw: &'static str = ["nope-0", "nope-1", "nope-2"][i];
+            known = known.min(time("alice", pw).await);
+            unknown = unknown.min(time("mallory", pw).await);
+        }
         // Same cost, so the same order of magnitude; the old code answered unknown users
         // from a cheap path.
         assert!(

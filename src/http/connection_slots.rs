@@ -2,19 +2,23 @@
 //! one.
 //!
 //! Idle or slow clients must not keep a scraper out. So the accept loop never waits
-//! while some connection is merely waiting: a new connection takes the slot of the oldest
-//! one that is not serving a request, in this order: connections that have sent nothing
-//! yet, then ones still sending their first request (or TLS handshake), then kept-alive
-//! ones between requests. Connections that have not completed a request also have a cap
-//! of their own, [`MAX_BEFORE_REQUEST`], so a crowd of them never closes a kept-alive
-//! scraper. A connection serving a request is never closed; only when every slot serves
-//! one does the accept loop wait.
+//! while some connection is merely waiting: a new connection takes the slot of one that is
+//! not serving a request, in this order: connections that have sent nothing yet, then ones
+//! still sending their first request (or TLS handshake), then kept-alive ones between
+//! requests. Within a stage the victim comes from the client address holding the most
+//! connections in it (the crowd, not the lone scraper), oldest first. Connections that
+//! have not completed a request also have a cap of their own, [`MAX_BEFORE_REQUEST`], so
+//! a crowd of them never closes a kept-alive scraper. A connection serving a request is
+//! never closed; only when every slot serves one does the accept loop wait.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use tokio::sync::Notify;
+
+use crate::http::basic_auth::client_key;
 
 /// Open connections at most. Prometheus keeps one per target; a few hundred leaves room
 /// for people and probes.
@@ -37,6 +41,7 @@ pub enum Stage {
 
 #[derive(Debug)]
 struct Entry {
+    client: IpAddr,
     stage: Stage,
     since: Instant,
     close: Arc<Notify>,
@@ -56,12 +61,26 @@ impl Table {
             .count()
     }
 
-    /// The connection to close for room: the oldest in the earliest stage up to `upto`.
+    /// The connection to close for room: in the earliest stage up to `upto`, from the
+    /// address with the most connections in that stage, the oldest.
     fn victim(&self, upto: Stage) -> Option<u64> {
+        let stage = self
+            .open
+            .values()
+            .map(|e| e.stage)
+            .filter(|s| *s <= upto)
+            .min()?;
+        let mut crowd: HashMap<IpAddr, usize> = HashMap::new();
+        for e in self.open.values().filter(|e| e.stage == stage) {
+            *crowd.entry(e.client).or_default() += 1;
+        }
         self.open
             .iter()
-            .filter(|(_, e)| e.stage <= upto)
-            .min_by_key(|(id, e)| (e.stage, e.since, **id))
+            .filter(|(_, e)| e.stage == stage)
+            .min_by_key(|(id, e)| {
+                let others = crowd.get(&e.client).copied().unwrap_or(0);
+                (std::cmp::Reverse(others), e.since, **id)
+            })
             .map(|(id, _)| *id)
     }
 
@@ -115,8 +134,8 @@ impl ConnectionSlots {
         }
     }
 
-    /// Admits a new connection, closing others as the caps require.
-    pub fn admit(self: &Arc<Self>) -> Slot {
+    /// Admits a new connection from `client`, closing others as the caps require.
+    pub fn admit(self: &Arc<Self>, client: IpAddr) -> Slot {
         let close = Arc::new(Notify::new());
         let mut t = self.lock();
         if t.before_request() >= self.max_before_request
@@ -134,6 +153,7 @@ impl ConnectionSlots {
         t.open.insert(
             id,
             Entry {
+                client: client_key(client),
                 stage: Stage::Silent,
                 since: Instant::now(),
                 close: close.clone(),
@@ -201,32 +221,34 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
+    const LOCAL: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
     #[tokio::test]
     async fn the_oldest_waiting_connection_makes_room() {
         let slots = ConnectionSlots::new(4, 2);
-        let busy = Arc::new(slots.admit());
+        let busy = Arc::new(slots.admit(LOCAL));
         let _serving = busy.busy();
-        let idle = Arc::new(slots.admit());
+        let idle = Arc::new(slots.admit(LOCAL));
         drop(idle.busy()); // served one request, now kept alive
-        let silent_old = slots.admit();
-        let silent_new = slots.admit();
+        let silent_old = slots.admit(LOCAL);
+        let silent_new = slots.admit(LOCAL);
         assert_eq!(slots.open(), 4);
 
         // Full: the oldest silent one goes first, never the busy one.
-        let a = slots.admit();
+        let a = slots.admit(LOCAL);
         tokio::time::timeout(Duration::from_secs(1), silent_old.reclaimed())
             .await
             .expect("oldest silent connection closed");
         assert_eq!(slots.open(), 4);
         // Over the before-request cap: the next silent one, not the kept-alive one.
-        let b = slots.admit();
+        let b = slots.admit(LOCAL);
         tokio::time::timeout(Duration::from_secs(1), silent_new.reclaimed())
             .await
             .expect("silent connection closed");
         // Connections that started sending go before kept-alive ones.
         a.set(Stage::Started);
         b.set(Stage::Started);
-        let c = slots.admit();
+        let c = slots.admit(LOCAL);
         tokio::time::timeout(Duration::from_secs(1), a.reclaimed())
             .await
             .expect("started connection closed");
@@ -234,7 +256,7 @@ mod tests {
         // With two busy and two kept alive, the kept-alive one is closed for room.
         c.set(Stage::Busy);
         b.set(Stage::Busy);
-        let _d = slots.admit();
+        let _d = slots.admit(LOCAL);
         tokio::time::timeout(Duration::from_secs(1), idle.reclaimed())
             .await
             .expect("kept-alive connection closed");
@@ -245,10 +267,32 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_crowd_makes_room_before_a_lone_client() {
+        let slots = ConnectionSlots::new(8, 4);
+        let scraper = slots.admit(LOCAL);
+        let crowd: Vec<_> = (0..3)
+            .map(|_| slots.admit("10.0.0.9".parse().unwrap()))
+            .collect();
+        // The scraper's connection is the oldest, but the crowd's go first.
+        let _newer: Vec<_> = (0..10)
+            .map(|_| slots.admit("10.0.0.9".parse().unwrap()))
+            .collect();
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), scraper.reclaimed())
+                .await
+                .is_err(),
+            "the lone client was closed"
+        );
+        tokio::time::timeout(Duration::from_secs(1), crowd[0].reclaimed())
+            .await
+            .expect("the crowd's oldest closed");
+    }
+
+    #[tokio::test]
     async fn the_accept_loop_waits_only_when_every_slot_serves() {
         let slots = ConnectionSlots::new(2, 2);
-        let a = Arc::new(slots.admit());
-        let b = Arc::new(slots.admit());
+        let a = Arc::new(slots.admit(LOCAL));
+        let b = Arc::new(slots.admit(LOCAL));
         let ga = a.busy();
         let _gb = b.busy();
         assert!(

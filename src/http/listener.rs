@@ -79,7 +79,7 @@ pub async fn serve(
             tls.map(TlsAcceptor::from),
             app.clone(),
             shutdown.clone(),
-            Arc::new(slots.admit()),
+            Arc::new(slots.admit(peer.ip())),
         ));
     }
     drop(listener);

@@ -909,6 +909,59 @@ mod tests {
     }
 
     #[test]
+    fn a_reload_never_removes_basic_auth_client_certificates_or_tls() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("web.yml");
+        let users = format!("basic_auth_users:\n  alice: {}\n", hash("wonderland"));
+        std::fs::write(&path, &users).unwrap();
+        let live = LiveWebConfig::load(&path).unwrap();
+        // Empty, truncated to its first line, or with every user gone.
+        for text in ["", "basic_auth_users:\n", "basic_auth_users: {}\n", "\n\n"] {
+            std::fs::write(&path, text).unwrap();
+            let e = live.reload().unwrap_err().to_string();
+            assert!(
+                e.contains("removing basic auth needs a restart"),
+                "{text:?}: {e}"
+            );
+            assert!(live.current().requires_auth(), "{text:?}");
+        }
+        // Another user list is a change, not a removal.
+        std::fs::write(
+            &path,
+            format!("basic_auth_users:\n  bob: {}\n", hash("builder")),
+        )
+        .unwrap();
+        assert_eq!(live.reload(), Ok(true));
+
+        // Client certificates: required stays required.
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let (cert, key) = (cert.pem(), key.serialize_pem());
+        std::fs::write(dir.path().join("c.pem"), &cert).unwrap();
+        std::fs::write(dir.path().join("k.pem"), &key).unwrap();
+        let tls = "tls_server_config:\n  cert_file: c.pem\n  key_file: k.pem\n";
+        let mtls = format!(
+            "{tls}  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: c.pem\n"
+        );
+        std::fs::write(&path, &mtls).unwrap();
+        let live = LiveWebConfig::load(&path).unwrap();
+        assert!(live.current().requires_client_certificate());
+        std::fs::write(&path, tls).unwrap();
+        let e = live.reload().unwrap_err().to_string();
+        assert!(
+            e.contains("RequireAndVerifyClientCert needs a restart"),
+            "{e}"
+        );
+        std::fs::write(&path, "").unwrap();
+        let e = live.reload().unwrap_err().to_string();
+        assert!(e.contains("TLS on or off needs a restart"), "{e}");
+        assert!(live.current().requires_client_certificate());
+    }
+
+    #[test]
     fn basic_credentials_are_decoded() {
         let mut h = HeaderMap::new();
         let enc = base64::engine::general_purpose::STANDARD.encode("alice:pa:ss");
