@@ -718,7 +718,7 @@ impl LiveWebConfig {
                         tracing::error!(
                             path = %self.path.display(),
                             error = %e,
-                            "web config refused; keeping the running one"
+                            "invalid web config; keeping the running one"
                         );
                     }
                 }

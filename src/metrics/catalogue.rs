@@ -105,7 +105,7 @@ pub const REMOTE_WRITE_LAST_SUCCESS: Def = def(
 
 pub const CONFIG_RELOAD_OK: Def = def(
     "peloton_config_last_reload_successful",
-    "1 when the last reload of the configuration and secret files succeeded, else 0",
+    "1 when the last reload of the configuration and secret files succeeded and the web config file on disk is in force, else 0",
     None,
     Kind::Gauge,
 );
