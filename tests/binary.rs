@@ -32,6 +32,12 @@ fn run_to_exit(args: &[&str], envs: &[(&str, &str)]) -> (i32, String) {
 #[test]
 fn missing_credentials_stop_startup_with_one_clear_line() {
     let dir = tempfile::tempdir().unwrap();
+    // Private already: an open one would add a warning line as it is made private.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
     let storage = format!("--storage.path={}", dir.path().display());
     let (code, err) = run_to_exit(&["--web.listen-address=127.0.0.1:0", &storage], &[]);
     assert_ne!(code, 0);

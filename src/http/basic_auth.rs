@@ -144,13 +144,12 @@ impl Users {
             }
             let leader = {
                 let mut inflight = lock(&self.inflight);
-                match inflight.get(&key) {
-                    Some(rx) => Err(rx.clone()),
-                    None => {
-                        let (tx, rx) = watch::channel(None);
-                        inflight.insert(key, rx);
-                        Ok(tx)
-                    }
+                if let Some(rx) = inflight.get(&key) {
+                    Err(rx.clone())
+                } else {
+                    let (tx, rx) = watch::channel(None);
+                    inflight.insert(key, rx);
+                    Ok(tx)
                 }
             };
             let tx = match leader {
@@ -301,13 +300,10 @@ impl Bucket {
 /// IPv6 clients usually own a whole /64: they are one client.
 pub fn client_key(ip: IpAddr) -> IpAddr {
     match ip {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let bits = u128::from(v6) & !((1u128 << 64) - 1);
-                IpAddr::V6(bits.into())
-            }
-        },
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or_else(
+            || IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
+            IpAddr::V4,
+        ),
         v4 @ IpAddr::V4(_) => v4,
     }
 }

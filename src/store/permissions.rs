@@ -38,7 +38,8 @@ fn tighten_with(
     let Some(mode) = mode_of(path) else {
         return Ok(None);
     };
-    if mode & 0o077 == 0 {
+    let others = mode & 0o077;
+    if others == 0 {
         return Ok(None);
     }
     set(path, want).map_err(|source| PermissionError {
@@ -81,7 +82,8 @@ fn set_mode(_path: &Path, _mode: u32) -> io::Result<()> {
     Ok(())
 }
 
-#[cfg(all(test, unix))]
+#[cfg(test)]
+#[cfg(unix)]
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
