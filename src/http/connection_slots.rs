@@ -5,8 +5,8 @@
 //! while some connection is merely waiting: a new connection takes the slot of one that is
 //! not serving a request, in this order: connections that have sent nothing yet, then ones
 //! still sending their first request (or TLS handshake), then kept-alive ones between
-//! requests. Within a stage the victim comes from the client address holding the most
-//! connections in it (the crowd, not the lone scraper), oldest first. Connections that
+//! requests. The victim comes from the client address holding the most connections (the
+//! crowd, not the lone scraper), in the earliest of these stages, oldest first. Connections that
 //! have not completed a request also have a cap of their own, [`MAX_BEFORE_REQUEST`], so
 //! a crowd of them never closes a kept-alive scraper. A connection serving a request is
 //! never closed; only when every slot serves one does the accept loop wait.
@@ -61,25 +61,20 @@ impl Table {
             .count()
     }
 
-    /// The connection to close for room: in the earliest stage up to `upto`, from the
-    /// address with the most connections in that stage, the oldest.
+    /// The connection to close for room, among those in a stage up to `upto`: from the
+    /// address holding the most connections, in the earliest stage, the oldest. A lone
+    /// scraper is never the crowd, whatever stage its connection is in.
     fn victim(&self, upto: Stage) -> Option<u64> {
-        let stage = self
-            .open
-            .values()
-            .map(|e| e.stage)
-            .filter(|s| *s <= upto)
-            .min()?;
         let mut crowd: HashMap<IpAddr, usize> = HashMap::new();
-        for e in self.open.values().filter(|e| e.stage == stage) {
+        for e in self.open.values() {
             *crowd.entry(e.client).or_default() += 1;
         }
         self.open
             .iter()
-            .filter(|(_, e)| e.stage == stage)
+            .filter(|(_, e)| e.stage <= upto)
             .min_by_key(|(id, e)| {
-                let others = crowd.get(&e.client).copied().unwrap_or(0);
-                (std::cmp::Reverse(others), e.since, **id)
+                let held = crowd.get(&e.client).copied().unwrap_or(0);
+                (std::cmp::Reverse(held), e.stage, e.since, **id)
             })
             .map(|(id, _)| *id)
     }
@@ -126,7 +121,7 @@ impl ConnectionSlots {
             let changed = self.changed.notified();
             {
                 let t = self.lock();
-                if t.open.len() < self.max || t.victim(Stage::Idle).is_some() {
+                if t.open.len() < self.max || t.open.values().any(|e| e.stage != Stage::Busy) {
                     return;
                 }
             }
