@@ -67,6 +67,39 @@ fn bad_flags_name_the_flag() {
 }
 
 #[test]
+fn usage_errors_show_clap_in_full() {
+    for (args, says) in [
+        (vec!["backfill", "--demo"], vec!["--out <FILE>", "try '--help'"]),
+        (
+            vec!["--log.level", "verbose"],
+            vec!["possible values: error, warn, info, debug, trace"],
+        ),
+        (
+            vec!["--web.listen-adress=:1"],
+            vec!["similar argument exists: '--web.listen-address'", "try '--help'"],
+        ),
+        (
+            vec!["--collector.montly"],
+            vec!["similar argument exists: '--collector.monthly'"],
+        ),
+        (
+            vec!["lgoin"],
+            vec!["similar subcommand exists: 'login'", "try '--help'"],
+        ),
+        (
+            vec!["export", "--web.listen-address=:1"],
+            vec!["`export` does not use it"],
+        ),
+    ] {
+        let (code, err) = run_to_exit(&args, &[]);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        for s in says {
+            assert!(err.contains(s), "{args:?} does not say {s:?}: {err}");
+        }
+    }
+}
+
+#[test]
 fn secrets_from_env_are_not_echoed_by_help_or_errors() {
     let secret = "v1.super-secret-refresh-value";
     let (code, out) = {

@@ -6,6 +6,7 @@ pub mod check_config;
 pub mod demo;
 pub mod export;
 pub mod login;
+pub mod console;
 mod progress;
 pub mod serve;
 mod sync;

@@ -27,11 +27,11 @@ pub struct Cli {
     pub command: Option<Command>,
 
     /// Address to listen on for /metrics, /healthz and /readyz.
-    #[arg(global = true, long = "web.listen-address", env = "PELOTON_WEB_LISTEN_ADDRESS", default_value = "0.0.0.0:10058", value_name = "ADDR", value_parser = parse_listen_address)]
+    #[arg(global = true, long = "web.listen-address", env = "PELOTON_WEB_LISTEN_ADDRESS", default_value = "0.0.0.0:10058", value_name = "ADDR", value_parser = parse_listen_address, help_heading = "Web")]
     pub listen_address: SocketAddr,
 
     /// Path under which metrics are served.
-    #[arg(global = true, long = "web.telemetry-path", env = "PELOTON_WEB_TELEMETRY_PATH", default_value = "/metrics", value_name = "PATH", value_parser = parse_telemetry_path)]
+    #[arg(global = true, long = "web.telemetry-path", env = "PELOTON_WEB_TELEMETRY_PATH", default_value = "/metrics", value_name = "PATH", value_parser = parse_telemetry_path, help_heading = "Web")]
     pub telemetry_path: String,
 
     /// exporter-toolkit web config (TLS, client certificates, basic auth); re-read when it
@@ -40,7 +40,8 @@ pub struct Cli {
         global = true,
         long = "web.config.file",
         env = "PELOTON_WEB_CONFIG_FILE",
-        value_name = "FILE"
+        value_name = "FILE",
+        help_heading = "Web"
     )]
     pub web_config_file: Option<PathBuf>,
 
@@ -49,16 +50,17 @@ pub struct Cli {
     #[arg(
         global = true,
         long = "web.enable-lifecycle",
-        env = "PELOTON_WEB_ENABLE_LIFECYCLE"
+        env = "PELOTON_WEB_ENABLE_LIFECYCLE",
+        help_heading = "Web"
     )]
     pub enable_lifecycle: bool,
 
     /// Base URL of Peloton's API.
-    #[arg(global = true, long = "peloton.api-url", env = "PELOTON_API_URL", default_value = "https://api.onepeloton.com", value_name = "URL", value_parser = parse_url)]
+    #[arg(global = true, long = "peloton.api-url", env = "PELOTON_API_URL", default_value = "https://api.onepeloton.com", value_name = "URL", value_parser = parse_url, help_heading = "Peloton")]
     pub api_url: Url,
 
     /// Base URL of Peloton's Auth0 server (token refresh).
-    #[arg(global = true, long = "peloton.auth-url", env = "PELOTON_AUTH_URL", default_value = "https://auth.onepeloton.com", value_name = "URL", value_parser = parse_url)]
+    #[arg(global = true, long = "peloton.auth-url", env = "PELOTON_AUTH_URL", default_value = "https://auth.onepeloton.com", value_name = "URL", value_parser = parse_url, help_heading = "Peloton")]
     pub auth_url: Url,
 
     /// Auth0 client id that the token refresh and the sign-in present (Peloton's web app's).
@@ -86,7 +88,8 @@ pub struct Cli {
         long = "peloton.proxy-url",
         env = "PELOTON_PROXY_URL",
         hide_env_values = true,
-        value_name = "URL"
+        value_name = "URL",
+        help_heading = "Peloton"
     )]
     pub proxy_url: Option<String>,
 
@@ -96,7 +99,8 @@ pub struct Cli {
         global = true,
         long = "peloton.ca-file",
         env = "PELOTON_CA_FILE",
-        value_name = "FILE"
+        value_name = "FILE",
+        help_heading = "Peloton"
     )]
     pub ca_file: Option<PathBuf>,
 
@@ -107,7 +111,8 @@ pub struct Cli {
         env = "PELOTON_ACCESS_TOKEN",
         hide_env_values = true,
         value_name = "TOKEN",
-        conflicts_with = "access_token_file"
+        conflicts_with = "access_token_file",
+        help_heading = "Peloton"
     )]
     pub access_token: Option<String>,
 
@@ -116,7 +121,8 @@ pub struct Cli {
         global = true,
         long = "peloton.access-token-file",
         env = "PELOTON_ACCESS_TOKEN_FILE",
-        value_name = "FILE"
+        value_name = "FILE",
+        help_heading = "Peloton"
     )]
     pub access_token_file: Option<PathBuf>,
 
@@ -127,7 +133,8 @@ pub struct Cli {
         env = "PELOTON_REFRESH_TOKEN",
         hide_env_values = true,
         value_name = "TOKEN",
-        conflicts_with = "refresh_token_file"
+        conflicts_with = "refresh_token_file",
+        help_heading = "Peloton"
     )]
     pub refresh_token: Option<String>,
 
@@ -136,7 +143,8 @@ pub struct Cli {
         global = true,
         long = "peloton.refresh-token-file",
         env = "PELOTON_REFRESH_TOKEN_FILE",
-        value_name = "FILE"
+        value_name = "FILE",
+        help_heading = "Peloton"
     )]
     pub refresh_token_file: Option<PathBuf>,
 
@@ -147,7 +155,8 @@ pub struct Cli {
         long = "peloton.username",
         env = "PELOTON_USERNAME",
         hide_env_values = true,
-        value_name = "EMAIL"
+        value_name = "EMAIL",
+        help_heading = "Peloton"
     )]
     pub username: Option<String>,
 
@@ -158,7 +167,8 @@ pub struct Cli {
         env = "PELOTON_PASSWORD",
         hide_env_values = true,
         value_name = "PASSWORD",
-        conflicts_with = "password_file"
+        conflicts_with = "password_file",
+        help_heading = "Peloton"
     )]
     pub password: Option<String>,
 
@@ -167,25 +177,29 @@ pub struct Cli {
         global = true,
         long = "peloton.password-file",
         env = "PELOTON_PASSWORD_FILE",
-        value_name = "FILE"
+        value_name = "FILE",
+        help_heading = "Peloton"
     )]
     pub password_file: Option<PathBuf>,
 
     /// Timeout of one request to Peloton.
-    #[arg(global = true, long = "peloton.timeout", env = "PELOTON_TIMEOUT", default_value = "30s", value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(global = true, long = "peloton.timeout", env = "PELOTON_TIMEOUT", default_value = "30s", value_name = "DURATION", value_parser = parse_duration, help_heading = "Peloton")]
     pub timeout: Duration,
 
     /// Retries of a failed request (network error, timeout, 429, 5xx) within one poll.
-    #[arg(global = true, long = "peloton.max-retries", env = "PELOTON_MAX_RETRIES", default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10))]
+    #[arg(global = true, long = "peloton.max-retries", env = "PELOTON_MAX_RETRIES", default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10), help_heading = "Peloton")]
     pub max_retries: u32,
 
     /// First retry delay; doubles with every retry (with jitter), at most 30s.
-    #[arg(global = true, long = "peloton.retry-backoff", env = "PELOTON_RETRY_BACKOFF", default_value = "1s", value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(global = true, long = "peloton.retry-backoff", env = "PELOTON_RETRY_BACKOFF", default_value = "1s", value_name = "DURATION", value_parser = parse_duration, help_heading = "Peloton")]
     pub retry_backoff: Duration,
 
     /// Requests per second at most while fetching the history (list pages of the first
-    /// sync, one performance graph per workout) [default: 1; 50 with --demo].
-    #[arg(global = true, long = "peloton.max-request-rate", env = "PELOTON_MAX_REQUEST_RATE", value_name = "PER_SECOND", value_parser = parse_rate)]
+    /// sync, one performance graph per workout)
+    /// [env: PELOTON_MAX_REQUEST_RATE=] [default: 1; 50 with --demo]
+    // The default depends on --demo, so clap cannot print it; the env name is written
+    // out too, to keep clap's order (env, then default) on every flag.
+    #[arg(global = true, long = "peloton.max-request-rate", env = "PELOTON_MAX_REQUEST_RATE", hide_env = true, value_name = "PER_SECOND", value_parser = parse_rate, help_heading = "Polling")]
     pub max_request_rate: Option<f64>,
 
     /// YAML file listing several accounts (name and token sources); see docs/configuration.md.
@@ -193,35 +207,39 @@ pub struct Cli {
         global = true,
         long = "config.file",
         env = "PELOTON_CONFIG_FILE",
-        value_name = "FILE"
+        value_name = "FILE",
+        help_heading = "Peloton"
     )]
     pub config_file: Option<PathBuf>,
 
     /// Prometheus remote-write endpoint (e.g. http://prometheus:9090/api/v1/write) that
     /// receives each newly completed workout's samples with their true timestamps.
-    #[arg(global = true, long = "remote-write.url", env = "PELOTON_REMOTE_WRITE_URL", value_name = "URL", value_parser = parse_url)]
+    #[arg(global = true, long = "remote-write.url", env = "PELOTON_REMOTE_WRITE_URL", value_name = "URL", value_parser = parse_url, help_heading = "History")]
     pub remote_write_url: Option<Url>,
 
     /// Extra label on every pushed series, e.g. job=peloton. Repeatable.
-    #[arg(global = true, long = "remote-write.label", value_name = "NAME=VALUE", value_parser = parse_label)]
+    #[arg(global = true, long = "remote-write.label", value_name = "NAME=VALUE", value_parser = parse_label, help_heading = "History")]
     pub remote_write_labels: Vec<(String, String)>,
 
-    /// How often to ask Peloton for new workouts [default: 5m; 10s with --demo].
-    #[arg(global = true, long = "poll.interval", env = "PELOTON_POLL_INTERVAL", value_name = "DURATION", value_parser = parse_duration)]
+    /// How often to ask Peloton for new workouts
+    /// [env: PELOTON_POLL_INTERVAL=] [default: 5m; 10s with --demo]
+    #[arg(global = true, long = "poll.interval", env = "PELOTON_POLL_INTERVAL", hide_env = true, value_name = "DURATION", value_parser = parse_duration, help_heading = "Polling")]
     pub poll_interval: Option<Duration>,
 
     /// How often the profile (/api/me) and the overview (streaks, records, counts) are
     /// refreshed when no new workout asks for it.
-    #[arg(global = true, long = "poll.profile-interval", env = "PELOTON_POLL_PROFILE_INTERVAL", default_value = "30m", value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(global = true, long = "poll.profile-interval", env = "PELOTON_POLL_PROFILE_INTERVAL", default_value = "30m", value_name = "DURATION", value_parser = parse_duration, help_heading = "Polling")]
     pub profile_interval: Duration,
 
-    /// Directory for state kept across restarts (rotated tokens) [default: ./data; a
-    /// temporary directory with --demo].
+    /// Directory for state kept across restarts (history, tokens)
+    /// [env: PELOTON_STORAGE_PATH=] [default: ./data; a temporary directory with --demo]
     #[arg(
         global = true,
         long = "storage.path",
         env = "PELOTON_STORAGE_PATH",
-        value_name = "DIR"
+        hide_env = true,
+        value_name = "DIR",
+        help_heading = "Storage"
     )]
     pub storage_path: Option<PathBuf>,
 
@@ -231,7 +249,8 @@ pub struct Cli {
         long = "log.level",
         env = "PELOTON_LOG_LEVEL",
         default_value = "info",
-        value_enum
+        value_enum,
+        help_heading = "Logging"
     )]
     pub log_level: LogLevel,
 
@@ -241,7 +260,8 @@ pub struct Cli {
         long = "log.format",
         env = "PELOTON_LOG_FORMAT",
         default_value = "text",
-        value_enum
+        value_enum,
+        help_heading = "Logging"
     )]
     pub log_format: LogFormat,
 
@@ -324,7 +344,8 @@ impl clap::Args for CollectorFlags {
                         .default_missing_value("true")
                         .value_parser(clap::value_parser!(bool))
                         .overrides_with(g.no_flag)
-                        .help(format!("{} [default: {default}]", g.help))
+                        .hide_env(true)
+                        .help(format!("{} [env: {}=] [default: {default}]", g.help, g.env))
                         .help_heading("Collectors"),
                 )
                 .arg(
@@ -423,6 +444,93 @@ pub struct ExportArgs {
     /// File to write ("-" for standard output).
     #[arg(long = "out", value_name = "FILE", default_value = "-")]
     pub out: PathBuf,
+}
+
+/// Flags that only the server reads: `--web.*`, `--remote-write.*` and `--poll.*`.
+const SERVER_FLAGS: &[&str] = &[
+    "listen_address",
+    "telemetry_path",
+    "web_config_file",
+    "enable_lifecycle",
+    "remote_write_url",
+    "remote_write_labels",
+    "poll_interval",
+    "profile_interval",
+];
+
+/// Flags that `login` has no use for besides the server's: it signs in with a password
+/// and makes requests one at a time, without retries.
+const TOKEN_AND_PACING_FLAGS: &[&str] = &[
+    "access_token",
+    "access_token_file",
+    "refresh_token",
+    "refresh_token_file",
+    "max_request_rate",
+    "max_retries",
+    "retry_backoff",
+];
+
+/// Whether the subcommand `name` reads the flag `id`. `check-config` checks every flag.
+fn uses(subcommand: &str, id: &str) -> bool {
+    let collector = GROUPS.iter().any(|g| g.flag == id || g.no_flag == id);
+    match subcommand {
+        "export" => !SERVER_FLAGS.contains(&id) && !collector,
+        "backfill" => !SERVER_FLAGS.contains(&id),
+        "login" => !SERVER_FLAGS.contains(&id) && !TOKEN_AND_PACING_FLAGS.contains(&id) && !collector,
+        _ => true,
+    }
+}
+
+impl Cli {
+    /// The command line as clap sees it: the derived flags, with each subcommand showing
+    /// and accepting only the flags it reads. A flag it does not read is an error there,
+    /// not silently ignored; its environment variable is ignored, as the server's
+    /// variables are often set for every command of a host.
+    pub fn clap_command() -> clap::Command {
+        let root = <Self as clap::CommandFactory>::command();
+        let global: Vec<clap::Arg> = root
+            .get_arguments()
+            .filter(|a| a.is_global_set())
+            .cloned()
+            .collect();
+        let names: Vec<String> = root
+            .get_subcommands()
+            .map(|c| c.get_name().to_owned())
+            .collect();
+        names.iter().fold(root, |root, name| {
+            root.mut_subcommand(name, |mut sub| {
+                // An argument of the subcommand with the same id stops clap from
+                // propagating the global one into it; this one only refuses.
+                for arg in global.iter().filter(|a| !uses(name, a.get_id().as_str())) {
+                    let refusal = format!("`{name}` does not use it (see `{name} --help`)");
+                    sub = sub.arg(
+                        arg.clone()
+                            .global(false)
+                            .hide(true)
+                            .help_heading(None)
+                            .env(None)
+                            .default_value(None)
+                            .action(clap::ArgAction::Set)
+                            .num_args(0..=1)
+                            .require_equals(false)
+                            .default_missing_value("")
+                            .value_parser(move |_: &str| Err::<String, _>(refusal.clone())),
+                    );
+                }
+                sub
+            })
+        })
+    }
+
+    /// Parses a command line (the program name first) with `clap_command()`.
+    pub fn parse_args<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let mut matches = Self::clap_command().try_get_matches_from(args)?;
+        <Self as clap::FromArgMatches>::from_arg_matches_mut(&mut matches)
+    }
 }
 
 impl Cli {
@@ -756,7 +864,7 @@ mod tests {
     use super::*;
 
     fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
-        Cli::try_parse_from(std::iter::once("peloton-exporter").chain(args.iter().copied()))
+        Cli::parse_args(std::iter::once("peloton-exporter").chain(args.iter().copied()))
     }
 
     #[test]
@@ -810,6 +918,102 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("--collector.monthly"), "{err}");
+    }
+
+    fn help(args: &[&str]) -> String {
+        let err = parse(args).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::DisplayHelp);
+        err.to_string()
+    }
+
+    #[test]
+    fn help_is_in_sections_and_each_subcommand_shows_only_its_flags() {
+        let root = help(&["--help"]);
+        for heading in [
+            "Web:", "Peloton:", "Polling:", "Storage:", "History:", "Collectors:", "Logging:",
+            "Advanced:",
+        ] {
+            assert!(root.lines().any(|l| l == heading), "{heading} in {root}");
+        }
+        let server_only = ["--web.", "--remote-write.", "--poll."];
+        for (sub, absent, present) in [
+            (
+                "export",
+                &["--web.", "--remote-write.", "--poll.", "collector."][..],
+                &["--peloton.api-url", "--storage.path", "--log.level", "--out"][..],
+            ),
+            (
+                "backfill",
+                &server_only[..],
+                &["--collector.monthly", "--peloton.max-request-rate", "--from"][..],
+            ),
+            (
+                "login",
+                &["--web.", "--peloton.refresh-token", "collector.", "--poll."][..],
+                &["--peloton.username", "--storage.path", "--browser"][..],
+            ),
+            ("check-config", &[][..], &["--web.listen-address", "--poll.interval"][..]),
+        ] {
+            let text = help(&[sub, "--help"]);
+            for flag in absent {
+                let shown = text.lines().any(|l| {
+                    let l = l.trim_start();
+                    l.starts_with(flag) || l.starts_with(&format!("--{flag}"))
+                        || l.starts_with(&format!("--no-{flag}"))
+                });
+                assert!(!shown, "`{sub} --help` shows {flag}: {text}");
+            }
+            for flag in present {
+                assert!(text.contains(flag), "`{sub} --help` lacks {flag}: {text}");
+            }
+        }
+        // A flag a subcommand does not read is refused there, naming the subcommand; the
+        // server's variables do not matter to it.
+        let err = parse(&["export", "--web.listen-address=127.0.0.1:1"]).unwrap_err();
+        assert!(err.to_string().contains("`export` does not use it"), "{err}");
+        let err = parse(&["export", "--no-collector.monthly"]).unwrap_err();
+        assert!(err.to_string().contains("`export` does not use it"), "{err}");
+        let err = parse(&["login", "--web.enable-lifecycle"]).unwrap_err();
+        assert!(err.to_string().contains("`login` does not use it"), "{err}");
+        let cli = parse(&["backfill", "--out", "-", "--no-collector.monthly"]).unwrap();
+        assert!(!cli.collectors.collectors().is_enabled(Collector::Monthly));
+        let cli = parse(&["check-config", "--web.listen-address=127.0.0.1:1"]).unwrap();
+        assert_eq!(cli.listen_address.to_string(), "127.0.0.1:1");
+    }
+
+    #[test]
+    fn help_prints_env_then_default_on_every_flag() {
+        let mut texts = vec![help(&["--help"])];
+        for sub in ["export", "backfill", "login", "check-config"] {
+            texts.push(help(&[sub, "--help"]));
+        }
+        let cmd = Cli::clap_command();
+        let mut long = cmd.clone();
+        texts.push(long.render_long_help().to_string());
+        for text in texts {
+            // clap wraps long lines; a flag's help is one paragraph.
+            let joined = text.replace("\n          ", " ");
+            for line in joined.lines() {
+                if let (Some(env), Some(default)) = (line.find("[env:"), line.find("[default:")) {
+                    assert!(env < default, "default before env: {line}");
+                }
+            }
+        }
+        for arg in cmd.get_arguments() {
+            let Some(env) = arg.get_env() else { continue };
+            let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+            if arg.is_hide_env_set() {
+                let name = env.to_string_lossy();
+                assert!(help.contains(&format!("[env: {name}=]")), "{help}");
+            }
+            if help.contains("[default:") {
+                assert!(
+                    arg.is_hide_env_set(),
+                    "{}: a written default needs the env written first",
+                    arg.get_id()
+                );
+            }
+        }
     }
 
     #[test]
