@@ -5,12 +5,23 @@ use std::io::Write as _;
 
 use anyhow::Context as _;
 
-use super::sync::{open_out, synced};
+use super::console;
+use super::sync::{Out, synced};
 use crate::history::backfill;
 use crate::settings::flags::BackfillArgs;
 use crate::settings::resolved::Settings;
 
 pub async fn run(settings: &Settings, args: &BackfillArgs) -> anyhow::Result<()> {
+    if let (Some(from), Some(to)) = (args.from, args.to)
+        && from > to
+    {
+        anyhow::bail!(
+            "--from {} is after --to {}: nothing to write",
+            day(from),
+            day(to)
+        );
+    }
+    let out = Out::prepare(&args.out)?;
     let histories = synced(settings).await?;
     let to = args
         .to
@@ -23,19 +34,29 @@ pub async fn run(settings: &Settings, args: &BackfillArgs) -> anyhow::Result<()>
         collectors: settings.collectors.clone(),
         include_imported: settings.include_imported,
     };
-    let mut out = open_out(&args.out)?;
+    let mut out = out.writer()?;
     let stats = backfill::write(&histories, &options, &mut out).context("--out: write failed")?;
     out.flush().context("--out: write failed")?;
     drop(out);
     if args.out.as_os_str() != "-" {
-        eprintln!(
+        console::note(format_args!(
             "wrote {} samples in {} series from {} workouts to {}\nnext: promtool tsdb create-blocks-from openmetrics {} ./blocks (see the README's backfill section)",
             stats.samples,
             stats.series,
             stats.workouts,
             args.out.display(),
             args.out.display()
-        );
+        ));
     }
     Ok(())
+}
+
+/// `2024-01-31` for the Unix time of a UTC midnight.
+fn day(unix: i64) -> String {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(unix).unwrap_or(0));
+    humantime::format_rfc3339_seconds(t)
+        .to_string()
+        .get(..10)
+        .unwrap_or_default()
+        .to_owned()
 }

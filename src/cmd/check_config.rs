@@ -7,12 +7,10 @@ use std::path::Path;
 
 use crate::http::web_config::LiveWebConfig;
 use crate::metrics::collectors::GROUPS;
-use crate::peloton::auth::CredentialError;
 use crate::peloton::transport::redact;
 use crate::run;
 use crate::secret::Secret;
 use crate::settings::resolved::{AccountSettings, Settings};
-use crate::store::database::Store;
 
 /// Validates what `cli.settings()` could not (the web config) and writes the summary.
 pub fn run(settings: &Settings, out: &mut impl Write) -> anyhow::Result<()> {
@@ -61,8 +59,15 @@ pub fn run(settings: &Settings, out: &mut impl Write) -> anyhow::Result<()> {
             "off (reload with SIGHUP)"
         },
     )?;
-    field(out, "Peloton API", &settings.api_url)?;
-    field(out, "Peloton auth", &settings.auth_url)?;
+    if settings.demo {
+        // The demo replaces both URLs with its own fake's, on a port picked at start.
+        let fake = "the demo's fake Peloton, http://127.0.0.1:<a free port>/ (--demo)";
+        field(out, "Peloton API", &fake)?;
+        field(out, "Peloton auth", &fake)?;
+    } else {
+        field(out, "Peloton API", &settings.api_url)?;
+        field(out, "Peloton auth", &settings.auth_url)?;
+    }
     let a = &settings.auth0;
     field(
         out,
@@ -155,16 +160,12 @@ fn account_line(a: &AccountSettings) -> String {
     )
 }
 
-/// Start-up needs a credential: configured, or stored by an earlier run or `login`.
+/// Start-up's own checks of the credentials (the demo signs in to its own fake).
 fn check_credentials(a: &AccountSettings, demo: bool) -> anyhow::Result<()> {
-    if demo || run::credentials(a).is_usable() || Store::has_stored_token(&a.storage_path) {
+    if demo {
         return Ok(());
     }
-    let missing = anyhow::Error::new(CredentialError::Missing);
-    Err(match &a.name {
-        Some(name) => missing.context(format!("account {name}")),
-        None => missing,
-    })
+    run::accounts::check_credentials(a)
 }
 
 /// The exporter creates the directory; what exists there must be a directory.

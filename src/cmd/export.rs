@@ -4,12 +4,14 @@ use std::io::Write as _;
 
 use anyhow::Context as _;
 
-use super::sync::{open_out, synced};
+use super::console;
+use super::sync::{Out, synced};
 use crate::history::export;
 use crate::settings::flags::{ExportArgs, ExportFormat};
 use crate::settings::resolved::Settings;
 
 pub async fn run(settings: &Settings, args: &ExportArgs) -> anyhow::Result<()> {
+    let out = Out::prepare(&args.out)?;
     let histories = synced(settings).await?;
     let mut rows = Vec::new();
     for h in histories {
@@ -18,7 +20,7 @@ pub async fn run(settings: &Settings, args: &ExportArgs) -> anyhow::Result<()> {
             rows.push(export::row(account.as_deref(), &w));
         }
     }
-    let mut out = open_out(&args.out)?;
+    let mut out = out.writer()?;
     let n = match args.format {
         ExportFormat::Csv => export::write_csv(rows, &mut out),
         ExportFormat::Json => export::write_json(rows, &mut out),
@@ -27,7 +29,7 @@ pub async fn run(settings: &Settings, args: &ExportArgs) -> anyhow::Result<()> {
     out.flush().context("--out: write failed")?;
     drop(out);
     if args.out.as_os_str() != "-" {
-        eprintln!("wrote {n} workouts to {}", args.out.display());
+        console::note(format_args!("wrote {n} workouts to {}", args.out.display()));
     }
     Ok(())
 }

@@ -47,7 +47,7 @@ pub async fn run(settings: &Settings, args: &LoginArgs) -> anyhow::Result<()> {
         );
     }
     let storage = account.storage_path.clone();
-    let (store, _) = Store::open(&storage).context("--storage.path")?;
+    let (store, _) = crate::run::accounts::open_store(&storage)?;
     let store = Arc::new(store);
     let tokens = TokenStore::new(store.clone(), &storage);
     let signer = Signer::with_transport(&settings.auth_url, settings.timeout, &settings.transport)?
@@ -99,8 +99,10 @@ pub async fn run(settings: &Settings, args: &LoginArgs) -> anyhow::Result<()> {
 
 fn ask_username() -> anyhow::Result<Secret> {
     let line = if std::io::stdin().is_terminal() {
-        eprint!("Peloton email or username: ");
-        let _ = std::io::stderr().flush();
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(b"Peloton email or username: ");
+        let _ = err.flush();
+        drop(err);
         read_line()?
     } else {
         read_line()?
@@ -243,7 +245,9 @@ async fn whoami(settings: &Settings, signed_in: &SignedIn) -> Option<String> {
             .ok()
             .map(|me| me.username.or(me.id).unwrap_or_default()),
         Err(e) => {
-            eprintln!("warning: signed in, but Peloton's API did not accept the token yet: {e}");
+            crate::cmd::console::note(format_args!(
+                "warning: signed in, but Peloton's API did not accept the token yet: {e}"
+            ));
             None
         }
     }
@@ -258,6 +262,21 @@ fn print_success(
     let who = who.map(|w| format!(" as {w}")).unwrap_or_default();
     let storage = std::fs::canonicalize(storage).unwrap_or_else(|_| storage.to_owned());
     let mut out = String::new();
+    if settings.demo {
+        // The demo's Peloton ran inside this command, on ports that closed with it, and its
+        // temporary storage is gone too: only a new demo can use the demo member.
+        let _ = writeln!(
+            out,
+            "Signed in{who} on the demo's fake Peloton, which stopped with this command.\n\
+             Run the exporter on the demo member (it signs in by itself):\n\n   peloton-exporter --demo\n\n\
+             For your own account: peloton-exporter login --storage.path DIR (docs/login.md)."
+        );
+        std::io::stdout()
+            .lock()
+            .write_all(out.as_bytes())
+            .context("stdout")?;
+        return Ok(());
+    }
     let _ = writeln!(
         out,
         "Signed in{who}. The tokens are stored in {} (readable by you only).\n\

@@ -20,6 +20,9 @@ pub fn run(cli: &Cli) -> anyhow::Result<()> {
     if matches!(cli.command, Some(Command::CheckConfig)) {
         return check_config::run(&settings, &mut std::io::stdout().lock());
     }
+    // The demo's default storage is this process's own temporary directory.
+    let _demo_dir = (settings.demo && cli.storage_path.is_none())
+        .then(|| RemovedOnExit(settings.storage_path.clone()));
     logging::init(settings.log_level, settings.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -36,6 +39,20 @@ pub fn run(cli: &Cli) -> anyhow::Result<()> {
             Some(Command::CheckConfig) => Ok(()),
         }
     })
+}
+
+/// A directory removed when the command ends, however it ends short of a crash.
+#[derive(Debug)]
+struct RemovedOnExit(std::path::PathBuf);
+
+impl Drop for RemovedOnExit {
+    fn drop(&mut self) {
+        if let Err(e) = std::fs::remove_dir_all(&self.0)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(path = %self.0.display(), error = %e, "cannot remove the demo's directory");
+        }
+    }
 }
 
 #[cfg(feature = "demo")]

@@ -1,8 +1,11 @@
 //! Progress of long runs on stderr: a bar on a terminal, plain lines otherwise (logs,
-//! CI, pipes).
+//! CI, pipes), each with the pace and the time left. Writing never fails the run: a
+//! closed stderr loses the progress, not the work.
 
 use std::io::{IsTerminal as _, Write as _};
 use std::time::{Duration, Instant};
+
+use crate::state::progress::Pace;
 
 #[derive(Debug)]
 pub struct Progress {
@@ -10,19 +13,26 @@ pub struct Progress {
     total: u64,
     done: u64,
     terminal: bool,
+    pace: Pace,
     last_draw: Option<Instant>,
     last_decile: u64,
+    /// stderr refused a write: nobody reads it any more.
+    closed: bool,
 }
 
 impl Progress {
     pub fn new(label: impl Into<String>, total: u64) -> Self {
+        let mut pace = Pace::default();
+        pace.observe(0, total, Instant::now());
         Self {
             label: label.into(),
             total,
             done: 0,
             terminal: std::io::stderr().is_terminal(),
+            pace,
             last_draw: None,
             last_decile: 0,
+            closed: false,
         }
     }
 
@@ -45,15 +55,17 @@ impl Progress {
             let decile = (self.done * 10).checked_div(self.total).unwrap_or(10);
             if decile > self.last_decile {
                 self.last_decile = decile;
-                eprintln!(
-                    "{}: {}/{} ({}%)",
-                    self.label,
-                    self.done,
-                    self.total,
-                    decile * 10
-                );
+                let said = self.describe();
+                let line = format!("{}: {said}\n", self.label);
+                self.write(line.as_bytes());
             }
         }
+    }
+
+    fn describe(&mut self) -> String {
+        self.pace
+            .observe(self.done, self.total, Instant::now())
+            .describe()
     }
 
     fn draw(&mut self) {
@@ -62,16 +74,27 @@ impl Progress {
         let bar: String = (0..WIDTH)
             .map(|i| if i < filled { '#' } else { '-' })
             .collect();
-        let mut err = std::io::stderr().lock();
-        let _ = write!(err, "\r{} [{bar}] {}/{}", self.label, self.done, self.total);
-        let _ = err.flush();
+        // `\x1b[K` clears what a longer previous line left behind.
+        let said = self.describe();
+        let line = format!("\r{} [{bar}] {said}\x1b[K", self.label);
+        self.write(line.as_bytes());
         self.last_draw = Some(Instant::now());
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        if self.closed {
+            return;
+        }
+        let mut err = std::io::stderr().lock();
+        if err.write_all(bytes).and_then(|()| err.flush()).is_err() {
+            self.closed = true;
+        }
     }
 
     pub fn finish(mut self) {
         self.set(self.total);
         if self.terminal {
-            eprintln!();
+            self.write(b"\n");
         }
     }
 }

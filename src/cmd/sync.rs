@@ -1,9 +1,9 @@
 //! What `backfill` and `export` share: sync each account's history with Peloton first (with
-//! a progress bar), and open the `--out` file.
+//! a progress bar), and the `--out` file.
 
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
@@ -72,11 +72,62 @@ fn bar_total(p: &Progress) -> u64 {
     p.total()
 }
 
-pub fn open_out(path: &Path) -> anyhow::Result<Box<dyn Write>> {
-    if path.as_os_str() == "-" {
-        return Ok(Box::new(BufWriter::new(std::io::stdout().lock())));
+/// The `--out` file, opened before the sync (which can take an hour on a real account) so
+/// a path that cannot be written fails at once. It is emptied only when the writing
+/// starts, and removed again if this command created it and never wrote it.
+#[derive(Debug)]
+pub struct Out {
+    path: PathBuf,
+    /// `None` for standard output.
+    file: Option<File>,
+    created: bool,
+}
+
+impl Out {
+    pub fn prepare(path: &Path) -> anyhow::Result<Self> {
+        if path.as_os_str() == "-" {
+            return Ok(Self {
+                path: path.to_owned(),
+                file: None,
+                created: false,
+            });
+        }
+        let existed = path.exists();
+        let file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "--out: cannot create {}: {}",
+                    path.display(),
+                    crate::settings::flags::io_reason(&e)
+                )
+            })?;
+        Ok(Self {
+            path: path.to_owned(),
+            file: Some(file),
+            created: !existed,
+        })
     }
-    let file =
-        File::create(path).with_context(|| format!("--out: cannot create {}", path.display()))?;
-    Ok(Box::new(BufWriter::new(file)))
+
+    /// Where the output goes, emptied first.
+    pub fn writer(mut self) -> anyhow::Result<Box<dyn Write>> {
+        let Some(file) = self.file.take() else {
+            return Ok(Box::new(BufWriter::new(std::io::stdout().lock())));
+        };
+        self.created = false;
+        file.set_len(0)
+            .with_context(|| format!("--out: cannot write {}", self.path.display()))?;
+        Ok(Box::new(BufWriter::new(file)))
+    }
+}
+
+impl Drop for Out {
+    fn drop(&mut self) {
+        if self.created {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }

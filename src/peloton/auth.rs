@@ -146,7 +146,7 @@ pub struct TokenManager {
 #[derive(Debug, thiserror::Error)]
 pub enum CredentialError {
     #[error(
-        "no Peloton credentials: set --peloton.username and --peloton.password (or run `peloton-exporter login`), or --peloton.refresh-token (or --peloton.refresh-token-file), or --peloton.access-token (or --peloton.access-token-file)"
+        "no Peloton credentials: sign in once with `peloton-exporter login`, or set --peloton.refresh-token-file (or --peloton.refresh-token, --peloton.access-token[-file], --peloton.username with --peloton.password[-file]); to try it without an account: --demo"
     )]
     Missing,
     #[error(transparent)]

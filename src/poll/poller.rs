@@ -20,6 +20,7 @@ use crate::domain::totals::Totals;
 use crate::domain::{AccountOverview, Profile, Status, WorkoutSummary};
 use crate::peloton::convert;
 use crate::peloton::{ApiError, PelotonClient};
+use crate::poll::progress_log::{self, ProgressLog};
 use crate::state::account::AccountState;
 use crate::state::labels::{Endpoint, ErrorReason};
 use crate::state::snapshot::Snapshot;
@@ -66,6 +67,7 @@ pub struct Poller {
     limiter: RateLimiter,
     /// The storage path's lock: held while this poller may write there.
     lock: Option<crate::store::lock::StorageLock>,
+    progress_log: ProgressLog,
 }
 
 /// What the poller learned from earlier polls.
@@ -174,6 +176,7 @@ impl Poller {
             memory: Memory::default(),
             totals: Totals::new(schedule.include_imported),
             lock: None,
+            progress_log: ProgressLog::default(),
         }
     }
 
@@ -580,6 +583,7 @@ impl Poller {
     /// limit, for at most one poll interval.
     async fn fetch_details(&mut self) -> Result<(), PollError> {
         let deadline = Instant::now() + self.schedule.interval;
+        self.log_progress();
         let newest_id = self.store.newest_complete()?.map(|w| w.summary.id);
         let mut published = Instant::now();
         while Instant::now() < deadline {
@@ -617,6 +621,7 @@ impl Poller {
                 if let (Some(report), Some(p)) = (self.progress.as_mut(), self.memory.pending) {
                     report(p);
                 }
+                self.log_progress();
                 if published.elapsed() >= Duration::from_secs(1) {
                     self.publish();
                     published = Instant::now();
@@ -624,7 +629,33 @@ impl Poller {
             }
         }
         self.memory.pending = Some(self.store.pending_count()?);
+        self.log_progress();
         Ok(())
+    }
+
+    /// The first sync's progress in the server log (the subcommands draw a bar instead).
+    fn log_progress(&mut self) {
+        let Some(pending) = self.memory.pending else {
+            return;
+        };
+        let entry = self.progress_log.pending(pending, Instant::now());
+        if self.progress.is_some() {
+            return;
+        }
+        match entry {
+            Some(progress_log::Entry::Progress(p)) => tracing::info!(
+                done = p.done,
+                total = p.total,
+                "fetching workout details: {}",
+                p.describe()
+            ),
+            Some(progress_log::Entry::Complete { total, took }) => tracing::info!(
+                workouts = total,
+                "workout history complete: {total} workouts' details fetched in {}",
+                crate::state::progress::human(took)
+            ),
+            None => {}
+        }
     }
 
     async fn details_of(
@@ -697,6 +728,7 @@ impl Poller {
             up: m.up,
             last_success: m.last_success,
             history_pending: m.pending.map(|p| p as f64),
+            history_progress: self.progress_log.current(),
         }
     }
 }

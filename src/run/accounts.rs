@@ -8,7 +8,8 @@ use anyhow::Context as _;
 
 use crate::history::remote_write::RemoteWriter;
 use crate::peloton::PelotonClient;
-use crate::peloton::auth::{Credentials, PasswordLogin, TokenManager};
+use crate::peloton::auth::{CredentialError, Credentials, PasswordLogin, TokenManager};
+use crate::peloton::jwt;
 use crate::peloton::client::{ClientSettings, RetryPolicy};
 use crate::peloton::transport::Transport;
 use crate::peloton::wire;
@@ -109,6 +110,8 @@ fn build_account(
     state: Option<Arc<AccountState>>,
     when_busy: WhenBusy,
 ) -> anyhow::Result<AccountParts> {
+    // Before the lock and the store: a start that cannot work leaves no empty directory.
+    check_credentials(account)?;
     let (lock, busy) = match StorageLock::acquire(&account.storage_path) {
         Ok(lock) => (Some(lock), None),
         Err(LockError::Busy { holder, .. }) if when_busy == WhenBusy::ReadOnly => {
@@ -116,7 +119,7 @@ fn build_account(
         }
         Err(e) => return Err(e.into()),
     };
-    let (store, note) = Store::open(&account.storage_path).context("--storage.path")?;
+    let (store, note) = open_store(&account.storage_path)?;
     log_open(&store, &note);
     let store = Arc::new(store);
     let telemetry = state
@@ -192,6 +195,65 @@ fn build_account(
     })
 }
 
+/// Opens an account's store. The error is one line: the store's message already names
+/// its cause, so the cause is not chained a second time.
+pub fn open_store(path: &std::path::Path) -> anyhow::Result<(Store, OpenNote)> {
+    Store::open(path).map_err(|e| {
+        anyhow::anyhow!("--storage.path: {e}; point --storage.path at a directory this user can write")
+    })
+}
+
+/// What start-up can tell without Peloton: there is a credential (configured, or stored
+/// by an earlier run or `login`), and a configured access token is a JWT that has not
+/// expired unless something else can renew it. Errors are one line that says what to do.
+pub fn check_credentials(account: &AccountSettings) -> anyhow::Result<()> {
+    let checked = check_account_credentials(account, crate::clock::now_unix());
+    match &account.name {
+        Some(name) => checked.with_context(|| format!("account {name}")),
+        None => checked,
+    }
+}
+
+fn check_account_credentials(account: &AccountSettings, now: i64) -> anyhow::Result<()> {
+    let configured = credentials(account);
+    let stored = || Store::has_stored_token(&account.storage_path);
+    if !configured.is_usable() && !stored() {
+        return Err(CredentialError::Missing.into());
+    }
+    let Some(access) = &account.access_token else {
+        return Ok(());
+    };
+    let which = if account.name.is_some() {
+        "access_token"
+    } else {
+        "--peloton.access-token"
+    };
+    let fix = "use a refresh token (--peloton.refresh-token-file), or sign in once with `peloton-exporter login`";
+    let Some(claims) = jwt::claims(access.expose()) else {
+        anyhow::bail!(
+            "{which}: not a JWT (Peloton's access tokens are three dot-separated parts, eyJ…); {fix}"
+        );
+    };
+    let renewable = configured.refresh_token.is_some() || configured.login.is_some() || stored();
+    match claims.exp {
+        Some(exp) if exp <= now && !renewable => {
+            let when = u64::try_from(exp).map_or_else(
+                |_| exp.to_string(),
+                |secs| {
+                    humantime::format_rfc3339_seconds(
+                        std::time::UNIX_EPOCH + Duration::from_secs(secs),
+                    )
+                    .to_string()
+                },
+            );
+            anyhow::bail!(
+                "{which}: expired on {when}, and an access token alone cannot be renewed; {fix}"
+            )
+        }
+        _ => Ok(()),
+    }
+}
+
 /// What an account's settings give its token manager to sign in with.
 pub fn credentials(account: &AccountSettings) -> Credentials {
     Credentials {
@@ -218,5 +280,59 @@ fn log_open(store: &Store, note: &OpenNote) {
             moved_to = %moved_to.display(),
             "state database was corrupt; moved it aside and starting over (history is fetched again)"
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+    use base64::Engine as _;
+
+    fn jwt_with_exp(exp: i64) -> Secret {
+        let part = |v: serde_json::Value| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+        };
+        Secret::new(format!(
+            "{}.{}.sig",
+            part(serde_json::json!({"alg": "RS256"})),
+            part(serde_json::json!({"exp": exp}))
+        ))
+    }
+
+    fn account(dir: &std::path::Path, access: Option<Secret>, refresh: bool) -> AccountSettings {
+        AccountSettings {
+            name: None,
+            access_token: access,
+            refresh_token: refresh.then(|| Secret::new("v1.refresh")),
+            username: None,
+            password: None,
+            storage_path: dir.join("state"),
+        }
+    }
+
+    #[test]
+    fn start_up_refuses_tokens_that_cannot_work_in_one_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = 1_700_000_000;
+        let check = |a: &AccountSettings| {
+            check_account_credentials(a, now).map_err(|e| format!("{e:#}"))
+        };
+        let expired = jwt_with_exp(now - 3600);
+        let err = check(&account(dir.path(), Some(expired.clone()), false)).unwrap_err();
+        assert!(err.starts_with("--peloton.access-token: expired on 2023-11-14T21:13:20Z"), "{err}");
+        assert!(err.contains("refresh token") && err.contains("login"), "{err}");
+        assert_eq!(err.lines().count(), 1);
+        assert!(!err.contains(expired.expose()));
+        // A refresh token renews it.
+        check(&account(dir.path(), Some(expired), true)).unwrap();
+        check(&account(dir.path(), Some(jwt_with_exp(now + 3600)), false)).unwrap();
+        // Not a JWT at all: a paste of the wrong thing.
+        let err = check(&account(dir.path(), Some(Secret::new("v1.not-a-jwt")), true)).unwrap_err();
+        assert!(err.contains("not a JWT") && !err.contains("v1.not-a-jwt"), "{err}");
+        let err = check(&account(dir.path(), None, false)).unwrap_err();
+        assert!(err.contains("--demo") && err.contains("login"), "{err}");
+        // Nothing was created on the way.
+        assert!(!dir.path().join("state").exists());
     }
 }

@@ -715,7 +715,7 @@ pub(crate) fn secret(
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError::SecretFile {
         flag: file_flag,
         path: path.to_owned(),
-        reason: e.kind().to_string(),
+        reason: io_reason(&e),
     })?;
     let text = text.trim();
     if text.is_empty() {
@@ -751,8 +751,18 @@ pub(crate) fn password(
         Err(e) => Err(ConfigError::SecretFile {
             flag: FILE_FLAG,
             path: path.to_owned(),
-            reason: e.kind().to_string(),
+            reason: io_reason(&e),
         }),
+    }
+}
+
+/// What the OS said, as people know it ("No such file or directory"), without Rust's
+/// " (os error 2)".
+pub(crate) fn io_reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" (os error ") {
+        Some(i) if text.ends_with(')') => text.get(..i).unwrap_or(&text).to_owned(),
+        _ => text,
     }
 }
 

@@ -3,5 +3,6 @@
 
 pub mod account;
 pub mod labels;
+pub mod progress;
 pub mod snapshot;
 pub mod telemetry;

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::domain::totals::Totals;
 use crate::domain::{AccountOverview, Profile, WorkoutSummary};
+use crate::state::progress::Progress;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Snapshot {
@@ -24,4 +25,6 @@ pub struct Snapshot {
     /// Unix seconds of the last successful poll.
     pub last_success: Option<f64>,
     pub history_pending: Option<f64>,
+    /// The first history sync's details: done of total and its pace.
+    pub history_progress: Option<Progress>,
 }
