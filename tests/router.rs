@@ -17,7 +17,9 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use peloton_exporter::http::render_cache::Registry;
 use peloton_exporter::http::routes::{AppState, ReloadRequest, router};
-use peloton_exporter::metrics::collectors::Collectors;
+use peloton_exporter::domain::Profile;
+use peloton_exporter::metrics::collectors::{Collector, Collectors};
+use peloton_exporter::state::progress::Progress;
 use peloton_exporter::state::account::AccountState;
 use peloton_exporter::state::snapshot::Snapshot;
 use peloton_exporter::state::telemetry::Telemetry;
@@ -136,7 +138,9 @@ async fn metrics_is_gzipped_when_asked_and_says_so() {
     let gz = call(app, Method::GET, "/metrics", &[("accept-encoding", "gzip")]).await;
     assert_eq!(gz.status, StatusCode::OK);
     assert_eq!(gz.header(header::CONTENT_ENCODING), "gzip");
-    assert!(gz.header(header::VARY).contains("Accept-Encoding"));
+    // The body depends on both headers; a cache in between must key on both.
+    assert_eq!(gz.header(header::VARY), "Accept, Accept-Encoding");
+    assert_eq!(plain.header(header::VARY), "Accept, Accept-Encoding");
     let mut unzipped = String::new();
     flate2::read::GzDecoder::new(gz.body.as_slice())
         .read_to_string(&mut unzipped)
@@ -173,6 +177,81 @@ async fn landing_page_links_the_metrics_and_probes() {
     for link in ["href=\"/metrics\"", "href=\"/healthz\"", "href=\"/readyz\""] {
         assert!(text.contains(link), "{link} missing: {text}");
     }
+}
+
+fn signed_in(username: &str) -> Arc<AccountState> {
+    let account = Arc::new(AccountState::new(None, Arc::new(Telemetry::default())));
+    account.publish(Snapshot {
+        profile: Some(Profile {
+            username: Some(username.to_owned()),
+            ..Profile::default()
+        }),
+        ..Snapshot::default()
+    });
+    account
+}
+
+#[tokio::test]
+async fn landing_page_is_a_status_page_per_account() {
+    let now = peloton_exporter::clock::now_unix();
+    let up = signed_in("RapidStrider50");
+    up.telemetry.set_token_expiry(Some(now + 47 * 3600 + 30));
+    up.publish(Snapshot {
+        profile: up.snapshot().profile.clone(),
+        up: true,
+        last_success: Some((now - 120) as f64),
+        history_progress: Some(Progress {
+            done: 1200,
+            total: 3000,
+            rate: Some(1.0),
+        }),
+        ..Snapshot::default()
+    });
+    let down = Arc::new(AccountState::new(
+        Some("bob".to_owned()),
+        Arc::new(Telemetry::default()),
+    ));
+    down.publish(Snapshot {
+        last_error: Some("auth: refresh token <rejected> by Peloton".to_owned()),
+        ..Snapshot::default()
+    });
+    let collectors = Collectors::new([(Collector::Monthly, false)]);
+    let app = router(AppState {
+        registry: Arc::new(Registry::new(Arc::from(vec![up, down]), collectors)),
+        telemetry_path: Arc::from("/metrics"),
+        web: None,
+        reload: None,
+    });
+    let text = call(app, Method::GET, "/", &[]).await.text();
+    for says in [
+        "<td>RapidStrider50</td><td><span class=\"up\">up</span></td>",
+        "(2m 0",
+        "syncing: 1200/3000 (40%), 1.0/s, ETA 30m 00s",
+        "(in 1d 23h)",
+        "<td>bob</td><td><span class=\"down\">down</span>: auth: refresh token &lt;rejected&gt; by Peloton",
+        "<td>never</td>",
+        "monthly: off",
+        "instructor: on",
+        "docs/metrics.md",
+    ] {
+        assert!(text.contains(says), "{says} missing: {text}");
+    }
+}
+
+#[tokio::test]
+async fn readiness_names_the_account_it_waits_for() {
+    let waiting = call(
+        app(vec![signed_in("RapidStrider50")], None),
+        Method::GET,
+        "/readyz",
+        &[],
+    )
+    .await;
+    assert_eq!(waiting.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(waiting.text().contains("RapidStrider50"), "{}", waiting.text());
+    let unknown = call(app(vec![account(false)], None), Method::GET, "/readyz", &[]).await;
+    assert!(!unknown.text().contains("default"), "{}", unknown.text());
+    assert!(unknown.text().contains("the account"), "{}", unknown.text());
 }
 
 #[tokio::test]

@@ -16,6 +16,7 @@ use crate::exposition;
 use crate::http::render_cache::Registry;
 use crate::http::web_config::{self, LiveWebConfig};
 use crate::metrics::BuildInfo;
+use crate::metrics::collectors::GROUPS;
 use crate::state::account::AccountState;
 
 /// A reload request (`POST /-/reload`); the answer says what went wrong, if anything.
@@ -55,6 +56,10 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// `/metrics` picks the format by `Accept` and the encoding by `Accept-Encoding`; a cache
+/// in between must key on both.
+const VARY: &str = "Accept, Accept-Encoding";
+
 async fn metrics_handler(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let format = exposition::negotiate(accept);
@@ -73,7 +78,7 @@ async fn metrics_handler(State(state): State<AppState>, headers: HeaderMap) -> R
             [
                 (header::CONTENT_TYPE, content_type),
                 (header::CONTENT_ENCODING, "gzip"),
-                (header::VARY, "Accept-Encoding"),
+                (header::VARY, VARY),
             ],
             body,
         )
@@ -81,7 +86,7 @@ async fn metrics_handler(State(state): State<AppState>, headers: HeaderMap) -> R
         Ok((body, content_type)) => (
             [
                 (header::CONTENT_TYPE, content_type),
-                (header::VARY, "Accept-Encoding"),
+                (header::VARY, VARY),
             ],
             body,
         )
@@ -123,7 +128,7 @@ async fn healthz() -> &'static str {
 /// at least tried: one account with a dead token must not take the others' metrics out of
 /// rotation, but a lone account is ready only with data.
 async fn readyz(State(state): State<AppState>) -> Response {
-    let name = |a: &Arc<AccountState>| a.name.clone().unwrap_or_else(|| "default".to_owned());
+    let name = |a: &Arc<AccountState>| account_name(a);
     let accounts = state.registry.accounts();
     let any_ready = accounts.iter().any(|a| a.is_ready());
     let all_polled = accounts.iter().all(|a| a.has_polled());
@@ -160,16 +165,128 @@ async fn readyz(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
+/// What to call an account in `/readyz` and on the landing page: its `account` label with
+/// several accounts; with one, the Peloton username it signed in as, once known.
+fn account_name(a: &AccountState) -> String {
+    if let Some(name) = &a.name {
+        return name.clone();
+    }
+    a.snapshot()
+        .profile
+        .as_ref()
+        .and_then(|p| p.username.clone())
+        .unwrap_or_else(|| "the account (not signed in yet)".to_owned())
+}
+
+/// The docs in the source tree, for the landing page.
+const DOCS: &[(&str, &str)] = &[
+    ("README.md", "running it, flags, endpoints, the first sync"),
+    ("docs/login.md", "signing in, the demo member"),
+    ("docs/configuration.md", "several accounts, proxies, storage"),
+    ("docs/metrics.md", "every metric and its labels"),
+    ("docs/dashboards.md", "the Grafana dashboards and alerts"),
+    ("docs/web-config.md", "TLS and basic auth"),
+];
+
+/// A status page: per account whether it is up (and why not), its last successful poll,
+/// the history sync, the token's expiry; the metric groups; where to read more. Built
+/// from what the pollers publish; never waits on Peloton.
 async fn landing(State(state): State<AppState>) -> Html<String> {
+    use std::fmt::Write as _;
+    let now = crate::clock::now_unix();
     let path = html_escape(&state.telemetry_path);
-    Html(format!(
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Peloton Exporter</title></head>\
-         <body><h1>Peloton Exporter</h1><p>Version {}</p><ul>\
+    let build = BuildInfo::CURRENT;
+    let mut page = format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Peloton Exporter</title>\
+         <style>body{{font-family:sans-serif;max-width:60em;margin:1em auto}}td,th{{padding:.2em .8em;text-align:left;vertical-align:top}}.up{{color:#080}}.down{{color:#b00}}</style></head>\
+         <body><h1>Peloton Exporter</h1><p>Version {} (revision {})</p><ul>\
          <li><a href=\"{path}\">Metrics</a></li>\
          <li><a href=\"/healthz\">Health</a></li>\
-         <li><a href=\"/readyz\">Readiness</a></li></ul></body></html>\n",
-        html_escape(BuildInfo::CURRENT.version)
-    ))
+         <li><a href=\"/readyz\">Readiness</a></li></ul>\
+         <h2>Accounts</h2><table><tr><th>account</th><th>status</th><th>last successful poll</th>\
+         <th>history</th><th>access token expires</th></tr>",
+        html_escape(build.version),
+        html_escape(build.revision),
+    );
+    for a in state.registry.accounts().iter() {
+        let snapshot = a.snapshot();
+        let status = if !a.has_polled() {
+            "<span>starting: first poll in progress</span>".to_owned()
+        } else if snapshot.up {
+            "<span class=\"up\">up</span>".to_owned()
+        } else {
+            format!(
+                "<span class=\"down\">down</span>: {}",
+                html_escape(snapshot.last_error.as_deref().unwrap_or("unknown error"))
+            )
+        };
+        let last = snapshot
+            .last_success
+            .map_or_else(|| "never".to_owned(), |t| when(t as i64, now));
+        let history = match (snapshot.history_progress, snapshot.history_pending) {
+            (Some(p), _) if p.is_complete() => format!("complete ({} workouts fetched)", p.total),
+            (Some(p), _) => format!("syncing: {}", p.describe()),
+            (None, Some(pending)) if pending > 0.0 => {
+                format!("{pending} workouts' details to fetch")
+            }
+            (None, Some(_)) => "complete".to_owned(),
+            (None, None) => "not listed yet".to_owned(),
+        };
+        let token = a
+            .telemetry
+            .values()
+            .token_expiry
+            .map_or_else(|| "unknown".to_owned(), |t| when(t, now));
+        let _ = write!(
+            page,
+            "<tr><td>{}</td><td>{status}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            html_escape(&account_name(a)),
+            html_escape(&last),
+            html_escape(&history),
+            html_escape(&token)
+        );
+    }
+    page.push_str("</table><h2>Metric groups</h2><ul>");
+    for g in GROUPS {
+        let on = state.registry.collectors().is_enabled(g.collector);
+        let _ = write!(
+            page,
+            "<li>{}: {} <small>(--{}{})</small></li>",
+            html_escape(g.name),
+            if on { "on" } else { "off" },
+            if on { "no-" } else { "" },
+            html_escape(g.flag),
+        );
+    }
+    page.push_str(
+        "<li>health, totals, streaks and counts: always on</li></ul>\
+         <h2>Documentation</h2><p>In the exporter's source tree:</p><ul>",
+    );
+    for (doc, what) in DOCS {
+        let _ = write!(page, "<li><code>{doc}</code>: {what}</li>");
+    }
+    page.push_str(
+        "</ul><p>Prometheus: <a href=\"https://prometheus.io/docs/instrumenting/writing_exporters/\">writing exporters</a>, \
+         <a href=\"https://github.com/prometheus/exporter-toolkit/blob/master/docs/web-configuration.md\">web configuration</a>.</p>\
+         </body></html>\n",
+    );
+    Html(page)
+}
+
+/// `2025-11-20T14:03:00Z (3h 05m ago)` or `(in 47h 12m)`.
+fn when(unix: i64, now: i64) -> String {
+    let Ok(secs) = u64::try_from(unix) else {
+        return unix.to_string();
+    };
+    let at = humantime::format_rfc3339_seconds(
+        std::time::UNIX_EPOCH + Duration::from_secs(secs),
+    );
+    let gap = crate::state::progress::human(Duration::from_secs(now.abs_diff(unix)));
+    if unix <= now {
+        format!("{at} ({gap} ago)")
+    } else {
+        format!("{at} (in {gap})")
+    }
 }
 
 fn html_escape(s: &str) -> String {

@@ -86,6 +86,7 @@ struct Memory {
     history_complete: bool,
     pending: Option<u64>,
     last_success: Option<f64>,
+    last_error: Option<String>,
     up: bool,
     /// Peloton asked us (Retry-After) not to call before this time.
     not_before: Option<Instant>,
@@ -137,6 +138,21 @@ enum PollError {
         "the state in --storage.path belongs to Peloton user {stored}, but the token is for {current}; use a separate --storage.path per account"
     )]
     OtherAccount { stored: String, current: String },
+}
+
+/// `reason: message`, cut at a bound: the landing page shows it.
+fn error_text(e: &PollError) -> String {
+    const MAX: usize = 300;
+    let mut text = format!("{}: {e}", e.reason().as_str());
+    if text.len() > MAX {
+        let mut cut = MAX;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push('…');
+    }
+    text
 }
 
 impl PollError {
@@ -306,6 +322,7 @@ impl Poller {
             Err(e) => {
                 self.memory.failures += 1;
                 self.memory.up = false;
+                self.memory.last_error = Some(error_text(e));
                 if let PollError::Api(api) = e
                     && let Some(after) = api.retry_after()
                 {
@@ -341,6 +358,7 @@ impl Poller {
     fn succeeded(&mut self) {
         self.memory.failures = 0;
         self.memory.up = true;
+        self.memory.last_error = None;
         self.memory.last_success = Some(now_unix() as f64);
     }
 
@@ -727,6 +745,7 @@ impl Poller {
             totals: self.totals.clone(),
             up: m.up,
             last_success: m.last_success,
+            last_error: m.last_error.clone(),
             history_pending: m.pending.map(|p| p as f64),
             history_progress: self.progress_log.current(),
         }

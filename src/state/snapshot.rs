@@ -22,6 +22,9 @@ pub struct Snapshot {
     pub totals: Totals,
     /// The last poll reached every endpoint it needed.
     pub up: bool,
+    /// Why the last poll failed (`reason: message`, bounded, never a secret); `None` after
+    /// a success.
+    pub last_error: Option<String>,
     /// Unix seconds of the last successful poll.
     pub last_success: Option<f64>,
     pub history_pending: Option<f64>,
