@@ -10,7 +10,12 @@ use peloton_exporter::settings::flags::Cli;
 fn main() -> ExitCode {
     let cli = match Cli::parse_args(std::env::args_os()) {
         Ok(cli) => cli,
-        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+        Err(e) if e.kind() == ErrorKind::DisplayVersion => {
+            let text = peloton_exporter::metrics::BuildInfo::CURRENT.version_text();
+            let _ = std::io::stdout().write_all(text.as_bytes());
+            return ExitCode::SUCCESS;
+        }
+        Err(e) if e.kind() == ErrorKind::DisplayHelp => {
             // A closed stdout (`--help | head -1`) is not worth a panic.
             let _ = e.print();
             return ExitCode::SUCCESS;

@@ -100,6 +100,48 @@ fn usage_errors_show_clap_in_full() {
 }
 
 #[test]
+fn version_names_revision_build_date_and_rust_like_prometheus() {
+    let out = Command::new(BIN).arg("--version").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut lines = text.lines();
+    let first = lines.next().unwrap();
+    assert!(
+        first.starts_with(&format!(
+            "peloton-exporter, version {} (revision: ",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{text}"
+    );
+    let revision = first
+        .split("revision: ")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches(')');
+    for field in ["build date:", "rust version:", "platform:"] {
+        assert!(
+            lines.clone().any(|l| l.trim_start().starts_with(field)),
+            "{field} missing: {text}"
+        );
+    }
+    // Built from a git checkout, the revision is the commit, in --version and in
+    // peloton_exporter_build_info alike (both read BuildInfo::CURRENT).
+    let head = Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success());
+    match (head, std::env::var("PELOTON_EXPORTER_REVISION")) {
+        (Some(head), Err(_)) => {
+            assert_eq!(revision, String::from_utf8_lossy(&head.stdout).trim());
+            assert_eq!(revision, peloton_exporter::metrics::BuildInfo::CURRENT.revision);
+        }
+        _ => eprintln!("SKIP revision check: no git checkout, or PELOTON_EXPORTER_REVISION set"),
+    }
+}
+
+#[test]
 fn secrets_from_env_are_not_echoed_by_help_or_errors() {
     let secret = "v1.super-secret-refresh-value";
     let (code, out) = {

@@ -41,16 +41,35 @@ impl AccountView {
 pub struct BuildInfo {
     pub version: &'static str,
     pub revision: &'static str,
+    /// UTC, RFC 3339; `SOURCE_DATE_EPOCH` when the build set it.
+    pub build_date: &'static str,
+    pub rust_version: &'static str,
+    /// The target triple.
+    pub platform: &'static str,
 }
 
 impl BuildInfo {
+    // build.rs sets these: the revision from git (or PELOTON_EXPORTER_REVISION).
     pub const CURRENT: BuildInfo = BuildInfo {
         version: env!("CARGO_PKG_VERSION"),
-        revision: match option_env!("PELOTON_EXPORTER_REVISION") {
-            Some(r) => r,
-            None => "unknown",
-        },
+        revision: env!("PELOTON_EXPORTER_REVISION"),
+        build_date: env!("PELOTON_EXPORTER_BUILD_DATE"),
+        rust_version: env!("PELOTON_EXPORTER_RUST_VERSION"),
+        platform: env!("PELOTON_EXPORTER_TARGET"),
     };
+
+    /// `--version`, laid out as Prometheus's own.
+    pub fn version_text(&self) -> String {
+        format!(
+            "peloton-exporter, version {} (revision: {})\n  build date:       {}\n  rust version:     {}\n  platform:         {}\n  features:         {}\n",
+            self.version,
+            self.revision,
+            self.build_date,
+            self.rust_version,
+            self.platform,
+            if cfg!(feature = "demo") { "demo" } else { "-" },
+        )
+    }
 }
 
 /// Collects series into families in catalogue order.
