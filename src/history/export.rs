@@ -5,9 +5,59 @@ use std::io::{self, Write};
 
 use serde_json::{Map, Value, json};
 
+use crate::domain::units::JOULES_PER_KCAL;
 use crate::domain::{Stat, Status, WorkoutSummary};
 
-/// Column names, in order. Units are in the names; absent values are empty (CSV) or null.
+/// The units of the numbers: base units (joules, meters, seconds, ratios) for machines, or
+/// what people read (kcal, km or mi, minutes, watts, percent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Units {
+    #[default]
+    Base,
+    Metric,
+    Imperial,
+}
+
+const MILE: f64 = 1609.344;
+const FOOT: f64 = 0.3048;
+
+/// A base column's name and factor in `units`; the unit is in every name.
+fn converted(column: &'static str, units: Units) -> (String, f64) {
+    let imperial = units == Units::Imperial;
+    let (name, factor) = match (units, column) {
+        (Units::Base, _) => (column.to_owned(), 1.0),
+        (_, "duration_seconds") => ("duration_minutes".to_owned(), 1.0 / 60.0),
+        (_, "output_joules") => ("output_kilojoules".to_owned(), 1e-3),
+        (_, "distance_meters") if imperial => ("distance_miles".to_owned(), 1.0 / MILE),
+        (_, "distance_meters") => ("distance_km".to_owned(), 1e-3),
+        (_, "elevation_meters") if imperial => ("elevation_feet".to_owned(), 1.0 / FOOT),
+        (_, "energy_burned_joules") => ("energy_burned_kcal".to_owned(), 1.0 / JOULES_PER_KCAL),
+        (_, c) if c.starts_with("speed_meters_per_second") => {
+            let (unit, factor) = if imperial {
+                ("mph", 3600.0 / MILE)
+            } else {
+                ("kph", 3.6)
+            };
+            (c.replace("meters_per_second", unit), factor)
+        }
+        (_, c) if c.contains("_ratio_") => (c.replace("_ratio_", "_percent_"), 100.0),
+        (_, c) if c.starts_with("heart_rate_zone") => (c.replace("_seconds", "_minutes"), 1.0 / 60.0),
+        (_, c) => (c.to_owned(), 1.0),
+    };
+    (name, factor)
+}
+
+/// The header: `COLUMNS` in `units`, without `account` for a single account.
+pub fn columns(units: Units, with_account: bool) -> Vec<String> {
+    COLUMNS
+        .iter()
+        .filter(|c| with_account || **c != "account")
+        .map(|c| converted(c, units).0)
+        .collect()
+}
+
+/// Column names in base units, in order. Units are in the names; absent values are empty
+/// (CSV) or null.
 pub const COLUMNS: &[&str] = &[
     "account",
     "id",
@@ -47,8 +97,8 @@ pub const COLUMNS: &[&str] = &[
     "leaderboard_users",
 ];
 
-/// The row of one workout, keyed by `COLUMNS`.
-pub fn row(account: Option<&str>, w: &WorkoutSummary) -> Map<String, Value> {
+/// The row of one workout, keyed by `columns(units, account.is_some())`.
+pub fn row(account: Option<&str>, w: &WorkoutSummary, units: Units) -> Map<String, Value> {
     let num = |v: Option<f64>| {
         v.filter(|x| x.is_finite())
             .map_or(Value::Null, |x| json!(x))
@@ -108,8 +158,22 @@ pub fn row(account: Option<&str>, w: &WorkoutSummary) -> Map<String, Value> {
     ];
     COLUMNS
         .iter()
-        .map(|c| (*c).to_owned())
         .zip(values)
+        .filter(|(c, _)| account.is_some() || **c != "account")
+        .map(|(c, v)| {
+            let (name, factor) = converted(c, units);
+            let v = match v {
+                Value::Number(n) if factor != 1.0 => n
+                    .as_f64()
+                    .map(|x| x * factor)
+                    .filter(|x| x.is_finite())
+                    // Two decimals: a spreadsheet's reader wants 523.45 kcal, not the
+                    // float noise of a division.
+                    .map_or(Value::Null, |x| json!((x * 100.0).round() / 100.0)),
+                v => v,
+            };
+            (name, v)
+        })
         .collect()
 }
 
@@ -126,15 +190,16 @@ pub fn completed(mut workouts: Vec<WorkoutSummary>) -> Vec<WorkoutSummary> {
 }
 
 pub fn write_csv<'a>(
+    columns: &[String],
     rows: impl IntoIterator<Item = Map<String, Value>> + 'a,
     out: &mut impl Write,
 ) -> io::Result<u64> {
-    writeln!(out, "{}", COLUMNS.join(","))?;
+    writeln!(out, "{}", columns.join(","))?;
     let mut n = 0;
     for row in rows {
-        let cells: Vec<String> = COLUMNS
+        let cells: Vec<String> = columns
             .iter()
-            .map(|c| match row.get(*c) {
+            .map(|c| match row.get(c) {
                 Some(Value::String(s)) => csv_field(s),
                 Some(Value::Null) | None => String::new(),
                 Some(v) => v.to_string(),
@@ -191,18 +256,98 @@ mod tests {
         }))
         .unwrap();
         let w = WorkoutSummary::from_list_item(&item).unwrap();
-        let r = row(None, &w);
+        let r = row(Some("alice"), &w, Units::Base);
         assert_eq!(r.len(), COLUMNS.len());
         assert_eq!(r["start_time"], json!("2023-11-14T22:13:20Z"));
         assert_eq!(r["duration_seconds"], json!(1800.0));
         assert_eq!(r["distance_meters"], Value::Null);
         let mut out = Vec::new();
-        write_csv(vec![r], &mut out).unwrap();
+        write_csv(&columns(Units::Base, true), vec![r], &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert_eq!(text.lines().count(), 2);
         assert_eq!(
             text.lines().nth(1).unwrap().split(',').count(),
             COLUMNS.len()
         );
+    }
+
+    fn ride() -> WorkoutSummary {
+        let item: crate::peloton::model::Workout = serde_json::from_value(serde_json::json!({
+            "id": "w1", "status": "COMPLETE", "fitness_discipline": "cycling",
+            "start_time": 1_700_000_000, "end_time": 1_700_001_800
+        }))
+        .unwrap();
+        let mut w = WorkoutSummary::from_list_item(&item).unwrap();
+        w.output_joules = Some(300_000.0);
+        w.distance_meters = Some(16_093.44);
+        w.elevation_meters = Some(100.0);
+        w.energy_joules = Some(500.0 * JOULES_PER_KCAL);
+        w.hr_zone_seconds = Some([60.0, 120.0, 0.0, 0.0, 0.0]);
+        w
+    }
+
+    fn csv(units: Units, account: Option<&str>) -> (Vec<String>, Vec<String>) {
+        let mut out = Vec::new();
+        let cols = columns(units, account.is_some());
+        write_csv(&cols, vec![row(account, &ride(), units)], &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let mut lines = text.lines();
+        let split = |l: &str| l.split(',').map(str::to_owned).collect::<Vec<_>>();
+        (split(lines.next().unwrap()), split(lines.next().unwrap()))
+    }
+
+    fn cell(table: &(Vec<String>, Vec<String>), column: &str) -> String {
+        let i = table.0.iter().position(|c| c == column).unwrap_or_else(|| {
+            panic!("no column {column} in {:?}", table.0)
+        });
+        table.1[i].clone()
+    }
+
+    #[test]
+    fn units_for_people_put_the_unit_in_every_header() {
+        let metric = csv(Units::Metric, None);
+        assert_eq!(cell(&metric, "duration_minutes"), "30.0");
+        assert_eq!(cell(&metric, "output_kilojoules"), "300.0");
+        assert_eq!(cell(&metric, "distance_km"), "16.09");
+        assert_eq!(cell(&metric, "elevation_meters"), "100.0");
+        assert_eq!(cell(&metric, "energy_burned_kcal"), "500.0");
+        assert_eq!(cell(&metric, "heart_rate_zone2_minutes"), "2.0");
+        assert!(metric.0.contains(&"speed_kph_avg".to_owned()));
+        assert!(metric.0.contains(&"resistance_percent_avg".to_owned()));
+        assert!(metric.0.contains(&"output_watts_avg".to_owned()));
+        let imperial = csv(Units::Imperial, None);
+        assert_eq!(cell(&imperial, "distance_miles"), "10.0");
+        assert_eq!(cell(&imperial, "elevation_feet"), "328.08");
+        assert!(imperial.0.contains(&"speed_mph_max".to_owned()));
+        // Base units stay the default, for machines.
+        let base = csv(Units::Base, None);
+        assert_eq!(cell(&base, "output_joules"), "300000.0");
+        assert_eq!(cell(&base, "distance_meters"), "16093.44");
+        for table in [&metric, &imperial, &base] {
+            assert_eq!(table.0.len(), table.1.len());
+            // Every measurement names its unit; the rest are ids, text, times and counts.
+            let unitless = [
+                "id", "start_time", "end_time", "discipline", "title", "instructor",
+                "workout_type", "device_type", "effort_points", "leaderboard_rank",
+                "leaderboard_users",
+            ];
+            let units = [
+                "seconds", "minutes", "joules", "kilojoules", "kcal", "km", "miles", "meters",
+                "feet", "watts", "kph", "mph", "percent", "second", "ratio", "rpm", "bpm", "spm",
+            ];
+            for c in table.0.iter().filter(|c| !unitless.contains(&c.as_str())) {
+                let stem = c.trim_end_matches("_avg").trim_end_matches("_max");
+                let unit = stem.rsplit('_').next().unwrap();
+                assert!(units.contains(&unit), "{c} names no unit");
+            }
+        }
+    }
+
+    #[test]
+    fn the_account_column_appears_only_with_several_accounts() {
+        assert!(!csv(Units::Base, None).0.contains(&"account".to_owned()));
+        let several = csv(Units::Metric, Some("alice"));
+        assert_eq!(several.0[0], "account");
+        assert_eq!(several.1[0], "alice");
     }
 }

@@ -444,6 +444,18 @@ pub struct ExportArgs {
     /// File to write ("-" for standard output).
     #[arg(long = "out", value_name = "FILE", default_value = "-")]
     pub out: PathBuf,
+    /// Units of the numbers, named in every column: base (joules, meters, seconds,
+    /// ratios) for machines; metric or imperial (kcal, kJ, km or mi, minutes, watts,
+    /// percent) for people.
+    #[arg(long = "units", value_enum, default_value = "base")]
+    pub units: ExportUnits,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportUnits {
+    Base,
+    Metric,
+    Imperial,
 }
 
 /// Flags that only the server reads: `--web.*`, `--remote-write.*` and `--poll.*`.
