@@ -23,6 +23,9 @@ DS = {"type": "prometheus", "uid": "${datasource}"}
 # Every Peloton query is restricted by these two variables. With one account the exporter
 # writes no `account` label, `$account` is then "All" = `.*`, which matches the empty label.
 SEL = 'job=~"$job", account=~"$account"'
+# The scrape job everywhere: README, deploy/ (Prometheus, compose, Kubernetes), the rules.
+# tests/job_name.rs fails when one of them says otherwise.
+JOB = "peloton-exporter"
 
 
 def sel(*extra):
@@ -341,7 +344,8 @@ def variables():
             "definition": "label_values(peloton_up, job)",
             "refresh": 2, "sort": 1, "includeAll": False, "multi": False,
             "hide": 0, "regex": "",
-            "description": "Scrape job of peloton-exporter (the first one by default).",
+            "current": {"text": JOB, "value": JOB},
+            "description": f"Scrape job of peloton-exporter ({JOB} by default, as in deploy/).",
         },
         {
             "type": "query", "name": "account", "label": "Account", "datasource": DS,

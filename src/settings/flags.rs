@@ -217,7 +217,7 @@ pub struct Cli {
     #[arg(global = true, long = "remote-write.url", env = "PELOTON_REMOTE_WRITE_URL", value_name = "URL", value_parser = parse_url, help_heading = "History")]
     pub remote_write_url: Option<Url>,
 
-    /// Extra label on every pushed series, e.g. job=peloton. Repeatable.
+    /// Extra label on every pushed series, e.g. job=peloton-exporter (the scrape job). Repeatable.
     #[arg(global = true, long = "remote-write.label", value_name = "NAME=VALUE", value_parser = parse_label, help_heading = "History")]
     pub remote_write_labels: Vec<(String, String)>,
 
@@ -424,7 +424,7 @@ pub struct BackfillArgs {
     /// Last day to include (YYYY-MM-DD, UTC); never later than 3 hours ago.
     #[arg(long = "to", value_name = "DATE", value_parser = parse_date)]
     pub to: Option<i64>,
-    /// Extra label on every series, e.g. --label job=peloton, so the history joins the
+    /// Extra label on every series, e.g. --label job=peloton-exporter, so the history joins the
     /// series Prometheus scrapes (which carry job and instance). Repeatable.
     #[arg(long = "label", value_name = "NAME=VALUE", value_parser = parse_label)]
     pub labels: Vec<(String, String)>,
@@ -1041,7 +1041,7 @@ mod tests {
     #[test]
     fn repeatable_flags_still_accumulate() {
         let cli = parse(&[
-            "--remote-write.label=job=peloton",
+            "--remote-write.label=job=peloton-exporter",
             "--remote-write.label=env=home",
             "--poll.interval=1m",
             "--poll.interval=2m",
