@@ -852,6 +852,29 @@ def health():
         [q(f"1 - sum(peloton_history_workouts_pending{sel()}) / "
            f"clamp_min(sum(peloton_workouts_total{sel()}), 1)", "Synced")],
         field("percentunit", 0, steps("orange", (1, "green")), min_=0, max_=1)), 8, 7)
+
+    # The process is one for all accounts: its series carry no `account`, so only $job.
+    proc = '{job=~"$job"}'
+    L.row("Process")
+    L.add(timeseries(
+        "CPU", "CPU time used per second (1 = one core busy), per exporter instance.",
+        [q(f"rate(process_cpu_seconds_total{proc}[$__rate_interval])", "{{instance}}")],
+        field("percentunit", 1, min_=0)), 8, 7)
+    L.add(timeseries(
+        "Memory", "Resident memory of the exporter process (the static build idles under "
+        "8 MB; docs/benchmarks.md).",
+        [q(f"process_resident_memory_bytes{proc}", "resident {{instance}}")],
+        field("bytes", 0, min_=0)), 8, 7)
+    L.add(timeseries(
+        "Open file descriptors", "Open descriptors (connections, the database, logs) as "
+        "a share of the soft limit.",
+        [q(f"process_open_fds{proc} / process_max_fds{proc}", "{{instance}}")],
+        field("percentunit", 1, steps("green", (0.8, "orange"), (0.95, "red")), min_=0),
+        thresholds_style="line"), 5, 7)
+    L.add(stat(
+        "Uptime", "Time since the exporter process started (a restart resets it).",
+        [q(f"time() - max(process_start_time_seconds{proc})", "Uptime")],
+        field("s", 0, steps("orange", (600, "green")))), 3, 7)
     return dashboard(
         "peloton-exporter-health", "Peloton exporter health",
         "Is peloton-exporter reaching Peloton: polls, API requests and errors, token, "

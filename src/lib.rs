@@ -17,4 +17,5 @@ pub mod store;
 
 pub mod clock;
 pub mod logging;
+pub mod process_stats;
 pub mod secret;

@@ -35,7 +35,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("state", &["domain"]),
     ("domain", &[]),
 ];
-const LEAVES: &[&str] = &["clock", "secret", "logging"];
+const LEAVES: &[&str] = &["clock", "secret", "logging", "process_stats"];
 /// Layers that a scrape runs through: they never reach Peloton, the poller or the store.
 const SCRAPE_SIDE: &[&str] = &["http", "exposition", "metrics", "state", "domain"];
 const NEVER_FROM_SCRAPE_SIDE: &[&str] = &["peloton", "poll", "store"];

@@ -20,7 +20,7 @@ fn reference() -> BTreeMap<String, (String, BTreeSet<String>)> {
     let text =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/metrics.md")).unwrap();
     text.lines()
-        .filter(|l| l.starts_with("| `peloton_"))
+        .filter(|l| l.starts_with("| `peloton_") || l.starts_with("| `process_"))
         .map(|l| {
             let cells: Vec<&str> = l.split('|').map(str::trim).collect();
             let name = cells[1].trim_matches('`').to_owned();

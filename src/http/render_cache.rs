@@ -28,7 +28,15 @@ pub struct Registry {
     /// changes, so a scrape is a copy of bytes already written: Prometheus, a second
     /// Prometheus and a Grafana agent all scraping cost one render per change.
     cache: Mutex<Rendered>,
+    /// Whether scrapes carry `process_*`.
+    process: bool,
 }
+
+/// `process_*` are read from /proc at most once per this many seconds: the cache key
+/// carries the tick, so between ticks scrapes still copy bytes, and a flood of scrapes
+/// costs one render per tick. Prometheus scrapes far less often, so each scrape sees
+/// fresh values; `rate(process_cpu_seconds_total[1m])` does not notice 5 s.
+pub const PROCESS_REFRESH_SECONDS: u64 = 5;
 
 #[derive(Debug, Default)]
 struct Rendered {
@@ -46,7 +54,15 @@ impl Registry {
             reload: ReloadStatus::loaded_now(),
             was_ready: AtomicBool::new(false),
             cache: Mutex::new(Rendered::default()),
+            process: false,
         }
+    }
+
+    /// Adds `process_*` to every scrape (the server's registry; tests mostly go without,
+    /// so their bodies depend on nothing but what they set).
+    pub fn with_process_metrics(mut self) -> Self {
+        self.process = true;
+        self
     }
 
     pub fn accounts(&self) -> Arc<[Arc<AccountState>]> {
@@ -141,6 +157,9 @@ impl Registry {
         let mut key = Vec::with_capacity(3 + 2 * accounts.len());
         key.push(self.swaps.load(Ordering::Acquire));
         key.push(self.reload.generation.load(Ordering::Acquire));
+        if self.process {
+            key.push(crate::clock::now_unix().unsigned_abs() / PROCESS_REFRESH_SECONDS);
+        }
         for a in accounts.iter() {
             let (snapshot, telemetry) = a.generation();
             key.push(snapshot);
@@ -158,6 +177,9 @@ impl Registry {
             .collect();
         let mut families = metrics::families(BuildInfo::CURRENT, &views, &self.collectors);
         families.extend(self.reload.families());
+        if self.process {
+            families.extend(metrics::process::families(&crate::process_stats::read()));
+        }
         let order = |d: &Def| c::ALL.iter().position(|x| x == d).unwrap_or(usize::MAX);
         families.sort_by_key(|f| order(&f.def));
         families
@@ -258,6 +280,34 @@ mod tests {
 
     fn same(a: &Bytes, b: &Bytes) -> bool {
         a.as_ptr() == b.as_ptr()
+    }
+
+    #[test]
+    fn process_metrics_are_written_once_and_refreshed_by_the_tick() {
+        let (registry, _) = registry();
+        let registry = registry.with_process_metrics();
+        let (body, _) = registry.render(Format::Classic).unwrap();
+        let text = String::from_utf8_lossy(&body).into_owned();
+        if std::path::Path::new("/proc/self/stat").exists() {
+            for name in [
+                "process_cpu_seconds_total ",
+                "process_resident_memory_bytes ",
+                "process_virtual_memory_bytes ",
+                "process_open_fds ",
+                "process_max_fds ",
+                "process_start_time_seconds ",
+            ] {
+                assert_eq!(text.matches(&format!("\n{name}")).count(), 1, "{name}: {text}");
+            }
+        }
+        // Within a tick the body is the cached one; the key moves with the tick.
+        let key = registry.key();
+        let tick = crate::clock::now_unix().unsigned_abs() / PROCESS_REFRESH_SECONDS;
+        assert!(key.contains(&tick) || key.contains(&(tick - 1)));
+        let (without, _) = Registry::new(Arc::from(Vec::new()), Collectors::default())
+            .render(Format::Classic)
+            .unwrap();
+        assert!(!String::from_utf8_lossy(&without).contains("process_"));
     }
 
     #[test]

@@ -20,6 +20,46 @@ const SECONDS: Option<&str> = Some("seconds");
 const JOULES: Option<&str> = Some("joules");
 const METERS: Option<&str> = Some("meters");
 const RATIO: Option<&str> = Some("ratio");
+const BYTES: Option<&str> = Some("bytes");
+
+// The process, as every official exporter reports it (no `peloton_` prefix, never an
+// `account` label).
+pub const PROCESS_CPU: Def = def(
+    "process_cpu",
+    "Total user and system CPU time spent in seconds",
+    SECONDS,
+    Kind::Counter,
+);
+pub const PROCESS_RESIDENT_MEMORY: Def = def(
+    "process_resident_memory",
+    "Resident memory size in bytes",
+    BYTES,
+    Kind::Gauge,
+);
+pub const PROCESS_VIRTUAL_MEMORY: Def = def(
+    "process_virtual_memory",
+    "Virtual memory size in bytes",
+    BYTES,
+    Kind::Gauge,
+);
+pub const PROCESS_OPEN_FDS: Def = def(
+    "process_open_fds",
+    "Number of open file descriptors",
+    None,
+    Kind::Gauge,
+);
+pub const PROCESS_MAX_FDS: Def = def(
+    "process_max_fds",
+    "Maximum number of open file descriptors",
+    None,
+    Kind::Gauge,
+);
+pub const PROCESS_START_TIME: Def = def(
+    "process_start_time",
+    "Start time of the process since unix epoch in seconds",
+    SECONDS,
+    Kind::Gauge,
+);
 
 // Exporter health.
 pub const UP: Def = def(
@@ -364,6 +404,12 @@ pub const LATEST_USERS: Def = def(
 
 /// Every family, in exposition order.
 pub const ALL: &[Def] = &[
+    PROCESS_CPU,
+    PROCESS_RESIDENT_MEMORY,
+    PROCESS_VIRTUAL_MEMORY,
+    PROCESS_OPEN_FDS,
+    PROCESS_MAX_FDS,
+    PROCESS_START_TIME,
     UP,
     BUILD_INFO,
     POLL_DURATION,

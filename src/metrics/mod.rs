@@ -4,6 +4,7 @@
 pub mod catalogue;
 pub mod collectors;
 pub mod family;
+pub mod process;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

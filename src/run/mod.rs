@@ -78,10 +78,9 @@ pub async fn start_reloadable(
     };
     let http = accounts::peloton_http(settings)?;
     let parts = accounts::accounts_with(settings, &http)?;
-    let registry = Arc::new(Registry::new(
-        Arc::from(Vec::new()),
-        settings.collectors.clone(),
-    ));
+    let registry = Arc::new(
+        Registry::new(Arc::from(Vec::new()), settings.collectors.clone()).with_process_metrics(),
+    );
 
     let listener = tokio::net::TcpListener::bind(settings.listen_address)
         .await
