@@ -24,7 +24,10 @@ fn main() {
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs())
         });
-    println!("cargo:rustc-env=PELOTON_EXPORTER_BUILD_DATE={}", utc_date(secs));
+    println!(
+        "cargo:rustc-env=PELOTON_EXPORTER_BUILD_DATE={}",
+        utc_date(secs)
+    );
 
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned());
     let rust_version = Command::new(rustc)

@@ -121,23 +121,38 @@ mod tests {
             .unwrap()
             .as_secs_f64();
         let start = s.start_time_seconds.unwrap();
-        assert!(start <= now + 1.0 && start > now - 86_400.0, "{start} vs {now}");
+        assert!(
+            start <= now + 1.0 && start > now - 86_400.0,
+            "{start} vs {now}"
+        );
     }
 
     #[test]
     fn odd_proc_files_give_absent_values_not_zeros() {
-        let stat = "4242 (a (weird) name) S 1 2 3 4 5 6 7 8 9 10 250 150 0 0 20 0 3 0 500 1048576 300 x";
+        let stat =
+            "4242 (a (weird) name) S 1 2 3 4 5 6 7 8 9 10 250 150 0 0 20 0 3 0 500 1048576 300 x";
         let s = parse_stat(stat).unwrap();
-        assert_eq!((s.utime, s.stime, s.starttime, s.vsize), (250, 150, 500, 1_048_576));
+        assert_eq!(
+            (s.utime, s.stime, s.starttime, s.vsize),
+            (250, 150, 500, 1_048_576)
+        );
         assert_eq!(parse_stat("4242 (truncated) S 1 2"), None);
         assert_eq!(parse_stat(""), None);
-        assert_eq!(boot_time("cpu 1 2 3\nbtime 1700000000\n"), Some(1_700_000_000));
-        assert_eq!(kib("Name: x\nVmRSS:\t  7340 kB\n", "VmRSS:"), Some(7340.0 * 1024.0));
+        assert_eq!(
+            boot_time("cpu 1 2 3\nbtime 1700000000\n"),
+            Some(1_700_000_000)
+        );
+        assert_eq!(
+            kib("Name: x\nVmRSS:\t  7340 kB\n", "VmRSS:"),
+            Some(7340.0 * 1024.0)
+        );
         assert_eq!(kib("VmRSS: lots kB", "VmRSS:"), None);
         let limits = "Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 524288               files\n";
         assert_eq!(max_open_files(limits), Some(1024.0));
         assert_eq!(
-            max_open_files("Max open files            unlimited            unlimited            files"),
+            max_open_files(
+                "Max open files            unlimited            unlimited            files"
+            ),
             None
         );
         let dir = tempfile::tempdir().unwrap();

@@ -69,14 +69,20 @@ fn bad_flags_name_the_flag() {
 #[test]
 fn usage_errors_show_clap_in_full() {
     for (args, says) in [
-        (vec!["backfill", "--demo"], vec!["--out <FILE>", "try '--help'"]),
+        (
+            vec!["backfill", "--demo"],
+            vec!["--out <FILE>", "try '--help'"],
+        ),
         (
             vec!["--log.level", "verbose"],
             vec!["possible values: error, warn, info, debug, trace"],
         ),
         (
             vec!["--web.listen-adress=:1"],
-            vec!["similar argument exists: '--web.listen-address'", "try '--help'"],
+            vec![
+                "similar argument exists: '--web.listen-address'",
+                "try '--help'",
+            ],
         ),
         (
             vec!["--collector.montly"],
@@ -135,7 +141,10 @@ fn version_names_revision_build_date_and_rust_like_prometheus() {
     match (head, std::env::var("PELOTON_EXPORTER_REVISION")) {
         (Some(head), Err(_)) => {
             assert_eq!(revision, String::from_utf8_lossy(&head.stdout).trim());
-            assert_eq!(revision, peloton_exporter::metrics::BuildInfo::CURRENT.revision);
+            assert_eq!(
+                revision,
+                peloton_exporter::metrics::BuildInfo::CURRENT.revision
+            );
         }
         _ => eprintln!("SKIP revision check: no git checkout, or PELOTON_EXPORTER_REVISION set"),
     }

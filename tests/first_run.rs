@@ -104,7 +104,10 @@ fn arguments_are_checked_before_the_sync() {
                 "--peloton.refresh-token=v1.x",
                 "--peloton.max-retries=0",
             ])
-            .arg(format!("--storage.path={}", dir.path().join("state").display()))
+            .arg(format!(
+                "--storage.path={}",
+                dir.path().join("state").display()
+            ))
             .env_clear()
             .stdin(Stdio::null())
             .output()
@@ -128,7 +131,10 @@ fn arguments_are_checked_before_the_sync() {
         "2024-01-01",
     ]);
     assert_eq!(code, Some(1));
-    assert!(err.contains("--from 2024-02-01 is after --to 2024-01-01"), "{err}");
+    assert!(
+        err.contains("--from 2024-02-01 is after --to 2024-01-01"),
+        "{err}"
+    );
     assert!(!out.exists(), "a refused run leaves no file");
     // A sync that fails leaves no empty file behind either.
     let (code, _) = run(&["backfill", "--out", out.to_str().unwrap()]);
@@ -160,7 +166,12 @@ fn the_demo_removes_its_directory_on_exit() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("demo.csv");
     let child = Command::new(BIN)
-        .args(["export", "--demo", "--peloton.max-request-rate=1000", "--out"])
+        .args([
+            "export",
+            "--demo",
+            "--peloton.max-request-rate=1000",
+            "--out",
+        ])
         .arg(&csv)
         .env_clear()
         .env("TMPDIR", std::env::temp_dir())
@@ -173,7 +184,11 @@ fn the_demo_removes_its_directory_on_exit() {
     let out = finish(child);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(csv.exists());
-    assert!(!demo_dir(pid).exists(), "{} left behind", demo_dir(pid).display());
+    assert!(
+        !demo_dir(pid).exists(),
+        "{} left behind",
+        demo_dir(pid).display()
+    );
 
     // The server, stopped by SIGTERM, too.
     let mut child = Command::new(BIN)
@@ -187,7 +202,10 @@ fn the_demo_removes_its_directory_on_exit() {
     let pid = child.id();
     let start = Instant::now();
     while !demo_dir(pid).join("peloton.db").exists() {
-        assert!(start.elapsed() < Duration::from_secs(30), "demo never started");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "demo never started"
+        );
         assert!(child.try_wait().unwrap().is_none(), "demo exited");
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -198,7 +216,11 @@ fn the_demo_removes_its_directory_on_exit() {
     assert!(killed.success());
     let out = finish(child);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(!demo_dir(pid).exists(), "{} left behind", demo_dir(pid).display());
+    assert!(
+        !demo_dir(pid).exists(),
+        "{} left behind",
+        demo_dir(pid).display()
+    );
 }
 
 #[test]
@@ -226,8 +248,14 @@ fn login_on_the_demo_prints_a_next_step_that_works_and_the_docs_name_its_member(
     assert!(!said.contains("127.0.0.1"), "a dead port: {said}");
     assert!(!demo_dir(pid).exists());
 
-    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/login.md"))
-        .unwrap();
-    assert!(docs.contains(&format!("`{}`", member.username)), "docs/login.md");
-    assert!(docs.contains(&format!("`{}`", member.password)), "docs/login.md");
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/login.md")).unwrap();
+    assert!(
+        docs.contains(&format!("`{}`", member.username)),
+        "docs/login.md"
+    );
+    assert!(
+        docs.contains(&format!("`{}`", member.password)),
+        "docs/login.md"
+    );
 }

@@ -540,6 +540,7 @@ fn snapshot_from(a: &Answers) -> Snapshot {
         up: true,
         last_success: Some(1.7e9),
         history_pending: Some(0.0),
+        ..Snapshot::default()
     }
 }
 

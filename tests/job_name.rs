@@ -67,7 +67,9 @@ fn files(dir: &Path, exts: &[&str], out: &mut Vec<PathBuf>) {
 #[test]
 fn the_finder_finds_what_it_must() {
     assert_eq!(
-        job_names("  - job_name: peloton\nup{job=\"x\"} --label job=y job: z job=~\"$job\" by (job, instance)"),
+        job_names(
+            "  - job_name: peloton\nup{job=\"x\"} --label job=y job: z job=~\"$job\" by (job, instance)"
+        ),
         ["peloton", "x", "y", "z"]
     );
 }
@@ -90,10 +92,17 @@ fn every_place_names_the_same_scrape_job() {
     }
     // The README's scrape config, the two Prometheus configs and the down alert at least.
     assert!(seen >= 4, "only {seen} job names found");
-    for must in ["README.md", "deploy/prometheus/prometheus.yml", "deploy/compose/prometheus.yml",
-                 "deploy/prometheus/rules/alerts.yml"] {
+    for must in [
+        "README.md",
+        "deploy/prometheus/prometheus.yml",
+        "deploy/compose/prometheus.yml",
+        "deploy/prometheus/rules/alerts.yml",
+    ] {
         let text = std::fs::read_to_string(root.join(must)).unwrap();
-        assert!(job_names(&text).iter().any(|n| n == JOB), "{must} names no job");
+        assert!(
+            job_names(&text).iter().any(|n| n == JOB),
+            "{must} names no job"
+        );
     }
 
     // The ServiceMonitor takes the job from the Service's app.kubernetes.io/name label.
@@ -101,7 +110,10 @@ fn every_place_names_the_same_scrape_job() {
     let monitor =
         std::fs::read_to_string(k8s.join("overlays/prometheus-operator/servicemonitor.yaml"))
             .unwrap();
-    assert!(monitor.contains("jobLabel: app.kubernetes.io/name"), "{monitor}");
+    assert!(
+        monitor.contains("jobLabel: app.kubernetes.io/name"),
+        "{monitor}"
+    );
     let service = std::fs::read_to_string(k8s.join("base/service.yaml")).unwrap();
     assert!(
         service.contains(&format!("app.kubernetes.io/name: {JOB}\n")),

@@ -15,12 +15,12 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
+use peloton_exporter::domain::Profile;
 use peloton_exporter::http::render_cache::Registry;
 use peloton_exporter::http::routes::{AppState, ReloadRequest, router};
-use peloton_exporter::domain::Profile;
 use peloton_exporter::metrics::collectors::{Collector, Collectors};
-use peloton_exporter::state::progress::Progress;
 use peloton_exporter::state::account::AccountState;
+use peloton_exporter::state::progress::Progress;
 use peloton_exporter::state::snapshot::Snapshot;
 use peloton_exporter::state::telemetry::Telemetry;
 use tokio::sync::mpsc;
@@ -248,7 +248,11 @@ async fn readiness_names_the_account_it_waits_for() {
     )
     .await;
     assert_eq!(waiting.status, StatusCode::SERVICE_UNAVAILABLE);
-    assert!(waiting.text().contains("RapidStrider50"), "{}", waiting.text());
+    assert!(
+        waiting.text().contains("RapidStrider50"),
+        "{}",
+        waiting.text()
+    );
     let unknown = call(app(vec![account(false)], None), Method::GET, "/readyz", &[]).await;
     assert!(!unknown.text().contains("default"), "{}", unknown.text());
     assert!(unknown.text().contains("the account"), "{}", unknown.text());

@@ -53,7 +53,8 @@ pub async fn run(settings: &Settings, args: &BackfillArgs) -> anyhow::Result<()>
 
 /// `2024-01-31` for the Unix time of a UTC midnight.
 fn day(unix: i64) -> String {
-    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(unix).unwrap_or(0));
+    let t =
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(unix).unwrap_or(0));
     humantime::format_rfc3339_seconds(t)
         .to_string()
         .get(..10)

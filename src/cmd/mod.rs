@@ -2,11 +2,11 @@
 
 pub mod backfill;
 pub mod check_config;
+pub mod console;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod export;
 pub mod login;
-pub mod console;
 mod progress;
 pub mod serve;
 mod sync;

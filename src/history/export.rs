@@ -41,7 +41,9 @@ fn converted(column: &'static str, units: Units) -> (String, f64) {
             (c.replace("meters_per_second", unit), factor)
         }
         (_, c) if c.contains("_ratio_") => (c.replace("_ratio_", "_percent_"), 100.0),
-        (_, c) if c.starts_with("heart_rate_zone") => (c.replace("_seconds", "_minutes"), 1.0 / 60.0),
+        (_, c) if c.starts_with("heart_rate_zone") => {
+            (c.replace("_seconds", "_minutes"), 1.0 / 60.0)
+        }
         (_, c) => (c.to_owned(), 1.0),
     };
     (name, factor)
@@ -297,9 +299,11 @@ mod tests {
     }
 
     fn cell(table: &(Vec<String>, Vec<String>), column: &str) -> String {
-        let i = table.0.iter().position(|c| c == column).unwrap_or_else(|| {
-            panic!("no column {column} in {:?}", table.0)
-        });
+        let i = table
+            .0
+            .iter()
+            .position(|c| c == column)
+            .unwrap_or_else(|| panic!("no column {column} in {:?}", table.0));
         table.1[i].clone()
     }
 
@@ -327,13 +331,37 @@ mod tests {
             assert_eq!(table.0.len(), table.1.len());
             // Every measurement names its unit; the rest are ids, text, times and counts.
             let unitless = [
-                "id", "start_time", "end_time", "discipline", "title", "instructor",
-                "workout_type", "device_type", "effort_points", "leaderboard_rank",
+                "id",
+                "start_time",
+                "end_time",
+                "discipline",
+                "title",
+                "instructor",
+                "workout_type",
+                "device_type",
+                "effort_points",
+                "leaderboard_rank",
                 "leaderboard_users",
             ];
             let units = [
-                "seconds", "minutes", "joules", "kilojoules", "kcal", "km", "miles", "meters",
-                "feet", "watts", "kph", "mph", "percent", "second", "ratio", "rpm", "bpm", "spm",
+                "seconds",
+                "minutes",
+                "joules",
+                "kilojoules",
+                "kcal",
+                "km",
+                "miles",
+                "meters",
+                "feet",
+                "watts",
+                "kph",
+                "mph",
+                "percent",
+                "second",
+                "ratio",
+                "rpm",
+                "bpm",
+                "spm",
             ];
             for c in table.0.iter().filter(|c| !unitless.contains(&c.as_str())) {
                 let stem = c.trim_end_matches("_avg").trim_end_matches("_max");

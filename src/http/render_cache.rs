@@ -297,7 +297,11 @@ mod tests {
                 "process_max_fds ",
                 "process_start_time_seconds ",
             ] {
-                assert_eq!(text.matches(&format!("\n{name}")).count(), 1, "{name}: {text}");
+                assert_eq!(
+                    text.matches(&format!("\n{name}")).count(),
+                    1,
+                    "{name}: {text}"
+                );
             }
         }
         // Within a tick the body is the cached one; the key moves with the tick.

@@ -84,10 +84,7 @@ async fn metrics_handler(State(state): State<AppState>, headers: HeaderMap) -> R
         )
             .into_response(),
         Ok((body, content_type)) => (
-            [
-                (header::CONTENT_TYPE, content_type),
-                (header::VARY, VARY),
-            ],
+            [(header::CONTENT_TYPE, content_type), (header::VARY, VARY)],
             body,
         )
             .into_response(),
@@ -182,7 +179,10 @@ fn account_name(a: &AccountState) -> String {
 const DOCS: &[(&str, &str)] = &[
     ("README.md", "running it, flags, endpoints, the first sync"),
     ("docs/login.md", "signing in, the demo member"),
-    ("docs/configuration.md", "several accounts, proxies, storage"),
+    (
+        "docs/configuration.md",
+        "several accounts, proxies, storage",
+    ),
     ("docs/metrics.md", "every metric and its labels"),
     ("docs/dashboards.md", "the Grafana dashboards and alerts"),
     ("docs/web-config.md", "TLS and basic auth"),
@@ -278,9 +278,7 @@ fn when(unix: i64, now: i64) -> String {
     let Ok(secs) = u64::try_from(unix) else {
         return unix.to_string();
     };
-    let at = humantime::format_rfc3339_seconds(
-        std::time::UNIX_EPOCH + Duration::from_secs(secs),
-    );
+    let at = humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + Duration::from_secs(secs));
     let gap = crate::state::progress::human(Duration::from_secs(now.abs_diff(unix)));
     if unix <= now {
         format!("{at} ({gap} ago)")

@@ -9,8 +9,8 @@ use anyhow::Context as _;
 use crate::history::remote_write::RemoteWriter;
 use crate::peloton::PelotonClient;
 use crate::peloton::auth::{CredentialError, Credentials, PasswordLogin, TokenManager};
-use crate::peloton::jwt;
 use crate::peloton::client::{ClientSettings, RetryPolicy};
+use crate::peloton::jwt;
 use crate::peloton::transport::Transport;
 use crate::peloton::wire;
 use crate::poll::poller::{Poller, STEADY_PAGE_LIMIT, Schedule};
@@ -199,7 +199,9 @@ fn build_account(
 /// its cause, so the cause is not chained a second time.
 pub fn open_store(path: &std::path::Path) -> anyhow::Result<(Store, OpenNote)> {
     Store::open(path).map_err(|e| {
-        anyhow::anyhow!("--storage.path: {e}; point --storage.path at a directory this user can write")
+        anyhow::anyhow!(
+            "--storage.path: {e}; point --storage.path at a directory this user can write"
+        )
     })
 }
 
@@ -315,21 +317,34 @@ mod tests {
     fn start_up_refuses_tokens_that_cannot_work_in_one_line() {
         let dir = tempfile::tempdir().unwrap();
         let now = 1_700_000_000;
-        let check = |a: &AccountSettings| {
-            check_account_credentials(a, now).map_err(|e| format!("{e:#}"))
-        };
+        let check =
+            |a: &AccountSettings| check_account_credentials(a, now).map_err(|e| format!("{e:#}"));
         let expired = jwt_with_exp(now - 3600);
         let err = check(&account(dir.path(), Some(expired.clone()), false)).unwrap_err();
-        assert!(err.starts_with("--peloton.access-token: expired on 2023-11-14T21:13:20Z"), "{err}");
-        assert!(err.contains("refresh token") && err.contains("login"), "{err}");
+        assert!(
+            err.starts_with("--peloton.access-token: expired on 2023-11-14T21:13:20Z"),
+            "{err}"
+        );
+        assert!(
+            err.contains("refresh token") && err.contains("login"),
+            "{err}"
+        );
         assert_eq!(err.lines().count(), 1);
         assert!(!err.contains(expired.expose()));
         // A refresh token renews it.
         check(&account(dir.path(), Some(expired), true)).unwrap();
         check(&account(dir.path(), Some(jwt_with_exp(now + 3600)), false)).unwrap();
         // Not a JWT at all: a paste of the wrong thing.
-        let err = check(&account(dir.path(), Some(Secret::new("v1.not-a-jwt")), true)).unwrap_err();
-        assert!(err.contains("not a JWT") && !err.contains("v1.not-a-jwt"), "{err}");
+        let err = check(&account(
+            dir.path(),
+            Some(Secret::new("v1.not-a-jwt")),
+            true,
+        ))
+        .unwrap_err();
+        assert!(
+            err.contains("not a JWT") && !err.contains("v1.not-a-jwt"),
+            "{err}"
+        );
         let err = check(&account(dir.path(), None, false)).unwrap_err();
         assert!(err.contains("--demo") && err.contains("login"), "{err}");
         // Nothing was created on the way.

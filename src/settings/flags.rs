@@ -488,7 +488,9 @@ fn uses(subcommand: &str, id: &str) -> bool {
     match subcommand {
         "export" => !SERVER_FLAGS.contains(&id) && !collector,
         "backfill" => !SERVER_FLAGS.contains(&id),
-        "login" => !SERVER_FLAGS.contains(&id) && !TOKEN_AND_PACING_FLAGS.contains(&id) && !collector,
+        "login" => {
+            !SERVER_FLAGS.contains(&id) && !TOKEN_AND_PACING_FLAGS.contains(&id) && !collector
+        }
         _ => true,
     }
 }
@@ -952,7 +954,13 @@ mod tests {
     fn help_is_in_sections_and_each_subcommand_shows_only_its_flags() {
         let root = help(&["--help"]);
         for heading in [
-            "Web:", "Peloton:", "Polling:", "Storage:", "History:", "Collectors:", "Logging:",
+            "Web:",
+            "Peloton:",
+            "Polling:",
+            "Storage:",
+            "History:",
+            "Collectors:",
+            "Logging:",
             "Advanced:",
         ] {
             assert!(root.lines().any(|l| l == heading), "{heading} in {root}");
@@ -962,25 +970,39 @@ mod tests {
             (
                 "export",
                 &["--web.", "--remote-write.", "--poll.", "collector."][..],
-                &["--peloton.api-url", "--storage.path", "--log.level", "--out"][..],
+                &[
+                    "--peloton.api-url",
+                    "--storage.path",
+                    "--log.level",
+                    "--out",
+                ][..],
             ),
             (
                 "backfill",
                 &server_only[..],
-                &["--collector.monthly", "--peloton.max-request-rate", "--from"][..],
+                &[
+                    "--collector.monthly",
+                    "--peloton.max-request-rate",
+                    "--from",
+                ][..],
             ),
             (
                 "login",
                 &["--web.", "--peloton.refresh-token", "collector.", "--poll."][..],
                 &["--peloton.username", "--storage.path", "--browser"][..],
             ),
-            ("check-config", &[][..], &["--web.listen-address", "--poll.interval"][..]),
+            (
+                "check-config",
+                &[][..],
+                &["--web.listen-address", "--poll.interval"][..],
+            ),
         ] {
             let text = help(&[sub, "--help"]);
             for flag in absent {
                 let shown = text.lines().any(|l| {
                     let l = l.trim_start();
-                    l.starts_with(flag) || l.starts_with(&format!("--{flag}"))
+                    l.starts_with(flag)
+                        || l.starts_with(&format!("--{flag}"))
                         || l.starts_with(&format!("--no-{flag}"))
                 });
                 assert!(!shown, "`{sub} --help` shows {flag}: {text}");
@@ -992,9 +1014,15 @@ mod tests {
         // A flag a subcommand does not read is refused there, naming the subcommand; the
         // server's variables do not matter to it.
         let err = parse(&["export", "--web.listen-address=127.0.0.1:1"]).unwrap_err();
-        assert!(err.to_string().contains("`export` does not use it"), "{err}");
+        assert!(
+            err.to_string().contains("`export` does not use it"),
+            "{err}"
+        );
         let err = parse(&["export", "--no-collector.monthly"]).unwrap_err();
-        assert!(err.to_string().contains("`export` does not use it"), "{err}");
+        assert!(
+            err.to_string().contains("`export` does not use it"),
+            "{err}"
+        );
         let err = parse(&["login", "--web.enable-lifecycle"]).unwrap_err();
         assert!(err.to_string().contains("`login` does not use it"), "{err}");
         let cli = parse(&["backfill", "--out", "-", "--no-collector.monthly"]).unwrap();

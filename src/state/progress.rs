@@ -2,6 +2,7 @@
 //! so far and what it promises. The server log, the landing page and the subcommands'
 //! progress lines all show these numbers.
 
+use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 /// An estimate longer than this is noise (a stalled start), not a promise.
@@ -39,12 +40,12 @@ impl Progress {
     pub fn describe(&self) -> String {
         let mut s = format!("{}/{} ({}%)", self.done, self.total, self.percent());
         if let Some(rate) = self.rate {
-            s.push_str(&format!(", {}", per_second(rate)));
+            let _ = write!(s, ", {}", per_second(rate));
         }
         if !self.is_complete()
             && let Some(eta) = self.eta()
         {
-            s.push_str(&format!(", ETA {}", human(eta)));
+            let _ = write!(s, ", ETA {}", human(eta));
         }
         s
     }
@@ -118,7 +119,14 @@ mod tests {
 
     #[test]
     fn odd_numbers_give_no_estimate_and_never_panic() {
-        for rate in [Some(0.0), Some(-1.0), Some(f64::NAN), Some(f64::INFINITY), Some(1e-12), None] {
+        for rate in [
+            Some(0.0),
+            Some(-1.0),
+            Some(f64::NAN),
+            Some(f64::INFINITY),
+            Some(1e-12),
+            None,
+        ] {
             let p = Progress {
                 done: 5,
                 total: u64::MAX,
@@ -138,7 +146,11 @@ mod tests {
         let t0 = Instant::now() + Duration::from_secs(10);
         let mut pace = Pace::default();
         pace.observe(0, 10, t0);
-        assert_eq!(pace.observe(5, 10, t0 - Duration::from_secs(5)).rate, None);
+        assert_eq!(
+            pace.observe(5, 10, t0.checked_sub(Duration::from_secs(5)).unwrap())
+                .rate,
+            None
+        );
     }
 
     #[test]
