@@ -262,7 +262,10 @@ fn check_config_fails_with_the_start_up_messages() {
         assert!(message.contains(flag), "{args:?}: {message}");
         if flag == "--collector.monthly" {
             // A usage error: clap's whole message, with the accepted values.
-            assert!(message.contains("[possible values: true, false]"), "{message}");
+            assert!(
+                message.contains("[possible values: true, false]"),
+                "{message}"
+            );
         } else {
             assert_eq!(message.lines().count(), 1, "one line: {message}");
         }
