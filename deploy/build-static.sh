@@ -67,6 +67,7 @@ cleanup() {
     for p in "$pid" "$fake_pid"; do
         if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
             kill -KILL "$p" 2>/dev/null || true
+            wait "$p" 2>/dev/null || true
         fi
     done
     rm -rf "$work"
@@ -105,7 +106,7 @@ ready=
 for _ in $(seq 1 300); do
     kill -0 "$pid" 2>/dev/null || { cat "$work/log" >&2; die "the exporter exited early"; }
     if [ -z "$port" ]; then
-        port=$(grep -o '"addr":"127\.0\.0\.1:[0-9]*"' "$work/log" | head -n 1 | grep -o '[0-9]*"$' | tr -d '"' || true)
+        port=$(grep -o '"addr":"127\.0\.0\.1:[0-9]*"' "$work/log" 2>/dev/null | head -n 1 | grep -o '[0-9]*"$' | tr -d '"' || true)
     fi
     if [ -n "$port" ] && [ "$(http_status /readyz 2>/dev/null)" = 200 ]; then
         ready=1
