@@ -33,9 +33,9 @@ fi
 
 revision=${PELOTON_EXPORTER_REVISION:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)}
 PELOTON_EXPORTER_REVISION=$revision \
-    cargo build --release --locked --no-default-features --target "$target" --bin peloton-exporter
+    cargo build --profile release-static --locked --no-default-features --target "$target" --bin peloton-exporter
 
-bin=target/$target/release/peloton-exporter
+bin=target/$target/release-static/peloton-exporter
 [ -x "$bin" ] || die "$bin was not built"
 
 # Static means no program interpreter and no shared libraries.
