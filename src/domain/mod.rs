@@ -5,6 +5,8 @@
 pub mod labels;
 pub mod plausible;
 pub mod totals;
+pub mod training;
+pub mod training_summary;
 pub mod units;
 
 use std::collections::BTreeMap;
