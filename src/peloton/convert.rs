@@ -2,6 +2,8 @@
 //! `display_unit`, kJ versus J, percentages and paces are resolved, so nothing past it sees
 //! an API shape.
 
+pub mod training;
+
 use std::collections::BTreeMap;
 
 use super::model::{self, EffortZones, GraphMetric, PerformanceGraph};

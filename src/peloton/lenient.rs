@@ -60,6 +60,19 @@ where
     })
 }
 
+/// A JSON array of numbers, position kept: an element that is not a finite number (null,
+/// text, an object) becomes `None` so the values stay aligned with their timestamps. A
+/// null or a non-array is an empty list.
+pub fn f64_vec<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Option<f64>>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Array(items) => items
+            .into_iter()
+            .map(|v| v.as_f64().filter(|x| x.is_finite()))
+            .collect(),
+        _ => Vec::new(),
+    })
+}
+
 /// An object that parses as `T`, or `None` for null or anything that does not fit.
 pub fn object_opt<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
 where

@@ -174,6 +174,19 @@ pub struct Workout {
     /// `false` on the same imports.
     #[serde(deserialize_with = "lenient::bool_opt")]
     pub is_peloton_originated_workout: Option<bool>,
+    /// Detail only: the FTP the member had going into this workout.
+    #[serde(deserialize_with = "lenient::object_opt")]
+    pub ftp_info: Option<FtpInfo>,
+}
+
+/// `ftp_info` of a workout detail; `ftp` is 0 and the source null on non-cycling workouts.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct FtpInfo {
+    #[serde(deserialize_with = "lenient::f64_opt")]
+    pub ftp: Option<f64>,
+    #[serde(deserialize_with = "lenient::string_opt")]
+    pub ftp_source: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -217,6 +230,10 @@ pub struct PerformanceGraph {
     pub metrics: Vec<GraphMetric>,
     #[serde(deserialize_with = "lenient::object_opt")]
     pub effort_zones: Option<EffortZones>,
+    /// The x-axis of every `metrics[].values[]`: seconds since the member started, one per
+    /// sample, with gaps where they stopped (P2G#618).
+    #[serde(deserialize_with = "lenient::f64_vec")]
+    pub seconds_since_pedaling_start: Vec<Option<f64>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -230,8 +247,8 @@ pub struct Summary {
     pub value: Option<f64>,
 }
 
-/// One series of the graph. `values[]` is deliberately not parsed: the exporter needs
-/// only the aggregates, and skipping the arrays keeps a 300 kB graph cheap.
+/// One series of the graph. `values[]` feeds the training analytics and traces; the graph
+/// is parsed once per workout, ever.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct GraphMetric {
@@ -243,6 +260,8 @@ pub struct GraphMetric {
     pub average_value: Option<f64>,
     #[serde(deserialize_with = "lenient::f64_opt")]
     pub max_value: Option<f64>,
+    #[serde(deserialize_with = "lenient::f64_vec")]
+    pub values: Vec<Option<f64>>,
     #[serde(deserialize_with = "lenient::vec_skip")]
     pub zones: Vec<HeartRateZone>,
     #[serde(deserialize_with = "lenient::vec_skip")]
@@ -307,6 +326,27 @@ mod tests {
         assert!(w.effort_zones.is_none());
         assert!(w.ride.is_none());
         assert!(w.status.is_none());
+    }
+
+    #[test]
+    fn graph_values_keep_their_positions() {
+        let g: PerformanceGraph = serde_json::from_str(
+            r#"{"seconds_since_pedaling_start": [1, "x", 3, null],
+                "metrics": [{"slug": "output", "values": [100, null, "7", {"a": 1}]},
+                            {"slug": "cadence", "values": "oops"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            g.seconds_since_pedaling_start,
+            vec![Some(1.0), None, Some(3.0), None]
+        );
+        assert_eq!(g.metrics[0].values, vec![Some(100.0), None, None, None]);
+        assert!(g.metrics[1].values.is_empty());
+        let d: Workout =
+            serde_json::from_str(r#"{"ftp_info": {"ftp": "171", "ftp_source": 3}}"#).unwrap();
+        let ftp = d.ftp_info.unwrap();
+        assert_eq!(ftp.ftp, Some(171.0));
+        assert_eq!(ftp.ftp_source.as_deref(), Some("3"));
     }
 
     #[test]

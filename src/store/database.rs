@@ -20,7 +20,7 @@ use crate::secret::Secret;
 
 pub const FILE_NAME: &str = "peloton.db";
 /// Version of the schema this build writes. Older files are migrated on open.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -205,11 +205,11 @@ impl Store {
         &self.path
     }
 
-    fn conn(&self) -> MutexGuard<'_, Connection> {
+    pub(super) fn conn(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn err(&self, source: rusqlite::Error) -> StoreError {
+    pub(super) fn err(&self, source: rusqlite::Error) -> StoreError {
         StoreError::Sqlite {
             path: self.path.clone(),
             source,
@@ -456,11 +456,11 @@ impl Store {
     }
 }
 
-fn to_json(w: &WorkoutSummary) -> Result<String, rusqlite::Error> {
+pub(super) fn to_json(w: &WorkoutSummary) -> Result<String, rusqlite::Error> {
     serde_json::to_string(w).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
 }
 
-fn status_str(s: Status) -> &'static str {
+pub(super) fn status_str(s: Status) -> &'static str {
     match s {
         Status::Complete => "COMPLETE",
         Status::InProgress => "IN_PROGRESS",
@@ -500,6 +500,9 @@ fn migrate(conn: &Connection, from: i64) -> Result<bool, rusqlite::Error> {
                 "CREATE TABLE tokens (name TEXT PRIMARY KEY, value TEXT NOT NULL);
                  CREATE INDEX workouts_pending ON workouts (status, details, created_at);"
             }
+            // v3: training analytics per workout (store/training.rs). Workouts fetched
+            // before have no row and are fetched once more.
+            2 => super::training::MIGRATION_V3,
             _ => "",
         };
         conn.execute_batch(&format!(

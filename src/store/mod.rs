@@ -6,3 +6,4 @@ pub mod permissions;
 pub mod private_files;
 pub mod stored_tokens;
 pub mod token_store;
+pub mod training;

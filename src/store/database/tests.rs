@@ -42,7 +42,7 @@ fn an_old_schema_is_migrated_keeping_its_workouts() {
         let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
         migrate(&conn, 0).ok();
         conn.execute_batch(
-            "DROP TABLE tokens; DROP INDEX workouts_pending; PRAGMA user_version = 1;",
+            "DROP TABLE tokens; DROP TABLE training; DROP INDEX workouts_pending; PRAGMA user_version = 1;",
         )
         .unwrap();
         let json = serde_json::to_string(&workout("old", "COMPLETE", 5)).unwrap();
@@ -56,6 +56,8 @@ fn an_old_schema_is_migrated_keeping_its_workouts() {
     assert_eq!(note, OpenNote::Migrated { from: 1 });
     assert_eq!(store.count().unwrap(), 1);
     assert_eq!(store.pending_count().unwrap(), 0);
+    // Fetched before training analytics existed: its graph is to be fetched once more.
+    assert_eq!(store.training_backlog_count().unwrap(), 1);
     store
         .save_tokens(&StoredTokens {
             refresh_token: Some(Secret::new("r")),
