@@ -336,6 +336,8 @@ async fn bench_size(n: usize) -> SizeResult {
     let histories = [AccountHistory {
         account: None,
         workouts,
+        training: parts.store.training_rows().expect("read store"),
+        traces: None,
     }];
     let options = backfill::Options {
         from: None,
@@ -343,6 +345,7 @@ async fn bench_size(n: usize) -> SizeResult {
         labels: vec![("job".to_owned(), "peloton".to_owned())],
         collectors: peloton_exporter::metrics::collectors::Collectors::default(),
         include_imported: false,
+        traces: false,
     };
     let mut backfill_best = Duration::MAX;
     let mut backfill_stats = None;

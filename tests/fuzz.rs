@@ -246,6 +246,10 @@ fn workout() -> BoxedStrategy<Value> {
         ),
         ("leaderboard_rank", number()),
         ("total_leaderboard_users", number()),
+        (
+            "ftp_info",
+            object(vec![("ftp", number()), ("ftp_source", text())]),
+        ),
     ])
 }
 
@@ -352,6 +356,7 @@ fn graph_metric(depth: u32) -> BoxedStrategy<Value> {
         ("display_unit", one_of(UNITS)),
         ("average_value", number()),
         ("max_value", number()),
+        ("values", array(number(), 40)),
         (
             "zones",
             array(
@@ -390,6 +395,7 @@ fn performance_graph() -> BoxedStrategy<Value> {
         ("average_summaries", array(summary(), 3)),
         ("metrics", array(graph_metric(1), 6)),
         ("effort_zones", effort_zones()),
+        ("seconds_since_pedaling_start", array(number(), 40)),
     ])
 }
 
@@ -484,6 +490,8 @@ fn snapshot_from(a: &Answers) -> Snapshot {
     let overview = overview.as_ref().map(AccountOverview::from_api);
     let mut totals = Totals::default();
     let mut latest = None;
+    let mut latest_training = None;
+    let mut rows = Vec::new();
     let listed: Vec<WorkoutSummary> = page
         .data
         .iter()
@@ -516,6 +524,15 @@ fn snapshot_from(a: &Answers) -> Snapshot {
                 assert!(t.get(k).is_some_and(|n| n >= v), "{k} went down");
             }
         }
+        // The analytics of whatever was served are finite or absent, never fake.
+        let (t, _) =
+            peloton_exporter::poll::training::analyse(&enriched, graph.as_ref(), detail.as_ref());
+        rows.push(peloton_exporter::domain::training_summary::TrainingRow {
+            id: enriched.id.clone(),
+            end_time: enriched.end_time.unwrap_or(0.0) as i64,
+            training: t.clone(),
+        });
+        latest_training = Some(t);
         latest = Some(enriched);
     }
     let mut workout_counts = overview
@@ -540,6 +557,11 @@ fn snapshot_from(a: &Answers) -> Snapshot {
         up: true,
         last_success: Some(1.7e9),
         history_pending: Some(0.0),
+        training: Some(peloton_exporter::domain::training_summary::summarize(
+            &rows,
+            1_700_000_000,
+        )),
+        latest_training,
         ..Snapshot::default()
     }
 }

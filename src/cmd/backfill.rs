@@ -33,6 +33,7 @@ pub async fn run(settings: &Settings, args: &BackfillArgs) -> anyhow::Result<()>
         labels: args.labels.clone(),
         collectors: settings.collectors.clone(),
         include_imported: settings.include_imported,
+        traces: args.traces,
     };
     let mut out = out.writer()?;
     let stats = backfill::write(&histories, &options, &mut out).context("--out: write failed")?;

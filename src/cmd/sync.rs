@@ -33,6 +33,8 @@ pub async fn synced(settings: &Settings) -> anyhow::Result<Vec<AccountHistory>> 
             out.push(AccountHistory {
                 account: parts.state.name.clone(),
                 workouts,
+                training: parts.store.training_rows()?,
+                traces: Some(parts.store.clone()),
             });
             continue;
         }
@@ -63,6 +65,8 @@ pub async fn synced(settings: &Settings) -> anyhow::Result<Vec<AccountHistory>> 
         out.push(AccountHistory {
             account: parts.state.name.clone(),
             workouts,
+            training: parts.store.training_rows()?,
+            traces: Some(parts.store.clone()),
         });
     }
     Ok(out)

@@ -742,7 +742,9 @@ impl WorkoutTraining {
         let empty = PowerSeries::default();
         let series = power.unwrap_or(&empty);
         let np = normalized_power(series);
-        let intensity = np.zip(ftp_watts).and_then(|(np, ftp)| intensity_factor(np, ftp));
+        let intensity = np
+            .zip(ftp_watts)
+            .and_then(|(np, ftp)| intensity_factor(np, ftp));
         let tss = match (series.duration_s(), np, ftp_watts) {
             (Some(duration), Some(np), Some(ftp)) => training_stress_score(duration, np, ftp),
             _ => None,
@@ -779,7 +781,11 @@ pub struct Trace {
 impl Trace {
     /// Samples per channel (the longest channel).
     pub fn len(&self) -> usize {
-        self.channels().iter().map(|(_, c)| c.len()).max().unwrap_or(0)
+        self.channels()
+            .iter()
+            .map(|(_, c)| c.len())
+            .max()
+            .unwrap_or(0)
     }
 
     pub fn is_empty(&self) -> bool {

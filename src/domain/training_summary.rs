@@ -53,8 +53,39 @@ fn best(current: Option<f64>, candidate: Option<f64>) -> Option<f64> {
     }
 }
 
-/// The summary of `rows` (any order) as of Unix time `now`. Workouts ending after `now`
-/// count in the lifetime values but not in the loads of days that have not come.
+impl TrainingSummary {
+    /// Adds one workout to the lifetime values: the all-time curve, zone seconds, effort
+    /// points and the FTP in force (a later or equal end time wins). The 90-day curve
+    /// and the loads need the whole set: [`summarize`] computes them.
+    pub fn add(&mut self, end_time: i64, t: &WorkoutTraining, zone_ftp_at: &mut Option<i64>) {
+        for (slot, watts) in self
+            .power_curve_all_time
+            .iter_mut()
+            .zip(&t.power_curve_watts)
+        {
+            *slot = best(*slot, *watts);
+        }
+        if let Some(zones) = t.power_zone_seconds {
+            let total = self.power_zone_seconds.get_or_insert([0.0; 7]);
+            for (sum, seconds) in total.iter_mut().zip(zones) {
+                *sum += seconds;
+            }
+        }
+        if let Some(points) = t.effort_points {
+            *self.effort_points.get_or_insert(0.0) += points;
+        }
+        if let Some(ftp) = t.ftp
+            && zone_ftp_at.is_none_or(|at| end_time >= at)
+        {
+            self.zone_ftp = Some(ftp);
+            *zone_ftp_at = Some(end_time);
+        }
+    }
+}
+
+/// The summary of `rows` as of Unix time `now`. Rows come oldest first (as the store
+/// gives them); workouts ending after `now` count in the lifetime values but not in the
+/// loads of days that have not come.
 pub fn summarize(rows: &[TrainingRow], now: i64) -> TrainingSummary {
     let day = utc_day(now);
     let recent_from = now.saturating_sub(RECENT_WINDOW_S);
@@ -63,26 +94,14 @@ pub fn summarize(rows: &[TrainingRow], now: i64) -> TrainingSummary {
         ..TrainingSummary::default()
     };
     let mut per_method: BTreeMap<LoadMethod, Vec<(i64, f64)>> = BTreeMap::new();
-    let mut zone_ftp: Option<(i64, &str, FtpInForce)> = None;
+    let mut zone_ftp_at = None;
     for row in rows {
         let t = &row.training;
-        let recent = row.end_time > recent_from && row.end_time <= now;
-        for (i, watts) in t.power_curve_watts.iter().enumerate() {
-            if let Some(slot) = summary.power_curve_all_time.get_mut(i) {
+        summary.add(row.end_time, t, &mut zone_ftp_at);
+        if row.end_time > recent_from && row.end_time <= now {
+            for (slot, watts) in summary.power_curve_90d.iter_mut().zip(&t.power_curve_watts) {
                 *slot = best(*slot, *watts);
             }
-            if let Some(slot) = summary.power_curve_90d.get_mut(i).filter(|_| recent) {
-                *slot = best(*slot, *watts);
-            }
-        }
-        if let Some(zones) = t.power_zone_seconds {
-            let total = summary.power_zone_seconds.get_or_insert([0.0; 7]);
-            for (sum, seconds) in total.iter_mut().zip(zones) {
-                *sum += seconds;
-            }
-        }
-        if let Some(points) = t.effort_points {
-            *summary.effort_points.get_or_insert(0.0) += points;
         }
         if let Some((method, load)) = t.load {
             per_method
@@ -90,17 +109,7 @@ pub fn summarize(rows: &[TrainingRow], now: i64) -> TrainingSummary {
                 .or_default()
                 .push((utc_day(row.end_time), load));
         }
-        if let Some(ftp) = t.ftp {
-            // Ties on the end time go to the larger id, so the choice is stable.
-            let newer = zone_ftp
-                .as_ref()
-                .is_none_or(|(at, id, _)| (row.end_time, row.id.as_str()) > (*at, *id));
-            if newer {
-                zone_ftp = Some((row.end_time, row.id.as_str(), ftp));
-            }
-        }
     }
-    summary.zone_ftp = zone_ftp.map(|(_, _, ftp)| ftp);
     for (method, daily) in per_method {
         if let Some((_, loads)) = daily_loads(&daily, day, day).first() {
             summary.loads.insert(method, *loads);
@@ -154,12 +163,17 @@ mod tests {
     fn curve_windows_totals_and_ftp() {
         let now = 1000 * DAY_S;
         let rows = vec![
-            row("new", now - DAY_S, [Some(500.0), Some(300.0), None, None, None], 50.0),
             row(
                 "old",
                 now - 200 * DAY_S,
                 [Some(900.0), Some(250.0), Some(220.0), None, None],
                 80.0,
+            ),
+            row(
+                "new",
+                now - DAY_S,
+                [Some(500.0), Some(300.0), None, None, None],
+                50.0,
             ),
         ];
         let s = summarize(&rows, now);
@@ -167,7 +181,10 @@ mod tests {
             s.power_curve_all_time,
             [Some(900.0), Some(300.0), Some(220.0), None, None]
         );
-        assert_eq!(s.power_curve_90d, [Some(500.0), Some(300.0), None, None, None]);
+        assert_eq!(
+            s.power_curve_90d,
+            [Some(500.0), Some(300.0), None, None, None]
+        );
         assert_eq!(
             s.power_zone_seconds,
             Some([2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0])
@@ -184,7 +201,11 @@ mod tests {
         let later = summarize(&rows, now + 91 * DAY_S);
         assert_eq!(later.power_curve_90d, [None; 5]);
         assert_eq!(later.power_curve_all_time, s.power_curve_all_time);
-        let decayed = later.loads.get(&LoadMethod::Power).copied().unwrap_or_default();
+        let decayed = later
+            .loads
+            .get(&LoadMethod::Power)
+            .copied()
+            .unwrap_or_default();
         assert!(decayed.ctl < loads.ctl && decayed.atl < loads.atl);
     }
 
@@ -204,7 +225,10 @@ mod tests {
         let rows = vec![row("a", 10 * DAY_S + 5, [None; 5], 100.0)];
         let h = daily_history(&rows, 10, 12);
         let power = h.get(&LoadMethod::Power).cloned().unwrap_or_default();
-        assert_eq!(power.iter().map(|(d, _)| *d).collect::<Vec<_>>(), vec![10, 11, 12]);
+        assert_eq!(
+            power.iter().map(|(d, _)| *d).collect::<Vec<_>>(),
+            vec![10, 11, 12]
+        );
         assert!(power.windows(2).all(|w| w[1].1.ctl < w[0].1.ctl));
     }
 }

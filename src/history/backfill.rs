@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use crate::domain::totals::Totals;
+use crate::domain::training::WorkoutTraining;
+use crate::domain::training_summary::{TrainingRow, TrainingSummary, daily_history, utc_day};
 use crate::domain::{Status, WorkoutSummary};
 use crate::exposition::classic::{escape_label, number};
 use crate::metrics::catalogue as c;
@@ -19,6 +21,7 @@ use crate::metrics::collectors::Collectors;
 use crate::metrics::family::{Def, Kind, Labels, Value};
 use crate::metrics::{self, AccountView, BuildInfo};
 use crate::state::snapshot::Snapshot;
+use crate::store::database::Store;
 
 /// Prometheus' head block covers the last couple of hours; blocks written there would
 /// overlap it, so the backfill never covers the last three.
@@ -38,6 +41,17 @@ const HISTORY_FAMILIES: &[Def] = &[
     c::HR_ZONE_TOTAL,
     c::IMPORTED_WORKOUTS,
     c::INSTRUCTOR_WORKOUTS,
+    c::POWER_CURVE,
+    c::POWER_ZONE_FTP,
+    c::POWER_ZONE_TOTAL,
+    c::EFFORT_POINTS_TOTAL,
+];
+
+/// Fitness, fatigue and form: one sample at the end of each UTC day.
+const DAILY_FAMILIES: &[Def] = &[
+    c::TRAINING_LOAD_CHRONIC,
+    c::TRAINING_LOAD_ACUTE,
+    c::TRAINING_FORM,
 ];
 
 #[derive(Debug, Clone)]
@@ -53,6 +67,8 @@ pub struct Options {
     /// `--peloton.include-imported`: imported workouts count in the totals and can be the
     /// latest, as on `/metrics`.
     pub include_imported: bool,
+    /// Write each workout's per-sample trace (`peloton_trace_*`) from `AccountHistory`.
+    pub traces: bool,
 }
 
 /// One account's completed workouts, in any order.
@@ -60,6 +76,11 @@ pub struct Options {
 pub struct AccountHistory {
     pub account: Option<String>,
     pub workouts: Vec<WorkoutSummary>,
+    /// The stored training analytics of these workouts.
+    pub training: Vec<TrainingRow>,
+    /// Where the per-sample traces are read from, one workout at a time, with
+    /// `Options::traces` (they are too big to hold: ~10 values per second of training).
+    pub traces: Option<std::sync::Arc<Store>>,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -124,7 +145,12 @@ pub fn write(
     };
     let collected = collect(histories, &options);
     write_text(&collected, out)?;
-    Ok(collected.stats)
+    let mut stats = collected.stats;
+    if options.traces {
+        stats.samples += write_traces(histories, &options, out)?;
+    }
+    out.write_all(b"# EOF\n")?;
+    Ok(stats)
 }
 
 /// The samples of the histories up to `options.to`.
@@ -146,9 +172,18 @@ pub fn collect(histories: &[AccountHistory], options: &Options) -> Collected {
         let mut totals = Totals::new(options.include_imported);
         let mut latest: Option<WorkoutSummary> = None;
         let mut last_emit: Option<i64> = None;
+        let analytics: BTreeMap<&str, &WorkoutTraining> = history
+            .training
+            .iter()
+            .map(|r| (r.id.as_str(), &r.training))
+            .collect();
+        let mut training = TrainingSummary::default();
+        let mut zone_ftp_at = None;
+        let mut latest_training: Option<WorkoutTraining> = None;
         let emit = |ts: i64,
                     totals: &Totals,
                     latest: &Option<WorkoutSummary>,
+                    training: (&TrainingSummary, &Option<WorkoutTraining>),
                     defs: &mut Vec<Def>,
                     collected: &mut Collected| {
             if ts < from {
@@ -158,6 +193,8 @@ pub fn collect(histories: &[AccountHistory], options: &Options) -> Collected {
                 totals: totals.clone(),
                 workout_counts: totals.workouts.clone(),
                 latest: latest.clone(),
+                training: Some(training.0.clone()),
+                latest_training: training.1.clone(),
                 ..Snapshot::default()
             };
             let view = AccountView {
@@ -171,13 +208,7 @@ pub fn collect(histories: &[AccountHistory], options: &Options) -> Collected {
                 if !wanted {
                     continue;
                 }
-                let index = defs
-                    .iter()
-                    .position(|d| *d == family.def)
-                    .unwrap_or_else(|| {
-                        defs.push(family.def);
-                        defs.len() - 1
-                    });
+                let index = family_index(defs, family.def);
                 for series in family.series {
                     if let Value::Number(v) = series.value {
                         collected.add(index, with_extra(series.labels, &options.labels), ts, v);
@@ -185,25 +216,37 @@ pub fn collect(histories: &[AccountHistory], options: &Options) -> Collected {
                 }
             }
         };
+        let first_day = workouts.first().and_then(|w| at(w)).map(utc_day);
         for w in workouts {
             let Some(t) = at(w) else { continue };
             while let Some(beat) = last_emit.map(|l| l + WEEK).filter(|b| *b < t) {
-                emit(beat, &totals, &latest, &mut defs, &mut collected);
+                let state = (&training, &latest_training);
+                emit(beat, &totals, &latest, state, &mut defs, &mut collected);
                 last_emit = Some(beat);
             }
             totals.update(None, w);
             if options.include_imported || !w.imported {
                 latest = Some(w.clone());
+                latest_training = analytics.get(w.id.as_str()).map(|t| (*t).clone());
+                if let Some(t_w) = &latest_training {
+                    training.add(t, t_w, &mut zone_ftp_at);
+                }
             }
-            emit(t, &totals, &latest, &mut defs, &mut collected);
+            let state = (&training, &latest_training);
+            emit(t, &totals, &latest, state, &mut defs, &mut collected);
             last_emit = Some(t);
         }
         while let Some(beat) = last_emit.map(|l| l + WEEK).filter(|b| *b < to) {
-            emit(beat, &totals, &latest, &mut defs, &mut collected);
+            let state = (&training, &latest_training);
+            emit(beat, &totals, &latest, state, &mut defs, &mut collected);
             last_emit = Some(beat);
         }
         if latest.is_some() {
-            emit(to, &totals, &latest, &mut defs, &mut collected);
+            let state = (&training, &latest_training);
+            emit(to, &totals, &latest, state, &mut defs, &mut collected);
+        }
+        if let Some(first_day) = first_day {
+            daily_loads(history, first_day, options, &mut defs, &mut collected);
         }
     }
 
@@ -212,6 +255,120 @@ pub fn collect(histories: &[AccountHistory], options: &Options) -> Collected {
     collected.defs = defs;
     collected.stats = stats;
     collected
+}
+
+/// CTL, ATL and form at the end of every UTC day from the first workout to `options.to`.
+fn daily_loads(
+    history: &AccountHistory,
+    first_day: i64,
+    options: &Options,
+    defs: &mut Vec<Def>,
+    collected: &mut Collected,
+) {
+    let last_day = utc_day(options.to);
+    let from = options.from.unwrap_or(i64::MIN);
+    let from_day = first_day.max(utc_day(from));
+    let per_method = daily_history(&history.training, from_day, last_day);
+    let mut by_day: BTreeMap<i64, TrainingSummary> = BTreeMap::new();
+    for (method, days) in per_method {
+        for (day, loads) in days {
+            by_day.entry(day).or_default().loads.insert(method, loads);
+        }
+    }
+    for (day, summary) in by_day {
+        let ts = ((day + 1) * DAY - 1).min(options.to);
+        if ts < from {
+            continue;
+        }
+        let view = AccountView {
+            account: history.account.clone(),
+            snapshot: std::sync::Arc::new(Snapshot {
+                training: Some(summary),
+                ..Snapshot::default()
+            }),
+            telemetry: crate::state::telemetry::Telemetry::default().values(),
+        };
+        for family in metrics::families(BuildInfo::CURRENT, &[view], &options.collectors) {
+            if !DAILY_FAMILIES.contains(&family.def) {
+                continue;
+            }
+            let index = family_index(defs, family.def);
+            for series in family.series {
+                if let Value::Number(v) = series.value {
+                    collected.add(index, with_extra(series.labels, &options.labels), ts, v);
+                }
+            }
+        }
+    }
+}
+
+/// Each workout's samples at the graph's resolution, timestamped from its start, streamed
+/// from the store family by family: one series per channel and account (never one per
+/// workout, which would be unbounded). Returns the samples written.
+fn write_traces(
+    histories: &[AccountHistory],
+    options: &Options,
+    out: &mut impl Write,
+) -> io::Result<u64> {
+    let mut written = 0;
+    for (k, def) in c::TRACES.iter().enumerate() {
+        let mut header = false;
+        for history in histories {
+            let Some(store) = &history.traces else {
+                continue;
+            };
+            let starts: BTreeMap<&str, i64> = history
+                .workouts
+                .iter()
+                .filter(|w| w.status == Status::Complete)
+                .filter_map(|w| Some((w.id.as_str(), w.start_time? as i64)))
+                .collect();
+            let mut base: Labels = Vec::new();
+            if let Some(account) = &history.account {
+                base.push(("account", account.clone()));
+            }
+            let labels = render_labels(&with_extra(base, &options.labels));
+            let sample = def.sample_name();
+            let from = options.from.unwrap_or(i64::MIN);
+            let mut last_ts = i64::MIN;
+            let mut result = Ok(());
+            store
+                .for_each_trace(|id, trace| {
+                    let Some(start) = starts.get(id) else { return };
+                    let Some((_, channel)) = trace.channels().get(k).copied() else {
+                        return;
+                    };
+                    let first = start + i64::from(trace.offset_s);
+                    for (i, value) in channel.iter().enumerate() {
+                        let ts = first + i as i64 * i64::from(trace.step_s);
+                        // Overlapping workouts: a series' timestamps must increase.
+                        if ts < from || ts > options.to || ts <= last_ts || result.is_err() {
+                            continue;
+                        }
+                        let Some(v) = value else { continue };
+                        if !header {
+                            result = write_header(out, def);
+                            header = true;
+                        }
+                        if result.is_ok() {
+                            result = writeln!(out, "{sample}{labels} {} {ts}", number(*v));
+                            written += 1;
+                            last_ts = ts;
+                        }
+                    }
+                })
+                .map_err(|e| io::Error::other(e.to_string()))?;
+            result?;
+        }
+    }
+    Ok(written)
+}
+
+fn family_index(defs: &mut Vec<Def>, def: Def) -> usize {
+    defs.iter().position(|d| *d == def).unwrap_or_else(|| {
+        defs.push(def);
+        defs.len() - 1
+    })
 }
 
 fn write_text(collected: &Collected, out: &mut impl Write) -> io::Result<()> {
@@ -228,7 +385,7 @@ fn write_text(collected: &Collected, out: &mut impl Write) -> io::Result<()> {
         };
         write_family(out, def, &series)?;
     }
-    out.write_all(b"# EOF\n")
+    Ok(())
 }
 
 /// When a workout happened, for its samples: its end, else its start.
@@ -252,6 +409,30 @@ fn write_family(
     def: &Def,
     series: &[(&OwnedLabels, &Samples)],
 ) -> io::Result<()> {
+    write_header(out, def)?;
+    let sample = def.sample_name();
+    for (labels, samples) in series {
+        let labels = render_labels(labels);
+        for (ts, v) in *samples {
+            writeln!(out, "{sample}{labels} {} {ts}", number(*v))?;
+        }
+    }
+    Ok(())
+}
+
+fn render_labels(labels: &[(String, String)]) -> String {
+    let rendered: Vec<String> = labels
+        .iter()
+        .map(|(k, v)| format!("{k}=\"{}\"", escape_label(v)))
+        .collect();
+    if rendered.is_empty() {
+        String::new()
+    } else {
+        format!("{{{}}}", rendered.join(","))
+    }
+}
+
+fn write_header(out: &mut impl Write, def: &Def) -> io::Result<()> {
     let family = def.family_name();
     let kind = match def.kind {
         Kind::Gauge => "gauge",
@@ -263,23 +444,7 @@ fn write_family(
     if let Some(unit) = def.unit {
         writeln!(out, "# UNIT {family} {unit}")?;
     }
-    writeln!(out, "# HELP {family} {}", def.help)?;
-    let sample = def.sample_name();
-    for (labels, samples) in series {
-        let rendered: Vec<String> = labels
-            .iter()
-            .map(|(k, v)| format!("{k}=\"{}\"", escape_label(v)))
-            .collect();
-        let labels = if rendered.is_empty() {
-            String::new()
-        } else {
-            format!("{{{}}}", rendered.join(","))
-        };
-        for (ts, v) in *samples {
-            writeln!(out, "{sample}{labels} {} {ts}", number(*v))?;
-        }
-    }
-    Ok(())
+    writeln!(out, "# HELP {family} {}", def.help)
 }
 
 #[cfg(test)]
@@ -303,6 +468,8 @@ mod tests {
         let history = || AccountHistory {
             account: None,
             workouts: vec![workout("a", "cycling", day + 100, 100.0)],
+            training: vec![],
+            traces: None,
         };
         let text = |collectors: Collectors| {
             let options = Options {
@@ -311,6 +478,7 @@ mod tests {
                 labels: vec![],
                 collectors,
                 include_imported: false,
+                traces: false,
             };
             let mut out = Vec::new();
             write(&[history()], &options, &mut out).unwrap();
@@ -338,6 +506,8 @@ mod tests {
                 workout("a", "cycling", day + 100, 100.0),
                 workout("c", "yoga", day + 3 * DAY, 0.0),
             ],
+            training: vec![],
+            traces: None,
         };
         let options = Options {
             from: None,
@@ -345,6 +515,7 @@ mod tests {
             labels: vec![("job".to_owned(), "peloton".to_owned())],
             collectors: Collectors::default(),
             include_imported: false,
+            traces: false,
         };
         let mut out = Vec::new();
         let stats = write(&[history], &options, &mut out).unwrap();
@@ -392,6 +563,8 @@ mod tests {
                 workout("old", "cycling", now - 10 * DAY, 1.0),
                 workout("new", "cycling", now - 3600, 1.0),
             ],
+            training: vec![],
+            traces: None,
         };
         let options = Options {
             from: None,
@@ -399,6 +572,7 @@ mod tests {
             labels: vec![],
             collectors: Collectors::default(),
             include_imported: false,
+            traces: false,
         };
         let mut out = Vec::new();
         let stats = write(&[history], &options, &mut out).unwrap();

@@ -164,6 +164,8 @@ impl RemoteWriter {
             &[AccountHistory {
                 account: account.map(str::to_owned),
                 workouts: workouts.clone(),
+                training: store.training_rows()?,
+                traces: None,
             }],
             &backfill::Options {
                 from: cursor.map(|c| c + 1),
@@ -171,6 +173,7 @@ impl RemoteWriter {
                 labels: self.labels.clone(),
                 collectors: self.collectors.clone(),
                 include_imported: self.include_imported,
+                traces: false,
             },
         );
         let mut pushed = Pushed::default();

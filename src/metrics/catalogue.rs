@@ -402,6 +402,127 @@ pub const LATEST_USERS: Def = def(
     Kind::Gauge,
 );
 
+// Training analytics (docs/metrics.md, "Training").
+const WATTS: Option<&str> = Some("watts");
+pub const POWER_CURVE: Def = def(
+    "peloton_power_curve",
+    "Best average cycling power over duration seconds, over all time or the last 90 days (window)",
+    WATTS,
+    Kind::Gauge,
+);
+pub const POWER_ZONE_FTP: Def = def(
+    "peloton_power_zone_ftp",
+    "FTP Peloton shows power zones at: ftp_info of the most recent ride that had one",
+    WATTS,
+    Kind::Gauge,
+);
+pub const TRAINING_LOAD_CHRONIC: Def = def(
+    "peloton_training_load_chronic",
+    "Fitness (CTL): 42-day exponentially weighted daily training load, per load method",
+    None,
+    Kind::Gauge,
+);
+pub const TRAINING_LOAD_ACUTE: Def = def(
+    "peloton_training_load_acute",
+    "Fatigue (ATL): 7-day exponentially weighted daily training load, per load method",
+    None,
+    Kind::Gauge,
+);
+pub const TRAINING_FORM: Def = def(
+    "peloton_training_form",
+    "Form (TSB): fitness minus fatigue at the end of the UTC day, per load method",
+    None,
+    Kind::Gauge,
+);
+pub const POWER_ZONE_TOTAL: Def = def(
+    "peloton_power_zone",
+    "Time in each of Peloton's seven power zones over completed rides, each at its own FTP",
+    SECONDS,
+    Kind::Counter,
+);
+pub const EFFORT_POINTS_TOTAL: Def = def(
+    "peloton_effort_points",
+    "Effort points of completed workouts",
+    None,
+    Kind::Counter,
+);
+pub const LATEST_POWER_BEST: Def = def(
+    "peloton_latest_workout_power_best",
+    "Best average power over duration seconds in the latest completed workout",
+    WATTS,
+    Kind::Gauge,
+);
+pub const LATEST_NORMALIZED_POWER: Def = def(
+    "peloton_latest_workout_normalized_power",
+    "Normalized power of the latest completed workout (4th-power mean of 30 s averages)",
+    WATTS,
+    Kind::Gauge,
+);
+pub const LATEST_INTENSITY_FACTOR: Def = def(
+    "peloton_latest_workout_intensity_factor",
+    "Intensity factor of the latest completed workout: normalized power / FTP",
+    RATIO,
+    Kind::Gauge,
+);
+pub const LATEST_TSS: Def = def(
+    "peloton_latest_workout_training_stress_score",
+    "Training stress score of the latest completed workout (100 = one hour at FTP)",
+    None,
+    Kind::Gauge,
+);
+pub const LATEST_TRAINING_LOAD: Def = def(
+    "peloton_latest_workout_training_load",
+    "Training load of the latest completed workout: power_tss or hr_trimp (method)",
+    None,
+    Kind::Gauge,
+);
+pub const LATEST_FTP: Def = def(
+    "peloton_latest_workout_ftp",
+    "FTP in force at the latest completed workout (its ftp_info), by source",
+    WATTS,
+    Kind::Gauge,
+);
+
+// Per-sample traces: only in `backfill --traces` and `--remote-write.traces`.
+pub const TRACE_OUTPUT: Def = def(
+    "peloton_trace_output",
+    "Power of each sample of a workout's performance graph",
+    WATTS,
+    Kind::Gauge,
+);
+pub const TRACE_CADENCE: Def = def(
+    "peloton_trace_cadence_rpm",
+    "Cadence of each sample of a workout's performance graph",
+    None,
+    Kind::Gauge,
+);
+pub const TRACE_RESISTANCE: Def = def(
+    "peloton_trace_resistance",
+    "Resistance of each sample of a workout's performance graph",
+    RATIO,
+    Kind::Gauge,
+);
+pub const TRACE_SPEED: Def = def(
+    "peloton_trace_speed",
+    "Speed of each sample of a workout's performance graph",
+    Some("meters_per_second"),
+    Kind::Gauge,
+);
+pub const TRACE_HEART_RATE: Def = def(
+    "peloton_trace_heart_rate_bpm",
+    "Heart rate of each sample of a workout's performance graph",
+    None,
+    Kind::Gauge,
+);
+/// The trace families in the order of `Trace::channels`.
+pub const TRACES: [Def; 5] = [
+    TRACE_OUTPUT,
+    TRACE_CADENCE,
+    TRACE_RESISTANCE,
+    TRACE_SPEED,
+    TRACE_HEART_RATE,
+];
+
 /// Every family, in exposition order.
 pub const ALL: &[Def] = &[
     PROCESS_CPU,
@@ -466,6 +587,24 @@ pub const ALL: &[Def] = &[
     LATEST_EFFORT,
     LATEST_RANK,
     LATEST_USERS,
+    POWER_CURVE,
+    POWER_ZONE_FTP,
+    TRAINING_LOAD_CHRONIC,
+    TRAINING_LOAD_ACUTE,
+    TRAINING_FORM,
+    POWER_ZONE_TOTAL,
+    EFFORT_POINTS_TOTAL,
+    LATEST_POWER_BEST,
+    LATEST_NORMALIZED_POWER,
+    LATEST_INTENSITY_FACTOR,
+    LATEST_TSS,
+    LATEST_TRAINING_LOAD,
+    LATEST_FTP,
+    TRACE_OUTPUT,
+    TRACE_CADENCE,
+    TRACE_RESISTANCE,
+    TRACE_SPEED,
+    TRACE_HEART_RATE,
 ];
 
 #[cfg(test)]

@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::domain::totals::Totals;
+use crate::domain::training::{CURVE_DURATION_LABELS, WorkoutTraining};
+use crate::domain::training_summary::{TrainingSummary, WINDOW_90_DAYS, WINDOW_ALL_TIME};
 use crate::domain::{Stat, WorkoutSummary};
 use crate::state::account::AccountState;
 use crate::state::snapshot::Snapshot;
@@ -236,6 +238,75 @@ fn account(out: &mut Out, a: &AccountView, collectors: &Collectors) {
     }
     if let Some(w) = s.latest.as_ref().filter(|_| on(Collector::LatestWorkout)) {
         latest(out, w, &with);
+        if let Some(t) = &s.latest_training {
+            latest_training(out, t, &with);
+        }
+    }
+    if let Some(t) = &s.training {
+        training(out, t, &with);
+    }
+}
+
+fn training(out: &mut Out, t: &TrainingSummary, with: WithLabels<'_>) {
+    for (window, curve) in [
+        (WINDOW_ALL_TIME, &t.power_curve_all_time),
+        (WINDOW_90_DAYS, &t.power_curve_90d),
+    ] {
+        for (duration, watts) in CURVE_DURATION_LABELS.iter().zip(curve) {
+            out.fam(c::POWER_CURVE).push_opt(
+                with(&[
+                    ("duration", (*duration).to_owned()),
+                    ("window", window.to_owned()),
+                ]),
+                *watts,
+            );
+        }
+    }
+    if let Some(ftp) = t.zone_ftp {
+        out.fam(c::POWER_ZONE_FTP).push_opt(
+            with(&[("source", ftp.source.label().to_owned())]),
+            Some(ftp.watts),
+        );
+    }
+    for (method, loads) in &t.loads {
+        let labels = with(&[("method", method.label().to_owned())]);
+        out.fam(c::TRAINING_LOAD_CHRONIC)
+            .push_opt(labels.clone(), Some(loads.ctl));
+        out.fam(c::TRAINING_LOAD_ACUTE)
+            .push_opt(labels.clone(), Some(loads.atl));
+        out.fam(c::TRAINING_FORM)
+            .push_opt(labels, Some(loads.form()));
+    }
+    if let Some(zones) = t.power_zone_seconds {
+        for (i, seconds) in zones.iter().enumerate() {
+            out.fam(c::POWER_ZONE_TOTAL)
+                .push_opt(with(&[("zone", (i + 1).to_string())]), Some(*seconds));
+        }
+    }
+    out.fam(c::EFFORT_POINTS_TOTAL)
+        .push_opt(with(&[]), t.effort_points);
+}
+
+fn latest_training(out: &mut Out, t: &WorkoutTraining, with: WithLabels<'_>) {
+    for (duration, watts) in CURVE_DURATION_LABELS.iter().zip(&t.power_curve_watts) {
+        out.fam(c::LATEST_POWER_BEST)
+            .push_opt(with(&[("duration", (*duration).to_owned())]), *watts);
+    }
+    out.fam(c::LATEST_NORMALIZED_POWER)
+        .push_opt(with(&[]), t.normalized_power_watts);
+    out.fam(c::LATEST_INTENSITY_FACTOR)
+        .push_opt(with(&[]), t.intensity_factor);
+    out.fam(c::LATEST_TSS)
+        .push_opt(with(&[]), t.training_stress_score);
+    if let Some((method, load)) = t.load {
+        out.fam(c::LATEST_TRAINING_LOAD)
+            .push_opt(with(&[("method", method.label().to_owned())]), Some(load));
+    }
+    if let Some(ftp) = t.ftp {
+        out.fam(c::LATEST_FTP).push_opt(
+            with(&[("source", ftp.source.label().to_owned())]),
+            Some(ftp.watts),
+        );
     }
 }
 

@@ -150,9 +150,15 @@ impl PelotonClient {
         .await
     }
 
-    pub async fn performance_graph(&self, workout_id: &str) -> Result<PerformanceGraph, ApiError> {
+    /// The graph at `every_n`-second resolution (docs/metrics.md, "Resolution").
+    pub async fn performance_graph(
+        &self,
+        workout_id: &str,
+        every_n: u32,
+    ) -> Result<PerformanceGraph, ApiError> {
         let path = format!("/api/workout/{}/performance_graph", segment(workout_id));
-        self.get(Endpoint::PerformanceGraph, &path, &[("every_n", "5")])
+        let every_n = every_n.max(1).to_string();
+        self.get(Endpoint::PerformanceGraph, &path, &[("every_n", &every_n)])
             .await
     }
 

@@ -2,3 +2,4 @@
 
 pub mod poller;
 pub mod progress_log;
+pub mod training;

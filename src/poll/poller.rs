@@ -17,10 +17,13 @@ use tokio::sync::watch;
 use crate::clock::now_unix;
 use crate::domain::plausible;
 use crate::domain::totals::Totals;
+use crate::domain::training::{Trace, WorkoutTraining};
+use crate::domain::training_summary::{TrainingSummary, summarize, utc_day};
 use crate::domain::{AccountOverview, Profile, Status, WorkoutSummary};
 use crate::peloton::convert;
 use crate::peloton::{ApiError, PelotonClient};
 use crate::poll::progress_log::{self, ProgressLog};
+use crate::poll::training::{GRAPH_EVERY_N, analyse, needs_detail};
 use crate::state::account::AccountState;
 use crate::state::labels::{Endpoint, ErrorReason};
 use crate::state::snapshot::Snapshot;
@@ -85,6 +88,10 @@ struct Memory {
     workouts_by_month: BTreeMap<String, f64>,
     history_complete: bool,
     pending: Option<u64>,
+    /// Workouts fetched before training analytics existed, still to fetch once more.
+    training_backlog: Option<u64>,
+    training: Option<TrainingSummary>,
+    latest_training: Option<WorkoutTraining>,
     last_success: Option<f64>,
     last_error: Option<String>,
     up: bool,
@@ -97,7 +104,7 @@ struct Memory {
     published_counts: BTreeMap<String, f64>,
     /// Details fetched but not stored (the disk was full): stored on the next try without
     /// asking Peloton again.
-    unsaved: BTreeMap<String, WorkoutSummary>,
+    unsaved: BTreeMap<String, (WorkoutSummary, WorkoutTraining, Option<Trace>)>,
 }
 
 /// Spaces requests at most `rate` per second.
@@ -223,7 +230,8 @@ impl Poller {
             .not_before
             .map(|t| t.saturating_duration_since(Instant::now()))
             .unwrap_or_default();
-        if self.memory.failures == 0 && self.memory.pending.is_some_and(|p| p > 0) {
+        let backlog = self.memory.training_backlog.is_some_and(|b| b > 0);
+        if self.memory.failures == 0 && (self.memory.pending.is_some_and(|p| p > 0) || backlog) {
             return until_allowed;
         }
         let factor = 2u32.saturating_pow(self.memory.failures.saturating_sub(1).min(3));
@@ -289,9 +297,13 @@ impl Poller {
         loop {
             self.fetch_details().await?;
             if self.memory.pending.is_none_or(|p| p == 0) {
-                return Ok(());
+                break;
             }
         }
+        while self.memory.training_backlog.is_some_and(|b| b > 0) {
+            self.fetch_training_backlog().await?;
+        }
+        Ok(())
     }
 
     /// One cycle: the cheap part (profile, list, overview), published at once, then the
@@ -305,6 +317,19 @@ impl Poller {
             self.succeeded();
             self.publish();
             result = self.fetch_details().await;
+        }
+        if result.is_ok() && self.memory.pending.is_some_and(|p| p == 0) {
+            result = self.fetch_training_backlog().await;
+        }
+        if result.is_ok()
+            && self
+                .memory
+                .training
+                .as_ref()
+                .is_some_and(|t| t.day != utc_day(now_unix()))
+        {
+            // Fitness and fatigue move on at UTC midnight, and the 90-day curve with them.
+            result = self.refresh_training();
         }
         telemetry.poll_finished(
             started.elapsed(),
@@ -431,6 +456,12 @@ impl Poller {
         self.memory.history_complete =
             self.store.meta(META_HISTORY_COMPLETE)?.as_deref() == Some("1");
         self.memory.pending = Some(self.store.pending_count()?);
+        self.memory.training_backlog = Some(self.store.training_backlog_count()?);
+        self.memory.latest_training = match &self.memory.latest {
+            Some(latest) => self.store.training_of(&latest.id)?,
+            None => None,
+        };
+        self.refresh_training()?;
         self.memory.loaded = true;
         Ok(())
     }
@@ -441,6 +472,106 @@ impl Poller {
         w.status == Status::Complete
             && (self.schedule.include_imported || !w.imported)
             && !plausible::is_future(w, now)
+    }
+
+    /// The account-wide training summary from every stored workout's analytics. Lifetime
+    /// sums never step back, whatever order the workouts were added in.
+    fn refresh_training(&mut self) -> Result<(), PollError> {
+        let mut summary = summarize(&self.store.training_rows()?, now_unix());
+        if let Some(before) = &self.memory.training {
+            summary.effort_points = match (before.effort_points, summary.effort_points) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => b.or(a),
+            };
+            if let (Some(old), Some(new)) = (
+                before.power_zone_seconds,
+                summary.power_zone_seconds.as_mut(),
+            ) {
+                for (n, o) in new.iter_mut().zip(old) {
+                    *n = n.max(o);
+                }
+            }
+        }
+        self.memory.training = Some(summary);
+        Ok(())
+    }
+
+    /// Fetches, at the rate limit and for at most one poll interval, the graphs of
+    /// workouts whose details were stored before training analytics existed. Resumable:
+    /// each workout's analytics are stored as they arrive.
+    async fn fetch_training_backlog(&mut self) -> Result<(), PollError> {
+        let Some(left) = self.memory.training_backlog.filter(|b| *b > 0) else {
+            return Ok(());
+        };
+        tracing::info!(
+            workouts = left,
+            rate = self.schedule.max_request_rate,
+            "fetching the graphs of workouts stored before training analytics, once"
+        );
+        let deadline = Instant::now() + self.schedule.interval;
+        let mut done = 0_u64;
+        while Instant::now() < deadline {
+            let batch = self.store.training_backlog(32)?;
+            if batch.is_empty() {
+                break;
+            }
+            for w in batch {
+                if Instant::now() >= deadline {
+                    break;
+                }
+                let (training, trace) = self.training_of(&w).await?;
+                self.store.set_training(&w, &training, trace.as_ref())?;
+                done += 1;
+                if done % 100 == 0 {
+                    tracing::info!(done, left = left.saturating_sub(done), "training backlog");
+                }
+            }
+        }
+        let left = self.store.training_backlog_count()?;
+        self.memory.training_backlog = Some(left);
+        tracing::info!(done, left, "training backlog");
+        self.refresh_training()?;
+        Ok(())
+    }
+
+    /// A stored workout's analytics from its graph (and detail for bike power).
+    async fn training_of(
+        &mut self,
+        w: &WorkoutSummary,
+    ) -> Result<(WorkoutTraining, Option<Trace>), PollError> {
+        self.limiter.wait().await;
+        let graph = match self.client.performance_graph(&w.id, GRAPH_EVERY_N).await {
+            Ok(graph) => Some(graph),
+            Err(ApiError::Client { status, .. }) => {
+                tracing::warn!(workout = %w.id, status, "no performance graph; no power analytics");
+                None
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let detail = match &graph {
+            Some(g) if needs_detail(w, g) => self.detail_of(w).await?,
+            _ => None,
+        };
+        let (mut training, trace) = analyse(w, graph.as_ref(), detail.as_ref());
+        if w.imported && !self.schedule.include_imported {
+            training = WorkoutTraining::default();
+        }
+        Ok((training, trace))
+    }
+
+    async fn detail_of(
+        &mut self,
+        w: &WorkoutSummary,
+    ) -> Result<Option<crate::peloton::model::Workout>, PollError> {
+        self.limiter.wait().await;
+        match self.client.workout(&w.id).await {
+            Ok(detail) => Ok(Some(detail)),
+            Err(ApiError::Client { status, .. }) => {
+                tracing::warn!(workout = %w.id, status, "no workout detail");
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     fn check_account(&self, user_id: &str) -> Result<(), PollError> {
@@ -604,6 +735,7 @@ impl Poller {
         self.log_progress();
         let newest_id = self.store.newest_complete()?.map(|w| w.summary.id);
         let mut published = Instant::now();
+        let mut stored = false;
         while Instant::now() < deadline {
             let batch = self.store.pending(32)?;
             if batch.is_empty() {
@@ -613,18 +745,24 @@ impl Poller {
                 if Instant::now() >= deadline {
                     break;
                 }
-                let enriched = match self.memory.unsaved.remove(&listed.id) {
+                let (enriched, training, trace) = match self.memory.unsaved.remove(&listed.id) {
                     Some(fetched) => fetched,
                     None => {
                         self.details_of(&listed, newest_id.as_deref() == Some(&listed.id))
                             .await?
                     }
                 };
-                if let Err(e) = self.store.set_details(&enriched) {
+                if let Err(e) =
+                    self.store
+                        .set_details_with_training(&enriched, &training, trace.as_ref())
+                {
                     // Kept (a few at most: the poll stops here) so the next try only writes.
-                    self.memory.unsaved.insert(listed.id.clone(), enriched);
+                    self.memory
+                        .unsaved
+                        .insert(listed.id.clone(), (enriched, training, trace));
                     return Err(e.into());
                 }
+                stored = true;
                 self.totals.update(Some(&listed), &enriched);
                 let newer = self.may_be_latest(&enriched, now_unix() as f64)
                     && self
@@ -634,6 +772,7 @@ impl Poller {
                         .is_none_or(|l| enriched.created_at >= l.created_at);
                 if newer {
                     self.memory.latest = Some(enriched);
+                    self.memory.latest_training = Some(training);
                 }
                 self.memory.pending = self.memory.pending.map(|p| p.saturating_sub(1));
                 if let (Some(report), Some(p)) = (self.progress.as_mut(), self.memory.pending) {
@@ -647,6 +786,9 @@ impl Poller {
             }
         }
         self.memory.pending = Some(self.store.pending_count()?);
+        if stored {
+            self.refresh_training()?;
+        }
         self.log_progress();
         Ok(())
     }
@@ -676,33 +818,44 @@ impl Poller {
         }
     }
 
+    /// The workout enriched by its graph (and its detail when it is the newest, or when
+    /// bike power needs its FTP), with its training analytics.
     async fn details_of(
         &mut self,
         w: &WorkoutSummary,
         newest: bool,
-    ) -> Result<WorkoutSummary, PollError> {
+    ) -> Result<(WorkoutSummary, WorkoutTraining, Option<Trace>), PollError> {
         self.limiter.wait().await;
-        let mut enriched = match self.client.performance_graph(&w.id).await {
-            Ok(graph) => w.clone().with_graph(&graph),
+        let graph = match self.client.performance_graph(&w.id, GRAPH_EVERY_N).await {
+            Ok(graph) => Some(graph),
             // Peloton will not serve this workout's graph (deleted, third-party import):
             // keep what the list said rather than asking again on every poll.
             Err(ApiError::Client { status, .. }) => {
                 tracing::warn!(workout = %w.id, status, "no performance graph; keeping the list values");
-                w.clone()
+                None
             }
             Err(e) => return Err(e.into()),
         };
-        if newest {
-            self.limiter.wait().await;
-            match self.client.workout(&w.id).await {
-                Ok(detail) => enriched = enriched.with_detail(&detail),
-                Err(ApiError::Client { status, .. }) => {
-                    tracing::warn!(workout = %w.id, status, "no workout detail");
-                }
-                Err(e) => return Err(e.into()),
-            }
+        let mut enriched = match &graph {
+            Some(g) => w.clone().with_graph(g),
+            None => w.clone(),
+        };
+        let wanted = newest || graph.as_ref().is_some_and(|g| needs_detail(w, g));
+        let detail = if wanted {
+            self.detail_of(w).await?
+        } else {
+            None
+        };
+        if let Some(detail) = &detail {
+            enriched = enriched.with_detail(detail);
         }
-        Ok(enriched)
+        let (mut training, trace) = analyse(&enriched, graph.as_ref(), detail.as_ref());
+        if enriched.imported && !self.schedule.include_imported {
+            // Imports stay out of the training values as they stay out of the totals; the
+            // trace is kept.
+            training = WorkoutTraining::default();
+        }
+        Ok((enriched, training, trace))
     }
 
     fn snapshot(&mut self) -> Snapshot {
@@ -746,8 +899,12 @@ impl Poller {
             up: m.up,
             last_success: m.last_success,
             last_error: m.last_error.clone(),
-            history_pending: m.pending.map(|p| p as f64),
+            history_pending: m
+                .pending
+                .map(|p| (p + m.training_backlog.unwrap_or(0)) as f64),
             history_progress: self.progress_log.current(),
+            training: m.training.clone(),
+            latest_training: m.latest_training.clone(),
         }
     }
 }

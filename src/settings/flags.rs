@@ -428,6 +428,10 @@ pub struct BackfillArgs {
     /// series Prometheus scrapes (which carry job and instance). Repeatable.
     #[arg(long = "label", value_name = "NAME=VALUE", value_parser = parse_label)]
     pub labels: Vec<(String, String)>,
+    /// Also write every workout's per-sample output, cadence, resistance, speed and heart
+    /// rate (peloton_trace_*), from the store: about 10 samples per second of training.
+    #[arg(long = "traces")]
+    pub traces: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

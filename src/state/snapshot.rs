@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 
 use crate::domain::totals::Totals;
+use crate::domain::training::WorkoutTraining;
+use crate::domain::training_summary::TrainingSummary;
 use crate::domain::{AccountOverview, Profile, WorkoutSummary};
 use crate::state::progress::Progress;
 
@@ -30,4 +32,9 @@ pub struct Snapshot {
     pub history_pending: Option<f64>,
     /// The first history sync's details: done of total and its pace.
     pub history_progress: Option<Progress>,
+    /// Power curve, zone times, effort points, fitness and fatigue, computed by the
+    /// poller when a workout's analytics arrive and at UTC midnight.
+    pub training: Option<TrainingSummary>,
+    /// The analytics of `latest`.
+    pub latest_training: Option<WorkoutTraining>,
 }

@@ -95,7 +95,13 @@ pub fn decode_trace(blob: &[u8]) -> Option<Trace> {
             .collect()
     };
     let [s0, s1, s2, s3, s4] = SCALES;
-    let trim = |c: Vec<Option<f64>>| if c.iter().all(Option::is_none) { Vec::new() } else { c };
+    let trim = |c: Vec<Option<f64>>| {
+        if c.iter().all(Option::is_none) {
+            Vec::new()
+        } else {
+            c
+        }
+    };
     Some(Trace {
         step_s,
         offset_s,
@@ -297,7 +303,8 @@ mod tests {
     fn junk_is_not_a_trace() {
         assert_eq!(decode_trace(b"not zlib"), None);
         let mut e = ZlibEncoder::new(Vec::new(), Compression::default());
-        e.write_all(&[1, 1, 0, 0, 0, 0, 0, 0, 0, 255, 255, 255, 255]).unwrap();
+        e.write_all(&[1, 1, 0, 0, 0, 0, 0, 0, 0, 255, 255, 255, 255])
+            .unwrap();
         assert_eq!(decode_trace(&e.finish().unwrap()), None, "huge length");
     }
 
@@ -327,12 +334,13 @@ mod tests {
         assert_eq!(rows[0].training, training);
         assert_eq!(store.training_of("w1").unwrap(), Some(training));
         let mut traces = 0;
-        store.for_each_trace(|id, t| {
-            assert_eq!(id, "w1");
-            assert_eq!(t.cadence_rpm.len(), 5);
-            traces += 1;
-        })
-        .unwrap();
+        store
+            .for_each_trace(|id, t| {
+                assert_eq!(id, "w1");
+                assert_eq!(t.cadence_rpm.len(), 5);
+                traces += 1;
+            })
+            .unwrap();
         assert_eq!(traces, 1);
     }
 }

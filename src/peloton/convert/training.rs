@@ -66,7 +66,9 @@ pub fn trace(g: &PerformanceGraph, requested_step_s: u32) -> Trace {
         speed_meters_per_second: place("speed", &|v, unit| {
             units::speed_to_mps(v, unit).filter(|s| *s >= 0.0)
         }),
-        heart_rate_bpm: place("heart_rate", &|v, _| (v > 0.0 && v.is_finite()).then_some(v)),
+        heart_rate_bpm: place("heart_rate", &|v, _| {
+            (v > 0.0 && v.is_finite()).then_some(v)
+        }),
     }
 }
 
