@@ -85,19 +85,30 @@ fn summary(display_name: &str, unit: Option<&str>, slug: &str, value: Value) -> 
     Value::Object(m)
 }
 
-/// Intensity profile in roughly 0..1.3 sampled at `offsets`: warm-up ramp, blocks of effort
+/// Intensity profile in roughly 0..1.6 sampled at `offsets`: warm-up ramp, blocks of effort
 /// with a few short sprints, cool-down. Defined over seconds so different `every_n` show the
-/// same ride.
-fn base_shape(rng: &mut Rng, offsets: &[u32], dur: u32) -> Vec<f64> {
+/// same ride. Rides (`efforts`) sprint harder and shorter, and one in three classes of 30
+/// minutes or more holds a 20-minute threshold effort, as FTP tests and power-zone
+/// endurance rides do, so a member's power curve has a real sprint and a real 20 minutes.
+fn base_shape(rng: &mut Rng, offsets: &[u32], dur: u32, efforts: bool) -> Vec<f64> {
     let d = f64::from(dur.max(1));
     let blocks = rng.usize(4..=10);
     let levels: Vec<f64> = (0..blocks).map(|_| uniform(rng, 0.55, 1.0)).collect();
+    let (sprint_level, sprint_s) = if efforts {
+        (1.6, (8.0, 20.0))
+    } else {
+        (1.3, (20.0, 60.0))
+    };
     let sprints: Vec<(f64, f64)> = (0..rng.usize(2..=4))
         .map(|_| {
             let at = uniform(rng, 0.15, 0.85);
-            (at, at + uniform(rng, 20.0, 60.0) / d)
+            (at, at + uniform(rng, sprint_s.0, sprint_s.1) / d)
         })
         .collect();
+    let threshold = (efforts && dur >= 1800 && rng.u32(0..3) == 0).then(|| {
+        let at = uniform(rng, 0.15, (0.9 - 1200.0 / d).max(0.15));
+        (at, at + 1200.0 / d, uniform(rng, 1.0, 1.1))
+    });
     offsets
         .iter()
         .map(|&t| {
@@ -107,7 +118,9 @@ fn base_shape(rng: &mut Rng, offsets: &[u32], dur: u32) -> Vec<f64> {
             } else if x > 0.92 {
                 0.6 - 0.3 * ((x - 0.92) / 0.08).min(1.0)
             } else if sprints.iter().any(|(a, b)| x >= *a && x < *b) {
-                1.3
+                sprint_level
+            } else if let Some((_, _, level)) = threshold.filter(|(a, b, _)| x >= *a && x < *b) {
+                level
             } else {
                 let i = (((x - 0.12) / 0.8) * blocks as f64) as usize;
                 levels.get(i.min(blocks - 1)).copied().unwrap_or(0.7)
@@ -561,7 +574,7 @@ pub(crate) fn performance_graph(
     let offsets: Vec<u32> = (0..=dur / every_n).map(|i| 1 + i * every_n).collect();
     let visible = (shown_secs / every_n + 1) as usize;
     let mut rng = Rng::with_seed(mix(w.seed ^ GRAPH_SALT ^ u64::from(every_n)));
-    let shape = base_shape(&mut rng, &offsets, dur);
+    let shape = base_shape(&mut rng, &offsets, dur, kind == Kind::Bike);
     let mut g = GraphParts {
         rng,
         shape,

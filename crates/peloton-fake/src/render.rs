@@ -473,7 +473,8 @@ pub(crate) fn detail(m: &MemberData, w: &GeneratedWorkout, joins: Joins) -> Valu
         _ => Value::Null,
     };
     let ftp_info = if kind == Kind::Bike {
-        json!({"ftp": m.ftp, "ftp_source": m.ftp_source, "ftp_workout_id": m.ftp_workout_id})
+        let (ftp, source) = ftp_at(m, w.created_at);
+        json!({"ftp": ftp, "ftp_source": source, "ftp_workout_id": m.ftp_workout_id})
     } else {
         json!({"ftp": 0, "ftp_source": null, "ftp_workout_id": null})
     };
@@ -509,6 +510,21 @@ pub(crate) fn detail(m: &MemberData, w: &GeneratedWorkout, joins: Joins) -> Valu
     });
     out.extend(obj(extra));
     Value::Object(out)
+}
+
+/// The FTP in force at `t`: the member's FTP today, about 3 % lower for each 120 days
+/// before their newest workout (at most 20 %), so `ftp_info` draws a history of steps.
+/// Older steps came from Peloton's estimate.
+pub(crate) fn ftp_at(m: &MemberData, t: i64) -> (u32, &str) {
+    let steps = (m.last_workout_at - t).max(0) / (120 * 86_400);
+    if steps == 0 {
+        return (m.ftp, m.ftp_source.as_str());
+    }
+    let factor = (1.0 - 0.03 * steps as f64).max(0.8);
+    (
+        (f64::from(m.ftp) * factor).round() as u32,
+        "ftp_estimated_source",
+    )
 }
 
 pub(crate) fn overview(m: &MemberData, now: i64) -> Value {
