@@ -121,6 +121,19 @@ async fn live_exposition_matches_the_reference() {
         "peloton_latest_workout_effort_points",
         "peloton_latest_workout_leaderboard_rank",
         "peloton_latest_workout_leaderboard_users",
+        // The latest workout may be a class without power or heart rate.
+        "peloton_latest_workout_power_best_watts",
+        "peloton_latest_workout_normalized_power_watts",
+        "peloton_latest_workout_intensity_factor_ratio",
+        "peloton_latest_workout_training_stress_score",
+        "peloton_latest_workout_training_load",
+        "peloton_latest_workout_ftp_watts",
+        // Only in `backfill --traces`.
+        "peloton_trace_output_watts",
+        "peloton_trace_cadence_rpm",
+        "peloton_trace_resistance_ratio",
+        "peloton_trace_speed_meters_per_second",
+        "peloton_trace_heart_rate_bpm",
     ];
     let missing: Vec<_> = doc
         .keys()
