@@ -731,6 +731,127 @@ def latest():
         "(peloton-exporter).", L, "now-7d", "1m")
 
 
+ALL_TIME = 'window="all_time"'
+LAST_90D = 'window="90d"'
+SPRINT_AND_20MIN = 'duration=~"5|1200"'
+
+
+def training():
+    L = Layout()
+    L.row("Now")
+    L.add(stat(
+        "Fitness (CTL)", "Chronic training load: the 42-day exponentially weighted daily "
+        "load, from rides' TSS (power_tss) and, separately, other workouts' heart-rate "
+        "TRIMP (hr_trimp). Updated with each workout and at UTC midnight.",
+        [q(f"max by (method) (peloton_training_load_chronic{sel()})", "{{method}}")],
+        field("short", 0, color={"mode": "fixed", "fixedColor": "blue"}),
+        text_mode="value_and_name"), 6, 5)
+    L.add(stat(
+        "Fatigue (ATL)", "Acute training load: the same with 7 days.",
+        [q(f"max by (method) (peloton_training_load_acute{sel()})", "{{method}}")],
+        field("short", 0, color={"mode": "fixed", "fixedColor": "purple"}),
+        text_mode="value_and_name"), 6, 5)
+    L.add(stat(
+        "Form (TSB)", "Fitness minus fatigue. Above +5 fresh, −10 to −30 productive "
+        "training, below −30 overreaching (an alert fires after three days).",
+        [q(f"max by (method) (peloton_training_form{sel()})", "{{method}}")],
+        field("short", 0, steps("red", (-30, "orange"), (-10, "green"), (5, "blue"))),
+        text_mode="value_and_name"), 6, 5)
+    L.add(stat(
+        "Power-zone FTP", "The FTP Peloton shows power zones at: ftp_info of the most "
+        "recent ride, with its source.",
+        [q(f"max by (source) (peloton_power_zone_ftp_watts{sel()})", "{{source}}")],
+        field("watt", 0, color={"mode": "fixed", "fixedColor": "orange"}),
+        text_mode="value_and_name"), 6, 5)
+
+    L.row("Power curve")
+    L.add(bargauge(
+        "Power curve: all time", "Best average power over 5 s, 1, 5, 20 and 60 minutes in "
+        "any ride.",
+        [q(f"max by (duration) (peloton_power_curve_watts{sel(ALL_TIME)})",
+           "{{duration}} s", instant=True)],
+        field("watt", 0, color={"mode": "continuous-YlRd"})), 8, 8)
+    L.add(bargauge(
+        "Power curve: last 90 days", "The same over rides that ended in the last 90 days.",
+        [q(f"max by (duration) (peloton_power_curve_watts{sel(LAST_90D)})",
+           "{{duration}} s", instant=True)],
+        field("watt", 0, color={"mode": "continuous-YlRd"})), 8, 8)
+    L.add(timeseries(
+        "Best 20 minutes and 5 seconds", "All-time bests over time: steps up on the day a "
+        "ride beat them.",
+        [q(f"max by (duration) (last_over_time(peloton_power_curve_watts"
+           f"{sel(ALL_TIME, SPRINT_AND_20MIN)}[1w]))", "{{duration}} s")],
+        field("watt", 0), interpolation="stepAfter"), 8, 8)
+
+    L.row("Load")
+    L.add(timeseries(
+        "Fitness, fatigue and form", "CTL, ATL and form at the end of each UTC day "
+        "(backfill writes one sample a day; the live exporter every scrape).",
+        [q(f"max by (method) (last_over_time(peloton_training_load_chronic{sel()}[1d]))",
+           "fitness {{method}}", "A"),
+         q(f"max by (method) (last_over_time(peloton_training_load_acute{sel()}[1d]))",
+           "fatigue {{method}}", "B"),
+         q(f"max by (method) (last_over_time(peloton_training_form{sel()}[1d]))",
+           "form {{method}}", "C")],
+        field("short", 0)), 16, 9)
+    L.add(timeseries(
+        "Training load per week", "TSS of rides (power_tss) and TRIMP of other workouts "
+        "(hr_trimp) in the 7 days before each bar.",
+        [q(f"sum by (method) (method:peloton_training_load:increase1w{sel()})",
+           "{{method}}", interval="1w")],
+        field("short", 0), style="bars", interval="1w"), 8, 9)
+
+    L.row("Zones and FTP")
+    L.add(bargauge(
+        "Time in power zones", "Lifetime time in Peloton's seven power zones, each ride at "
+        "the FTP in force that day.",
+        [q(f"sum by (zone) (peloton_power_zone_seconds_total{sel()})", "Zone {{zone}}",
+           instant=True)],
+        field("dtdurations", color={"mode": "shades", "fixedColor": "orange"})), 8, 9)
+    L.add(timeseries(
+        "Time in power zones per week", "Seconds in each power zone in the 7 days before "
+        "each bar.",
+        [q(f"sum by (zone) (zone:peloton_power_zone_seconds:increase1w{sel()})",
+           "Zone {{zone}}", interval="1w")],
+        field("s"), style="bars", stacked=True, interval="1w"), 8, 9)
+    L.add(timeseries(
+        "FTP history", "The FTP in force at each ride (ftp_info), by source, and the FTP "
+        "values of the profile.",
+        [q(f"max by (source) (last_over_time(peloton_power_zone_ftp_watts{sel()}[1w]))",
+           "power zones ({{source}})", "A"),
+         q(f"max by (source) (last_over_time(peloton_cycling_ftp_watts{sel()}[1w]))",
+           "profile {{source}}", "B")],
+        field("watt", 0), interpolation="stepAfter"), 8, 9)
+
+    L.row("Latest workout")
+    L.add(stat(
+        "Normalized power", "Fourth-power mean of the 30 s rolling average power.",
+        [q(f"max(peloton_latest_workout_normalized_power_watts{sel()})", "NP",
+           instant=True)],
+        field("watt", 0, color={"mode": "fixed", "fixedColor": "orange"}), graph=False), 6, 4)
+    L.add(stat(
+        "Intensity factor", "Normalized power / FTP in force.",
+        [q(f"max(peloton_latest_workout_intensity_factor_ratio{sel()})", "IF",
+           instant=True)],
+        field("short", 2, steps("green", (0.85, "orange"), (1.0, "red"))), graph=False), 6, 4)
+    L.add(stat(
+        "Training load", "TSS of a ride (100 = one hour at FTP), or heart-rate TRIMP of "
+        "another workout.",
+        [q(f"max by (method) (peloton_latest_workout_training_load{sel()})", "{{method}}",
+           instant=True)],
+        field("short", 0, color={"mode": "fixed", "fixedColor": "blue"}), graph=False,
+        text_mode="value_and_name"), 6, 4)
+    L.add(bargauge(
+        "Best efforts", "The latest workout's best average power per duration.",
+        [q(f"max by (duration) (peloton_latest_workout_power_best_watts{sel()})",
+           "{{duration}} s", instant=True)],
+        field("watt", 0, color={"mode": "continuous-YlRd"})), 6, 4)
+    return dashboard(
+        "peloton-training", "Peloton training",
+        "Power curve, fitness/fatigue/form, training load, power zones and FTP history of "
+        "a Peloton member (peloton-exporter).", L, "now-1y", "5m")
+
+
 def health():
     L = Layout()
     L.row("Status")
@@ -885,6 +1006,7 @@ DASHBOARDS = {
     "peloton-overview.json": overview,
     "peloton-latest-workout.json": latest,
     "peloton-exporter-health.json": health,
+    "peloton-training.json": training,
 }
 
 

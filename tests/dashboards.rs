@@ -14,7 +14,7 @@ const SCHEMA_DIR: &str = "tests/support/grafana-schema";
 const VALIDATOR: &str = "tests/support/validate_dashboards.py";
 
 /// The dashboards and their uids, which links and bookmarks rely on: never change one.
-const DASHBOARDS: [(&str, &str); 3] = [
+const DASHBOARDS: [(&str, &str); 4] = [
     ("dashboards/peloton-overview.json", "peloton-overview"),
     (
         "dashboards/peloton-latest-workout.json",
@@ -24,13 +24,14 @@ const DASHBOARDS: [(&str, &str); 3] = [
         "dashboards/peloton-exporter-health.json",
         "peloton-exporter-health",
     ),
+    ("dashboards/peloton-training.json", "peloton-training"),
 ];
 
 /// Metrics of the last completed class that a discipline does not have (no cadence on a
 /// run, no stroke rate on a ride, no leaderboard on a meditation). The demo's latest
 /// class changes every minute, so a panel on one of them may be empty during the test:
 /// such a panel must name a metric of the exporter's reference (docs/metrics.md) instead.
-const DEPENDS_ON_THE_CLASS: [&str; 15] = [
+const DEPENDS_ON_THE_CLASS: [&str; 20] = [
     "peloton_latest_workout_output_joules",
     "peloton_latest_workout_energy_burned_joules",
     "peloton_latest_workout_distance_meters",
@@ -46,6 +47,11 @@ const DEPENDS_ON_THE_CLASS: [&str; 15] = [
     "peloton_latest_workout_effort_points",
     "peloton_latest_workout_leaderboard_rank",
     "peloton_latest_workout_leaderboard_users",
+    "peloton_latest_workout_normalized_power_watts",
+    "peloton_latest_workout_intensity_factor_ratio",
+    "peloton_latest_workout_training_load",
+    "peloton_latest_workout_power_best_watts",
+    "peloton_latest_workout_ftp_watts",
 ];
 
 fn dashboard_files() -> Vec<String> {

@@ -40,6 +40,8 @@ pub struct TrainingSummary {
     /// any workout had power and an FTP.
     pub power_zone_seconds: Option<[f64; 7]>,
     pub effort_points: Option<f64>,
+    /// Lifetime sum of workout loads per method (weekly TSS is its increase).
+    pub load_totals: BTreeMap<LoadMethod, f64>,
     /// CTL and ATL at the end of `day`, per load method that has any workout.
     pub loads: BTreeMap<LoadMethod, Loads>,
     /// The FTP of the most recent workout that had one: what Peloton shows power zones at.
@@ -73,6 +75,9 @@ impl TrainingSummary {
         }
         if let Some(points) = t.effort_points {
             *self.effort_points.get_or_insert(0.0) += points;
+        }
+        if let Some((method, load)) = t.load {
+            *self.load_totals.entry(method).or_insert(0.0) += load;
         }
         if let Some(ftp) = t.ftp
             && zone_ftp_at.is_none_or(|at| end_time >= at)
@@ -190,6 +195,7 @@ mod tests {
             Some([2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0])
         );
         assert_eq!(s.effort_points, Some(3.0));
+        assert_eq!(s.load_totals.get(&LoadMethod::Power), Some(&130.0));
         assert_eq!(s.zone_ftp.map(|f| f.watts), Some(100.0 + 99.9));
         assert_eq!(s.zone_ftp.map(|f| f.source), Some(FtpSource::Unknown));
         // Yesterday's 50 and an old 80, decayed to the end of today (a rest day).

@@ -44,6 +44,7 @@ const HISTORY_FAMILIES: &[Def] = &[
     c::POWER_CURVE,
     c::POWER_ZONE_FTP,
     c::POWER_ZONE_TOTAL,
+    c::TRAINING_LOAD_TOTAL,
     c::EFFORT_POINTS_TOTAL,
 ];
 

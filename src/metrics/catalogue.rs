@@ -440,6 +440,12 @@ pub const POWER_ZONE_TOTAL: Def = def(
     SECONDS,
     Kind::Counter,
 );
+pub const TRAINING_LOAD_TOTAL: Def = def(
+    "peloton_training_load",
+    "Training load of completed workouts summed, per load method (power_tss, hr_trimp)",
+    None,
+    Kind::Counter,
+);
 pub const EFFORT_POINTS_TOTAL: Def = def(
     "peloton_effort_points",
     "Effort points of completed workouts",
@@ -593,6 +599,7 @@ pub const ALL: &[Def] = &[
     TRAINING_LOAD_ACUTE,
     TRAINING_FORM,
     POWER_ZONE_TOTAL,
+    TRAINING_LOAD_TOTAL,
     EFFORT_POINTS_TOTAL,
     LATEST_POWER_BEST,
     LATEST_NORMALIZED_POWER,

@@ -283,6 +283,10 @@ fn training(out: &mut Out, t: &TrainingSummary, with: WithLabels<'_>) {
                 .push_opt(with(&[("zone", (i + 1).to_string())]), Some(*seconds));
         }
     }
+    for (method, load) in &t.load_totals {
+        out.fam(c::TRAINING_LOAD_TOTAL)
+            .push_opt(with(&[("method", method.label().to_owned())]), Some(*load));
+    }
     out.fam(c::EFFORT_POINTS_TOTAL)
         .push_opt(with(&[]), t.effort_points);
 }

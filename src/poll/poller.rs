@@ -483,6 +483,10 @@ impl Poller {
                 (Some(a), Some(b)) => Some(a.max(b)),
                 (a, b) => b.or(a),
             };
+            for (method, old) in &before.load_totals {
+                let new = summary.load_totals.entry(*method).or_insert(*old);
+                *new = new.max(*old);
+            }
             if let (Some(old), Some(new)) = (
                 before.power_zone_seconds,
                 summary.power_zone_seconds.as_mut(),
