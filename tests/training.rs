@@ -233,3 +233,86 @@ async fn exposed_values_equal_an_independent_computation_from_the_fake() {
     assert!((form - (ctl - atl)).abs() < 1e-9);
     fake.shutdown().await;
 }
+
+/// A store synced before training analytics existed: every workout's details, no
+/// analytics. The exporter fetches each completed workout's graph once more (and a ride's
+/// detail for its FTP), resumes after a restart without fetching twice, and then shows
+/// the same training values as a fresh sync.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_synced_before_fetches_each_graph_once_more_and_resumes() {
+    let fake = fake(FakeOptions {
+        workouts: 40,
+        history_days: 60,
+        ..FakeOptions::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let exporter = start(&args_with_token(&fake, dir.path())).await;
+    let fresh = wait_synced(exporter.addr).await;
+    exporter.stop().await.unwrap();
+    let curve = |s: &std::collections::BTreeMap<String, f64>| {
+        series(s, "peloton_power_curve_watts")
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect::<Vec<_>>()
+    };
+    assert!(!curve(&fresh).is_empty());
+    let completed = fake
+        .member()
+        .workouts
+        .iter()
+        .filter(|w| w.is_complete())
+        .count();
+
+    // What an older version left, stopped half-way through the backlog: half of the
+    // workouts have no analytics. Only those are fetched again.
+    let db = dir.path().join("peloton.db");
+    let missing = {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute("DELETE FROM training WHERE rowid % 2 = 0", [])
+            .unwrap()
+    };
+    assert!(missing > 5, "{missing}");
+    fake.clear_requests();
+    let graphs = |fake: &peloton_fake::FakePeloton| {
+        fake.requests()
+            .iter()
+            .filter(|r| r.path.ends_with("/performance_graph"))
+            .map(|r| r.path.clone())
+            .collect::<Vec<_>>()
+    };
+    let exporter = start(&args_with_token(&fake, dir.path())).await;
+    let again = wait_for_samples_within(
+        exporter.addr,
+        Duration::from_secs(60),
+        "backlog fetched",
+        |s| {
+            value(s, "peloton_history_workouts_pending") == Some(0.0)
+                && !series(s, "peloton_power_curve_watts").is_empty()
+        },
+    )
+    .await;
+    exporter.stop().await.unwrap();
+    let fetched = graphs(&fake);
+    assert_eq!(fetched.len(), missing, "each missing workout's graph once");
+    assert!(missing < completed);
+    let unique: std::collections::BTreeSet<_> = fetched.iter().collect();
+    assert_eq!(unique.len(), fetched.len(), "none twice");
+    assert_eq!(curve(&again), curve(&fresh));
+    for name in [
+        "peloton_power_zone_seconds_total",
+        "peloton_training_load_total",
+        "peloton_effort_points_total",
+    ] {
+        let a: Vec<_> = series(&again, name);
+        assert_eq!(a, series(&fresh, name), "{name}");
+    }
+
+    // Nothing left: a restart fetches no graph.
+    fake.clear_requests();
+    let exporter = start(&args_with_token(&fake, dir.path())).await;
+    wait_synced(exporter.addr).await;
+    exporter.stop().await.unwrap();
+    assert!(graphs(&fake).is_empty(), "{:?}", graphs(&fake));
+    fake.shutdown().await;
+}

@@ -587,4 +587,84 @@ mod tests {
             .unwrap();
         assert!(latest_ts <= now - RECENT_SECONDS);
     }
+
+    #[test]
+    fn training_history_per_workout_and_per_day_and_traces() {
+        use crate::domain::training::{FtpInForce, LoadMethod, Trace};
+        let day = 1_700_006_400; // a UTC midnight
+        let ride = workout("r", "cycling", day + 100, 100.0);
+        let training = WorkoutTraining {
+            ftp: FtpInForce::new(Some(200.0), Some("ftp_workout_source")),
+            normalized_power_watts: Some(210.0),
+            intensity_factor: Some(1.05),
+            training_stress_score: Some(55.0),
+            load: Some((LoadMethod::Power, 55.0)),
+            power_curve_watts: [Some(400.0), Some(300.0), None, None, None],
+            ..WorkoutTraining::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = Store::open(dir.path()).unwrap();
+        store.upsert_listed(std::slice::from_ref(&ride)).unwrap();
+        let trace = Trace {
+            step_s: 1,
+            offset_s: 1,
+            output_watts: vec![Some(150.0), None, Some(170.0)],
+            ..Trace::default()
+        };
+        store
+            .set_details_with_training(&ride, &training, Some(&trace))
+            .unwrap();
+        let history = AccountHistory {
+            account: None,
+            workouts: vec![ride],
+            training: store.training_rows().unwrap(),
+            traces: Some(std::sync::Arc::new(store)),
+        };
+        let options = Options {
+            from: None,
+            to: day + 3 * DAY,
+            labels: vec![],
+            collectors: Collectors::default(),
+            traces: true,
+        };
+        let mut out = Vec::new();
+        write(&[history], &options, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let end = day + 1900;
+        for line in [
+            format!("peloton_latest_workout_normalized_power_watts 210 {end}"),
+            format!("peloton_latest_workout_training_stress_score 55 {end}"),
+            format!("peloton_latest_workout_ftp_watts{{source=\"workout\"}} 200 {end}"),
+            format!("peloton_power_zone_ftp_watts{{source=\"workout\"}} 200 {end}"),
+            format!("peloton_training_load_total{{method=\"power_tss\"}} 55 {end}"),
+            format!("peloton_power_curve_watts{{duration=\"5\",window=\"all_time\"}} 400 {end}"),
+            // Traces from the workout's start plus the first sample's offset, gaps left out.
+            format!("peloton_trace_output_watts 150 {}", day + 101),
+            format!("peloton_trace_output_watts 170 {}", day + 103),
+        ] {
+            assert!(text.contains(&line), "{line} missing:\n{text}");
+        }
+        assert!(!text.contains(&format!("peloton_trace_output_watts 0 {}", day + 102)));
+        // One CTL/ATL/form sample at the end of each UTC day: day 0 .. day 3 (clamped).
+        let ctl: Vec<i64> = text
+            .lines()
+            .filter(|l| l.starts_with("peloton_training_load_chronic{method=\"power_tss\"}"))
+            .map(|l| l.rsplit(' ').next().unwrap().parse().unwrap())
+            .collect();
+        assert_eq!(
+            ctl,
+            vec![
+                day + DAY - 1,
+                day + 2 * DAY - 1,
+                day + 3 * DAY - 1,
+                day + 3 * DAY
+            ]
+        );
+        // The 90-day window is live only: history has no value for it.
+        assert!(!text.contains("window=\"90d\""));
+        assert!(text.ends_with("# EOF\n"));
+        let types: Vec<&str> = text.lines().filter(|l| l.starts_with("# TYPE")).collect();
+        let unique: std::collections::BTreeSet<_> = types.iter().collect();
+        assert_eq!(types.len(), unique.len());
+    }
 }

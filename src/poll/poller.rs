@@ -526,7 +526,7 @@ impl Poller {
                 let (training, trace) = self.training_of(&w).await?;
                 self.store.set_training(&w, &training, trace.as_ref())?;
                 done += 1;
-                if done % 100 == 0 {
+                if done.is_multiple_of(100) {
                     tracing::info!(done, left = left.saturating_sub(done), "training backlog");
                 }
             }

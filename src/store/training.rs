@@ -88,9 +88,11 @@ pub fn decode_trace(blob: &[u8]) -> Option<Trace> {
         raw.get(start..start + n * 2)
             .unwrap_or_default()
             .chunks_exact(2)
-            .map(|b| match u16::from_le_bytes([b[0], b[1]]) {
-                GAP => None,
-                v => Some(f64::from(v) / scale),
+            .map(|b| match b {
+                [lo, hi] if u16::from_le_bytes([*lo, *hi]) != GAP => {
+                    Some(f64::from(u16::from_le_bytes([*lo, *hi])) / scale)
+                }
+                _ => None,
             })
             .collect()
     };
