@@ -388,7 +388,8 @@ fn bike(rng: &mut Rng, ctx: &WorkoutCtx, dur: u32, intensity: f64, wt: WorkoutTy
     };
     let total_work = round_to(f64::from(ctx.ftp) * frac * secs, 2);
     let avg_w = (total_work / secs).round();
-    let max_w = (avg_w * uniform(rng, 1.4, 2.1)).round();
+    // A bike class has sprints: peaks of two to three times the average output.
+    let max_w = (avg_w * uniform(rng, 2.0, 3.0)).round();
     let cadence_avg = f64::from(rng.u32(70..=95));
     let resist_avg = f64::from(rng.u32(30..=50));
     // Peloton's bike speed grows with the cube root of power (~17.5 mph at 123 W).
