@@ -6,7 +6,12 @@
 //! ```sh
 //! cargo bench --bench training
 //! ```
-#![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::print_stdout,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
 
 use std::time::Instant;
 
@@ -88,7 +93,7 @@ fn main() {
         output_watts: watts.clone(),
         cadence_rpm: watts.iter().map(|w| w.map(|w| 60.0 + w / 10.0)).collect(),
         resistance_ratio: watts.iter().map(|w| w.map(|w| w / 1000.0)).collect(),
-        speed_meters_per_second: watts.iter().map(|w| w.map(|w| w.cbrt())).collect(),
+        speed_meters_per_second: watts.iter().map(|w| w.map(f64::cbrt)).collect(),
         heart_rate_bpm: watts.iter().map(|w| w.map(|w| 100.0 + w / 5.0)).collect(),
     };
     let t = Instant::now();

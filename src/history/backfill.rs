@@ -626,6 +626,7 @@ mod tests {
             labels: vec![],
             collectors: Collectors::default(),
             traces: true,
+            include_imported: false,
         };
         let mut out = Vec::new();
         write(&[history], &options, &mut out).unwrap();

@@ -502,7 +502,14 @@ fn migrate(conn: &Connection, from: i64) -> Result<bool, rusqlite::Error> {
             }
             // v3: training analytics per workout (store/training.rs). Workouts fetched
             // before have no row and are fetched once more.
-            2 => super::training::MIGRATION_V3,
+            2 => {
+                "CREATE TABLE training (
+                     id TEXT PRIMARY KEY,
+                     end_time INTEGER NOT NULL,
+                     analytics TEXT NOT NULL,
+                     trace BLOB
+                 );"
+            }
             _ => "",
         };
         conn.execute_batch(&format!(

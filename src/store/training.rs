@@ -2,8 +2,9 @@
 //! values (JSON, like the summary) and its per-sample trace, compressed, so `--traces`
 //! works later without asking Peloton again.
 //!
-//! A workout whose details were fetched before this table existed has no row; it is in the
-//! training backlog and its graph is fetched once more (poll/training_backlog.rs).
+//! The table is created by the schema-3 migration in database.rs. A workout whose details
+//! were fetched before it existed has no row; it is in the training backlog, and the
+//! poller fetches its graph once more (`Poller::fetch_training_backlog`).
 
 use flate2::Compression;
 use flate2::read::ZlibDecoder;
@@ -15,13 +16,6 @@ use super::database::{Store, StoreError, status_str, to_json};
 use crate::domain::WorkoutSummary;
 use crate::domain::training::{Trace, WorkoutTraining};
 use crate::domain::training_summary::TrainingRow;
-
-pub(super) const MIGRATION_V3: &str = "CREATE TABLE training (
-     id TEXT PRIMARY KEY,
-     end_time INTEGER NOT NULL,
-     analytics TEXT NOT NULL,
-     trace BLOB
- );";
 
 /// Version byte of the trace encoding.
 const TRACE_FORMAT: u8 = 1;
