@@ -907,7 +907,7 @@ fn dockerfile_builds_static_and_runs_as_numeric_non_root() {
     );
     assert!(
         build.iter().any(|(k, a)| k == "RUN"
-            && a.contains("cargo build --release --locked --target")
+            && a.contains("cargo build --profile release-static --locked --target")
             && a.contains("unknown-linux-musl")),
         "the binary is built for musl, from the lock file"
     );

@@ -41,7 +41,8 @@ const REASONS: [&str; 6] = [
 ];
 
 /// The exporter's own health series; everything else is the member's data.
-const TELEMETRY: [&str; 9] = [
+const TELEMETRY: [&str; 10] = [
+    "process_",
     "peloton_up",
     "peloton_exporter_",
     "peloton_poll",
