@@ -341,8 +341,7 @@ fn proxy_url_is_checked_named_and_never_shown() {
         format!("http://u:{pw}@proxy:3128/some/path"),
         format!("http://u:{pw} @"),
     ] {
-        let cli =
-            parse(&["--peloton.refresh-token", "r", "--peloton.proxy-url", &bad]).unwrap();
+        let cli = parse(&["--peloton.refresh-token", "r", "--peloton.proxy-url", &bad]).unwrap();
         assert!(!format!("{cli:?}").contains(pw));
         let err = cli.settings().unwrap_err().to_string();
         assert!(err.starts_with("--peloton.proxy-url: "), "{err}");
@@ -426,10 +425,6 @@ fn ca_file_must_hold_usable_certificates() {
     let s = settings(&bundle).unwrap();
     let loaded = s.transport.ca.as_ref().unwrap();
     assert_eq!(loaded.len(), 2);
-    crate::peloton::wire::http_client(
-        Duration::from_secs(1),
-        Duration::from_secs(1),
-        &s.transport,
-    )
-    .unwrap();
+    crate::peloton::wire::http_client(Duration::from_secs(1), Duration::from_secs(1), &s.transport)
+        .unwrap();
 }
