@@ -18,7 +18,6 @@ use super::endpoint::ServerKind;
 use super::faults;
 use super::login;
 use super::server::{self, LayerCtx, Shared};
-use super::tokens::CLIENT_ID;
 use super::util::{b64url, body_fields, lock, now_millis};
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
@@ -74,7 +73,8 @@ async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byte
     let Some(client_id) = field(&p, "client_id") else {
         return missing("client_id");
     };
-    if client_id != CLIENT_ID {
+    // Auth0's answer to a client id it does not know.
+    if client_id != shared.opts.client_id {
         return oauth_error(StatusCode::UNAUTHORIZED, "access_denied", "Unauthorized");
     }
     match grant_type {
@@ -106,15 +106,22 @@ fn refresh_grant(shared: &Shared, p: &HashMap<String, String>) -> Response {
         return missing("refresh_token");
     };
     let (user_id, username) = member_ids(shared);
+    let reuse_detection = shared.faults.reuse_detection();
     let mut book = lock(&shared.tokens);
-    if !book.take_refresh(refresh) {
+    let Some(family) = book.take_refresh(refresh, reuse_detection) else {
         return oauth_error(
             StatusCode::FORBIDDEN,
             "invalid_grant",
             "Unknown or invalid refresh token.",
         );
-    }
-    let v = book.token_response(&user_id, &username, shared.opts.access_token_ttl, None);
+    };
+    let v = book.token_response(
+        &user_id,
+        &username,
+        shared.opts.access_token_ttl,
+        None,
+        Some(family),
+    );
     faults::json(StatusCode::OK, &v)
 }
 
@@ -156,6 +163,12 @@ fn code_grant(shared: &Shared, p: &HashMap<String, String>) -> Response {
         );
     }
     let nonce = Some(grant.nonce.as_str()).filter(|n| !n.is_empty());
-    let v = book.token_response(&user_id, &username, shared.opts.access_token_ttl, nonce);
+    let v = book.token_response(
+        &user_id,
+        &username,
+        shared.opts.access_token_ttl,
+        nonce,
+        None,
+    );
     faults::json(StatusCode::OK, &v)
 }

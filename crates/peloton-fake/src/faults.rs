@@ -36,7 +36,8 @@ pub enum Fault {
     /// that counts what arrives can refuse it in time.
     Oversized { bytes: usize, chunked: bool },
     /// 429 with exactly this `Retry-After` value: an HTTP date, or a number of seconds no
-    /// clock can add.
+    /// clock can add. The body is the server's, as for `RateLimited` (Cloudflare's 1015 on
+    /// the API, Auth0's JSON on the auth server).
     RateLimitedUntil(String),
     /// 200 with exactly this body (`application/json`) instead of the real answer.
     Json(String),
@@ -53,6 +54,21 @@ pub enum LoginBehavior {
     /// The login page is an unexpected HTML page: no form, no injected config, no `_csrf`
     /// cookie.
     PagesChanged,
+    /// The login page sets no `_csrf` cookie (P2G #820's intermittent "Missing CSRF
+    /// token"); the token is only in the page's injected config, which is written as
+    /// `window.injectedConfig = window.injectedConfig || "<base64>"` (HB SPEC §4.1).
+    NoCsrfCookie,
+    /// The credentials POST asks for a captcha: `invalid_captcha` (Auth0 Lock's code; the
+    /// live status is unknown, 401 as for a wrong password).
+    Captcha,
+    /// The credentials POST answers Auth0's brute-force block: 429 `AnomalyDetected`
+    /// `too_many_attempts` (as captured on another Auth0 tenant, evcc #10500).
+    TooManyAttempts,
+    /// The credentials POST answers 401 `blocked_user` (an administrator blocked the user).
+    BlockedUser,
+    /// The credentials POST answers 403 `AnomalyDetected` "Invalid state" although state
+    /// and `_csrf` are right (bot detection).
+    AnomalyDetected,
 }
 
 #[derive(Debug, Default)]
@@ -61,6 +77,7 @@ struct FaultState {
     schema_drift: bool,
     endless_list: bool,
     login: LoginBehavior,
+    reuse_detection: bool,
 }
 
 /// Cheap, cloneable handle on the fault switches of one fake.
@@ -96,6 +113,13 @@ impl FaultControl {
         lock(&self.inner).login = behavior;
     }
 
+    /// Auth0's automatic reuse detection: presenting a refresh token that was already
+    /// rotated away revokes its whole family. Off by default (whether Peloton's tenant has
+    /// it on, and with what overlap period, is unknown).
+    pub fn set_refresh_reuse_detection(&self, on: bool) {
+        lock(&self.inner).reuse_detection = on;
+    }
+
     /// Faults still queued for `endpoint`.
     pub fn pending(&self, endpoint: Endpoint) -> usize {
         lock(&self.inner)
@@ -111,6 +135,7 @@ impl FaultControl {
         s.schema_drift = false;
         s.endless_list = false;
         s.login = LoginBehavior::Normal;
+        s.reuse_detection = false;
     }
 
     pub(crate) fn next(&self, endpoint: Endpoint) -> Option<Fault> {
@@ -126,6 +151,10 @@ impl FaultControl {
 
     pub(crate) fn login_behavior(&self) -> LoginBehavior {
         lock(&self.inner).login
+    }
+
+    pub(crate) fn reuse_detection(&self) -> bool {
+        lock(&self.inner).reuse_detection
     }
 }
 
@@ -187,29 +216,17 @@ pub(crate) fn replacement(server: ServerKind, fault: &Fault) -> Option<Response>
             Some(status_body(server, status))
         }
         Fault::RateLimited { retry_after } => {
-            let mut r = match server {
-                ServerKind::Api => {
-                    let mut r = respond(
-                        StatusCode::TOO_MANY_REQUESTS,
-                        "text/plain; charset=UTF-8",
-                        "error code: 1015",
-                    );
-                    cloudflare(&mut r);
-                    r
-                }
-                ServerKind::Auth => json(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    &serde_json::json!({
-                        "statusCode": 429,
-                        "error": "too_many_requests",
-                        "error_description": "Too Many Requests",
-                        "message": "Global limit has been reached",
-                    }),
-                ),
-            };
+            let mut r = rate_limited(server);
             if let Some(secs) = retry_after
                 && let Ok(v) = HeaderValue::from_str(&secs.to_string())
             {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            Some(r)
+        }
+        Fault::RateLimitedUntil(value) => {
+            let mut r = rate_limited(server);
+            if let Ok(v) = HeaderValue::from_str(value) {
                 r.headers_mut().insert(header::RETRY_AFTER, v);
             }
             Some(r)
@@ -221,19 +238,33 @@ pub(crate) fn replacement(server: ServerKind, fault: &Fault) -> Option<Response>
             Some(r)
         }
         Fault::EmptyBody => Some(respond(StatusCode::OK, "application/json", Body::empty())),
-        Fault::RateLimitedUntil(value) => {
+        Fault::Json(body) => Some(respond(StatusCode::OK, "application/json", body.clone())),
+        Fault::Delay(_) | Fault::TruncatedJson | Fault::Reset | Fault::Oversized { .. } => None,
+    }
+}
+
+/// A 429 in the server's style: Cloudflare's `error code: 1015` on the API, Auth0's JSON on
+/// the auth server.
+fn rate_limited(server: ServerKind) -> Response {
+    match server {
+        ServerKind::Api => {
             let mut r = respond(
                 StatusCode::TOO_MANY_REQUESTS,
                 "text/plain; charset=UTF-8",
                 "error code: 1015",
             );
-            if let Ok(v) = HeaderValue::from_str(value) {
-                r.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            Some(r)
+            cloudflare(&mut r);
+            r
         }
-        Fault::Json(body) => Some(respond(StatusCode::OK, "application/json", body.clone())),
-        Fault::Delay(_) | Fault::TruncatedJson | Fault::Reset | Fault::Oversized { .. } => None,
+        ServerKind::Auth => json(
+            StatusCode::TOO_MANY_REQUESTS,
+            &serde_json::json!({
+                "statusCode": 429,
+                "error": "too_many_requests",
+                "error_description": "Too Many Requests",
+                "message": "Global limit has been reached",
+            }),
+        ),
     }
 }
 

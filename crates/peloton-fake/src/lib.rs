@@ -88,6 +88,9 @@ pub struct FakeOptions {
     /// Credentials for the hosted login (the username or the member's email is accepted).
     pub username: String,
     pub password: String,
+    /// The only Auth0 client id the tenant knows (`/authorize`, the credentials POST and
+    /// `/oauth/token` refuse others); Peloton's web client by default.
+    pub client_id: String,
 }
 
 impl Default for FakeOptions {
@@ -101,6 +104,7 @@ impl Default for FakeOptions {
             live_interval: None,
             username: "rider@example.invalid".to_owned(),
             password: "correct horse battery staple".to_owned(),
+            client_id: CLIENT_ID.to_owned(),
         }
     }
 }
@@ -126,6 +130,7 @@ impl std::fmt::Debug for FakeOptions {
             .field("live_interval", &self.live_interval)
             .field("username", &self.username)
             .field("password", &"<redacted>")
+            .field("client_id", &self.client_id)
             .finish()
     }
 }
@@ -159,8 +164,8 @@ impl FakePeloton {
         let api_addr = tokio_local_addr(&api_listener)?;
         let auth_addr = tokio_local_addr(&auth_listener)?;
         let member = generate_member(&opts, now_unix());
-        let mut tokens = TokenBook::new();
-        tokens.issue_refresh();
+        let mut tokens = TokenBook::new(&opts.client_id);
+        tokens.issue_refresh(None);
         let live_interval = opts.live_interval;
         let shared = Arc::new(Shared {
             rng: Mutex::new(fastrand::Rng::with_seed(mix(opts.seed ^ LIVE_SALT))),

@@ -2,7 +2,8 @@
 //! (API.md §2.2 steps 2–5):
 //!
 //! `GET /authorize` → 302 `/login?state=TX…` (sets `did`/`auth0` cookies) → login page with the
-//! `_csrf` cookie (path `/usernamepassword/login`) and `window.injectedConfig` →
+//! `_csrf` cookie (path `/usernamepassword/login`; absent with [`LoginBehavior::NoCsrfCookie`])
+//! and `window.injectedConfig` →
 //! `POST /usernamepassword/login` (JSON) → auto-submitting form (`wa`, `wresult`, `wctx`) →
 //! `POST /login/callback` → 302 `/authorize/resume?state=TX` (relative) → 302
 //! `https://members.onepeloton.com/callback?code=…&state=<client state>`.
@@ -22,7 +23,7 @@ use serde_json::{Value, json};
 
 use super::faults::{LoginBehavior, json, respond};
 use super::server::Shared;
-use super::tokens::{AUDIENCE, CLIENT_ID, LoginTx, REQUEST_SCOPE};
+use super::tokens::{AUDIENCE, LoginTx, REQUEST_SCOPE};
 use super::util::{body_fields, html_escape, lock};
 
 type Params = Query<HashMap<String, String>>;
@@ -111,7 +112,8 @@ fn query(pairs: &[(&str, &str)]) -> String {
 
 async fn authorize(State(shared): State<Arc<Shared>>, Query(p): Params) -> Response {
     let get = |k: &str| p.get(k).map(String::as_str).unwrap_or_default();
-    if get("client_id") != CLIENT_ID {
+    let client_id = shared.opts.client_id.as_str();
+    if get("client_id") != client_id {
         return error_page(
             "invalid_request",
             &format!("Unknown client: {}", get("client_id")),
@@ -164,6 +166,7 @@ async fn authorize(State(shared): State<Arc<Shared>>, Query(p): Params) -> Respo
                 code_challenge: challenge.to_owned(),
                 redirect_uri: get("redirect_uri").to_owned(),
                 csrf: None,
+                csrf_cookie: false,
                 authenticated: false,
             },
         );
@@ -173,7 +176,7 @@ async fn authorize(State(shared): State<Arc<Shared>>, Query(p): Params) -> Respo
         "/login?{}",
         query(&[
             ("state", &tx_state),
-            ("client", CLIENT_ID),
+            ("client", client_id),
             ("protocol", "oauth2"),
             ("audience", AUDIENCE),
             ("scope", scope),
@@ -212,6 +215,7 @@ async fn login_page(State(shared): State<Arc<Shared>>, Query(p): Params) -> Resp
         };
         if behavior != LoginBehavior::PagesChanged {
             tx.csrf = Some(csrf.clone());
+            tx.csrf_cookie = behavior != LoginBehavior::NoCsrfCookie;
         }
         (csrf, tx.nonce.clone())
     };
@@ -233,7 +237,7 @@ async fn login_page(State(shared): State<Arc<Shared>>, Query(p): Params) -> Resp
         "callbackOnLocationHash": false,
         "callbackURL": super::tokens::REDIRECT_URI,
         "cdn": "https://cdn.auth0.com/",
-        "clientID": CLIENT_ID,
+        "clientID": shared.opts.client_id,
         "dict": {"signin": {"title": "Peloton"}},
         "extraParams": {
             "protocol": "oauth2",
@@ -264,6 +268,18 @@ async fn login_page(State(shared): State<Arc<Shared>>, Query(p): Params) -> Resp
         "authorizationServer": {"url": "https://auth.onepeloton.com", "issuer": super::tokens::ISSUER},
     });
     let encoded = STANDARD.encode(config.to_string());
+    // Two ways Auth0's classic page is seen to carry its config; the second without the
+    // cookie, as HB's SPEC quotes the live page.
+    let script = if behavior == LoginBehavior::NoCsrfCookie {
+        format!(
+            "var config = window.injectedConfig = window.injectedConfig || \"{encoded}\";\n\
+config = JSON.parse(decodeURIComponent(escape(window.atob(window.injectedConfig))));"
+        )
+    } else {
+        format!(
+            "window.injectedConfig = JSON.parse(decodeURIComponent(escape(window.atob('{encoded}'))));"
+        )
+    };
     let body = format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
 <title>Sign in | Peloton</title>\n</head>\n<body>\n\
@@ -273,16 +289,18 @@ async fn login_page(State(shared): State<Arc<Shared>>, Query(p): Params) -> Resp
 <label>Email or Username <input type=\"text\" name=\"username\"></label>\n\
 <label>Password <input type=\"password\" name=\"password\"></label>\n\
 <button type=\"submit\">Log In</button>\n</form>\n\
-<script>\nwindow.injectedConfig = JSON.parse(decodeURIComponent(escape(window.atob('{encoded}'))));\n</script>\n\
+<script>\n{script}\n</script>\n\
 </body>\n</html>\n",
         state = html_escape(&state),
         csrf = html_escape(&csrf),
     );
     let mut r = html(StatusCode::OK, body);
-    add_cookie(
-        &mut r,
-        &format!("_csrf={csrf}; Path=/usernamepassword/login; HttpOnly; SameSite=None"),
-    );
+    if behavior != LoginBehavior::NoCsrfCookie {
+        add_cookie(
+            &mut r,
+            &format!("_csrf={csrf}; Path=/usernamepassword/login; HttpOnly; SameSite=None"),
+        );
+    }
     r
 }
 
@@ -314,7 +332,7 @@ async fn credentials(
         );
     };
     let get = |k: &str| b.get(k).map(String::as_str).unwrap_or_default();
-    if get("client_id") != CLIENT_ID {
+    if get("client_id") != shared.opts.client_id {
         return auth0_error(
             StatusCode::BAD_REQUEST,
             "BadRequestError",
@@ -330,13 +348,51 @@ async fn credentials(
         let Some(tx) = book.logins.get(&state) else {
             return anomaly();
         };
+        // The page's token in the body; the cookie, when the page set one, must come back
+        // with the same value, in the Cookie header and in `x-csrf-token` if that is sent.
         let body_csrf = get("_csrf");
+        let header_csrf = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
         let csrf_ok = !body_csrf.is_empty()
             && tx.csrf.as_deref() == Some(body_csrf)
-            && cookie_csrf.as_deref() == Some(body_csrf);
+            && (!tx.csrf_cookie || cookie_csrf.as_deref() == Some(body_csrf))
+            && header_csrf.is_none_or(|h| cookie_csrf.as_deref() == Some(h));
         if !csrf_ok {
             return anomaly();
         }
+    }
+    match shared.faults.login_behavior() {
+        LoginBehavior::Captcha => {
+            return auth0_error(
+                StatusCode::UNAUTHORIZED,
+                "ValidationError",
+                "invalid_captcha",
+                "Solve the challenge question to verify you are not a robot.",
+                401,
+            );
+        }
+        LoginBehavior::TooManyAttempts => {
+            return auth0_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "AnomalyDetected",
+                "too_many_attempts",
+                "Your account has been blocked after multiple consecutive login attempts. We've sent you an email with instructions on how to unblock it.",
+                429,
+            );
+        }
+        LoginBehavior::BlockedUser => {
+            return auth0_error(
+                StatusCode::UNAUTHORIZED,
+                "UnauthorizedError",
+                "blocked_user",
+                "user is blocked",
+                401,
+            );
+        }
+        LoginBehavior::AnomalyDetected => return anomaly(),
+        LoginBehavior::Normal
+        | LoginBehavior::VerificationRequired
+        | LoginBehavior::PagesChanged
+        | LoginBehavior::NoCsrfCookie => {}
     }
     if get("connection") != CONNECTION {
         return auth0_error(
@@ -378,7 +434,7 @@ async fn credentials(
         "auth0Client": "",
         "tenant": TENANT,
         "connection": CONNECTION,
-        "client_id": CLIENT_ID,
+        "client_id": shared.opts.client_id,
         "response_type": "code",
         "response_mode": "query",
         "scope": get("scope"),

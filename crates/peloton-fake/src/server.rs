@@ -46,6 +46,8 @@ pub struct RecordedRequest {
     pub status: u16,
     pub user_agent: Option<String>,
     pub peloton_platform: Option<String>,
+    /// The request carried an `x-csrf-token` header (the credentials POST of a sign-in).
+    pub csrf_header: bool,
     /// The request carried a bearer token the API accepts (always false on the auth server).
     pub authorized: bool,
     /// Size of the response body sent.
@@ -233,6 +235,7 @@ pub(crate) async fn layer(State(ctx): State<LayerCtx>, req: Request, next: Next)
         status: 0,
         user_agent: header_string(headers, "user-agent"),
         peloton_platform: header_string(headers, "peloton-platform"),
+        csrf_header: headers.contains_key("x-csrf-token"),
         authorized: ctx.server == ServerKind::Api && shared.bearer_ok(headers),
         response_bytes: 0,
         path,

@@ -1,7 +1,7 @@
 //! Token bookkeeping of the fake Auth0 tenant: issued access tokens, live refresh tokens,
 //! authorization codes and in-flight login transactions.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::time::Duration;
 
 use fastrand::Rng;
@@ -29,8 +29,10 @@ pub(crate) struct LoginTx {
     pub(crate) nonce: String,
     pub(crate) code_challenge: String,
     pub(crate) redirect_uri: String,
-    /// Set when the login page was served (and its `_csrf` cookie sent).
+    /// Set when the login page was served.
     pub(crate) csrf: Option<String>,
+    /// The page also set the `_csrf` cookie, so the credentials POST must send it back.
+    pub(crate) csrf_cookie: bool,
     /// Set once the credentials were accepted and the callback form was posted.
     pub(crate) authenticated: bool,
 }
@@ -43,11 +45,20 @@ pub(crate) struct CodeGrant {
     pub(crate) expires_ms: i64,
 }
 
+/// Refresh tokens retired by rotation are remembered (for reuse detection) up to this many.
+const MAX_RETIRED: usize = 10_000;
+
 pub(crate) struct TokenBook {
     rng: Rng,
     key: Vec<u8>,
+    /// The client id that tokens are issued to (`azp`).
+    client_id: String,
     access: HashMap<String, i64>,
-    refresh: HashSet<String>,
+    /// Live refresh tokens → their family: a sign-in starts one, each rotation continues it.
+    refresh: HashMap<String, u64>,
+    /// Refresh tokens already exchanged → their family.
+    retired: HashMap<String, u64>,
+    next_family: u64,
     latest_refresh: Option<String>,
     pub(crate) codes: HashMap<String, CodeGrant>,
     /// Keyed by the Auth0 transaction `state` (not the client's state).
@@ -61,6 +72,7 @@ impl std::fmt::Debug for TokenBook {
         f.debug_struct("TokenBook")
             .field("access_tokens", &self.access.len())
             .field("refresh_tokens", &self.refresh.len())
+            .field("retired_refresh_tokens", &self.retired.len())
             .field("codes", &self.codes.len())
             .field("logins", &self.logins.len())
             .finish_non_exhaustive()
@@ -68,15 +80,18 @@ impl std::fmt::Debug for TokenBook {
 }
 
 impl TokenBook {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(client_id: &str) -> Self {
         // Token material is random per instance: a token of one fake must not work on another.
         let mut rng = Rng::new();
         let key = random_token(&mut rng, 48).into_bytes();
         Self {
             rng,
             key,
+            client_id: client_id.to_owned(),
             access: HashMap::new(),
-            refresh: HashSet::new(),
+            refresh: HashMap::new(),
+            retired: HashMap::new(),
+            next_family: 0,
             latest_refresh: None,
             codes: HashMap::new(),
             logins: HashMap::new(),
@@ -99,7 +114,7 @@ impl TokenBook {
             "aud": [AUDIENCE, "https://auth.onepeloton.com/userinfo"],
             "iat": now_ms.div_euclid(1000),
             "exp": exp,
-            "azp": CLIENT_ID,
+            "azp": self.client_id,
             "scope": GRANTED_SCOPE,
             "jti": self.random(16),
         });
@@ -115,23 +130,41 @@ impl TokenBook {
         self.access.get(token).is_some_and(|e| *e > now_millis())
     }
 
-    pub(crate) fn issue_refresh(&mut self) -> String {
+    /// A new refresh token, continuing `family` (a rotation) or starting a new one.
+    pub(crate) fn issue_refresh(&mut self, family: Option<u64>) -> String {
+        let family = family.unwrap_or_else(|| {
+            self.next_family += 1;
+            self.next_family
+        });
         let token = format!("v1.{}", self.random(86));
-        self.refresh.insert(token.clone());
+        self.refresh.insert(token.clone(), family);
         self.latest_refresh = Some(token.clone());
         token
     }
 
-    /// Consumes a live refresh token (rotation); false when unknown or revoked.
-    pub(crate) fn take_refresh(&mut self, token: &str) -> bool {
-        self.refresh.remove(token)
+    /// Consumes a live refresh token (rotation) and returns its family; `None` when it is
+    /// unknown, revoked or already used. With `reuse_detection`, presenting a token that
+    /// was already rotated away revokes its whole family, the newest token included, as
+    /// Auth0's automatic reuse detection does.
+    pub(crate) fn take_refresh(&mut self, token: &str, reuse_detection: bool) -> Option<u64> {
+        if let Some(family) = self.refresh.remove(token) {
+            if self.retired.len() >= MAX_RETIRED {
+                self.retired.clear();
+            }
+            self.retired.insert(token.to_owned(), family);
+            return Some(family);
+        }
+        if reuse_detection && let Some(family) = self.retired.get(token).copied() {
+            self.refresh.retain(|_, f| *f != family);
+        }
+        None
     }
 
     /// The newest refresh token if it is still live, else a fresh one.
     pub(crate) fn current_refresh(&mut self) -> String {
         match &self.latest_refresh {
-            Some(t) if self.refresh.contains(t) => t.clone(),
-            _ => self.issue_refresh(),
+            Some(t) if self.refresh.contains_key(t) => t.clone(),
+            _ => self.issue_refresh(None),
         }
     }
 
@@ -157,22 +190,24 @@ impl TokenBook {
         code
     }
 
-    /// The token endpoint's success body, with a new access and a new refresh token.
+    /// The token endpoint's success body, with a new access and a new refresh token (of
+    /// `family` for a refresh, of a new family for a sign-in).
     pub(crate) fn token_response(
         &mut self,
         user_id: &str,
         username: &str,
         ttl: Duration,
         nonce: Option<&str>,
+        family: Option<u64>,
     ) -> Value {
         let access = self.mint_access(user_id, ttl);
-        let refresh = self.issue_refresh();
+        let refresh = self.issue_refresh(family);
         let now = now_millis().div_euclid(1000);
         let mut id_claims = json!({
             "nickname": username,
             "iss": ISSUER,
             "sub": format!("auth0|{user_id}"),
-            "aud": CLIENT_ID,
+            "aud": self.client_id,
             "iat": now,
             "exp": now + ID_TOKEN_TTL_S,
         });
@@ -197,7 +232,7 @@ mod tests {
 
     #[test]
     fn access_tokens_expire_and_can_be_revoked() {
-        let mut b = TokenBook::new();
+        let mut b = TokenBook::new(CLIENT_ID);
         let t = b.mint_access("u", Duration::from_secs(60));
         assert!(b.access_valid(&t));
         let dead = b.mint_access("u", Duration::ZERO);
@@ -212,15 +247,31 @@ mod tests {
 
     #[test]
     fn refresh_rotation() {
-        let mut b = TokenBook::new();
-        let r = b.issue_refresh();
+        let mut b = TokenBook::new(CLIENT_ID);
+        let r = b.issue_refresh(None);
         assert!(r.starts_with("v1."));
         assert_eq!(b.current_refresh(), r);
-        assert!(b.take_refresh(&r));
-        assert!(!b.take_refresh(&r));
+        assert!(b.take_refresh(&r, false).is_some());
+        assert!(b.take_refresh(&r, false).is_none());
         let r2 = b.current_refresh();
         assert_ne!(r, r2);
         b.revoke_refresh();
-        assert!(!b.take_refresh(&r2));
+        assert!(b.take_refresh(&r2, false).is_none());
+    }
+
+    #[test]
+    fn reusing_a_rotated_token_revokes_its_family_only_with_reuse_detection() {
+        let mut b = TokenBook::new(CLIENT_ID);
+        let r1 = b.issue_refresh(None);
+        let other = b.issue_refresh(None);
+        let family = b.take_refresh(&r1, true).unwrap();
+        let r2 = b.issue_refresh(Some(family));
+        // Without detection a retired token is merely refused.
+        assert!(b.take_refresh(&r1, false).is_none());
+        assert!(b.refresh.contains_key(&r2));
+        // With it, the newest token of the family dies too; other families live on.
+        assert!(b.take_refresh(&r1, true).is_none());
+        assert!(b.take_refresh(&r2, true).is_none());
+        assert!(b.take_refresh(&other, true).is_some());
     }
 }
