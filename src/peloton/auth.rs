@@ -3,14 +3,25 @@
 //! tokens are persisted at once, so a restart never presents a token Peloton has retired.
 //! With an email and password configured, a missing or dead token is replaced by a headless
 //! sign-in (`login.rs`), once, with backoff after a failure; from then on only refreshes.
+//!
+//! Only an OAuth error that says so (`invalid_grant`) retires a refresh token: a block page,
+//! a rate limit or an outage keeps it, and the refresh backs off (`auth_backoff.rs`). The
+//! stored token is read again before every refresh, because `login` or another process may
+//! have rotated it, and presenting a rotated-away token can revoke the whole family.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
+use tracing::Instrument as _;
 use url::Url;
 
+use super::auth_backoff::{
+    LOGIN_BACKOFF_TRANSIENT, REFRESH_BACKOFF_FIRST_MAX, capped_retry_after, deadline,
+    login_backoff, refresh_backoff,
+};
 use super::auth0::Auth0Client;
 use super::error::ApiError;
 use super::jwt;
@@ -20,7 +31,7 @@ use super::transport::Transport;
 use super::wire::parse_json;
 use crate::clock::now_unix;
 use crate::secret::Secret;
-use crate::state::labels::Endpoint;
+use crate::state::labels::{Endpoint, ErrorReason};
 use crate::state::telemetry::{AuthResult, Telemetry};
 use crate::store::stored_tokens::StoredTokens;
 use crate::store::token_store::TokenStore;
@@ -28,28 +39,14 @@ use crate::store::token_store::TokenStore;
 /// Refresh this long before expiry at most (API.md: 1–6 h before `exp`).
 const MAX_REFRESH_MARGIN: i64 = 3600;
 
-/// After a failed sign-in: the first wait for a transient failure, and for one the member
-/// must fix (wrong password, verification, changed pages); both double up to the cap.
-const LOGIN_BACKOFF_TRANSIENT: Duration = Duration::from_secs(5 * 60);
-const LOGIN_BACKOFF_MEMBER: Duration = Duration::from_secs(60 * 60);
-const LOGIN_BACKOFF_MAX: Duration = Duration::from_secs(6 * 60 * 60);
 /// Timeout of one request of the sign-in flow.
 const LOGIN_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// How long to wait after the `failures`-th failed sign-in in a row: exponential, capped at
-/// 6 h, with ±20 % jitter, and never shorter than the server's Retry-After.
-pub fn login_backoff(failures: u32, error: &LoginError) -> Duration {
-    let first = if error.needs_member() {
-        LOGIN_BACKOFF_MEMBER
-    } else {
-        LOGIN_BACKOFF_TRANSIENT
-    };
-    let exp = first
-        .saturating_mul(2u32.saturating_pow(failures.saturating_sub(1).min(16)))
-        .min(LOGIN_BACKOFF_MAX);
-    let jittered = exp.mul_f64(0.8 + 0.4 * fastrand::f64());
-    jittered.max(error.retry_after().unwrap_or_default())
-}
+/// The first wait after a refresh failed without retiring the token, unless the poll
+/// interval is given (`with_refresh_backoff`).
+const REFRESH_BACKOFF_FIRST: Duration = Duration::from_secs(60);
+/// Refresh tokens known to be dead or rotated away, remembered so that the store's copy of
+/// one is never adopted again.
+const MAX_RETIRED: usize = 8;
 
 #[derive(Debug, Clone)]
 struct AccessToken {
@@ -89,8 +86,13 @@ struct State {
     access: Option<AccessToken>,
     /// Refresh tokens to try, best first: the newest persisted one, then the configured one.
     refresh: Vec<Secret>,
-    /// Rate limits and outages of the auth server are not retried before this time.
+    /// Refresh tokens that must not be presented again (rejected, or rotated away).
+    retired: Vec<Secret>,
+    /// Rate limits, block pages and outages of the auth server are not retried before
+    /// this time; failures in a row and the last one's reason and message.
     not_before: Option<SystemTime>,
+    refresh_failures: u32,
+    refresh_error: Option<(ErrorReason, String)>,
     /// Failed sign-ins in a row, the last one's error, and when the next may start.
     login_failures: u32,
     login_error: Option<LoginError>,
@@ -108,6 +110,39 @@ pub struct Credentials {
     pub refresh_token: Option<Secret>,
     /// Email (or username) and password for a headless sign-in when no token works.
     pub login: Option<PasswordLogin>,
+    /// Where they are configured, for the advice when they stop working.
+    pub origin: Origin,
+}
+
+/// Where an account's credentials are configured and its tokens stored, so that an error
+/// says how to renew them for this account.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    /// The account's name in `--config.file`; `None` for the account of the flags.
+    pub account: Option<String>,
+    /// The account's storage directory (`login --storage.path`).
+    pub storage: Option<PathBuf>,
+}
+
+impl Origin {
+    /// What the member does when no refresh token works.
+    pub fn renew_advice(&self) -> String {
+        let login = match &self.storage {
+            Some(dir) => format!(
+                "run `peloton-exporter login --storage.path {}`",
+                dir.display()
+            ),
+            None => "run `peloton-exporter login`".to_owned(),
+        };
+        match &self.account {
+            Some(name) => format!(
+                "{login} (account {name}'s storage; the running exporter picks the new token up), or give account {name} a new refresh_token or refresh_token_file in --config.file and reload"
+            ),
+            None => format!(
+                "{login} (the running exporter picks the new token up), or set a new --peloton.refresh-token (or --peloton.refresh-token-file) and restart"
+            ),
+        }
+    }
 }
 
 impl Credentials {
@@ -136,6 +171,9 @@ struct LoginSetup {
 pub struct TokenManager {
     token_url: Url,
     client_id: String,
+    origin: Origin,
+    /// The first wait after a refresh failed and kept the token.
+    refresh_backoff: Duration,
     http: reqwest::Client,
     state: Mutex<State>,
     store: Option<TokenStore>,
@@ -225,11 +263,16 @@ impl TokenManager {
         Ok(Self {
             token_url,
             client_id: client.client_id.clone(),
+            origin: configured.origin,
+            refresh_backoff: REFRESH_BACKOFF_FIRST,
             http,
             state: Mutex::new(State {
                 access,
                 refresh,
+                retired: Vec::new(),
                 not_before: None,
+                refresh_failures: 0,
+                refresh_error: None,
                 login_failures: 0,
                 login_error: None,
                 login_not_before: None,
@@ -239,6 +282,14 @@ impl TokenManager {
             telemetry,
             login,
         })
+    }
+
+    /// Starts the backoff of failed refreshes at `first` (the poll interval: a refresh is
+    /// only tried when a poll needs a token), at most five minutes.
+    #[must_use]
+    pub fn with_refresh_backoff(mut self, first: Duration) -> Self {
+        self.refresh_backoff = first.min(REFRESH_BACKOFF_FIRST_MAX);
+        self
     }
 
     /// A rejected token can be replaced: by a refresh, or by signing in again.
@@ -259,23 +310,39 @@ impl TokenManager {
         let mut state = self.state.lock().await;
         let now = now_unix();
         if let Some(access) = &state.access
-            && (!access.needs_refresh(now) || (state.refresh.is_empty() && self.login.is_none()))
+            && !access.needs_refresh(now)
+        {
+            return Ok(access.token.clone());
+        }
+        if let Some(token) = self.reread_store(&mut state, now) {
+            return Ok(token);
+        }
+        if let Some(access) = &state.access
+            && state.refresh.is_empty()
+            && self.login.is_none()
         {
             // A static token past its expiry is still sent: Peloton is the judge, and its
             // 401 tells the user more than a guess of ours.
             return Ok(access.token.clone());
         }
         if let Some(when) = state.not_before
-            && SystemTime::now() < when
             && !state.refresh.is_empty()
+            && let Ok(wait) = when.duration_since(SystemTime::now())
+            && !wait.is_zero()
         {
             if let Some(access) = &state.access
                 && access.expires_at.is_some_and(|exp| exp > now)
             {
                 return Ok(access.token.clone());
             }
-            return Err(ApiError::Auth {
-                detail: "token refresh is backing off after an auth server error".to_owned(),
+            let (reason, last) = state
+                .refresh_error
+                .clone()
+                .unwrap_or((ErrorReason::Auth, "an auth server error".to_owned()));
+            return Err(ApiError::Deferred {
+                reason,
+                wait_s: wait.as_secs(),
+                last,
             });
         }
         if !state.refresh.is_empty() {
@@ -292,9 +359,57 @@ impl TokenManager {
         match &self.login {
             Some(login) => self.login_locked(&mut state, login, now).await,
             None => Err(ApiError::Auth {
-                detail: "no valid refresh token left; run `peloton-exporter login` or set --peloton.refresh-token".to_owned(),
+                detail: format!(
+                    "no valid refresh token left; {}",
+                    self.origin.renew_advice()
+                ),
             }),
         }
+    }
+
+    /// Adopts the stored refresh token when it is not the one in use: `login`, or another
+    /// process on the same storage, rotated it, so the one in memory is retired. Returns
+    /// the stored access token when it came with it and is good for a while.
+    fn reread_store(&self, state: &mut State, now: i64) -> Option<Secret> {
+        let store = self.store.as_ref()?;
+        let stored = match store.load() {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot re-read the stored tokens; using the ones in memory");
+                return None;
+            }
+        };
+        let fresh = stored.refresh_token.filter(|t| !t.is_empty())?;
+        if state.refresh.first() == Some(&fresh) || state.retired.contains(&fresh) {
+            return None;
+        }
+        tracing::info!(
+            "the stored refresh token changed (rotated by `peloton-exporter login` or another process); using it"
+        );
+        if let Some(old) = state.refresh.first().cloned() {
+            state.refresh.retain(|r| r != &old);
+            retire(state, old);
+        }
+        state.refresh.retain(|r| r != &fresh);
+        state.refresh.insert(0, fresh);
+        // Someone renewed the tokens: a backoff or a dead token of ours says nothing about
+        // the new one.
+        state.not_before = None;
+        state.refresh_failures = 0;
+        state.refresh_error = None;
+        state.login_not_before = None;
+        let access = stored.access_token.filter(|t| !t.is_empty()).map(|t| {
+            let mut a = AccessToken::new(t, None);
+            a.expires_at = a.expires_at.or(stored.access_token_expires_at);
+            a
+        })?;
+        if access.needs_refresh(now) {
+            return None;
+        }
+        self.telemetry.set_token_expiry(access.expires_at);
+        let token = access.token.clone();
+        state.access = Some(access);
+        Some(token)
     }
 
     /// One sign-in, unless an earlier one failed recently.
@@ -342,8 +457,10 @@ impl TokenManager {
                 state.login_error = None;
                 // Even a successful sign-in is not repeated within minutes: if Peloton
                 // rejects its tokens, signing in again at once would not help.
-                state.login_not_before = Some(SystemTime::now() + LOGIN_BACKOFF_TRANSIENT);
+                state.login_not_before = Some(deadline(LOGIN_BACKOFF_TRANSIENT));
                 state.not_before = None;
+                state.refresh_failures = 0;
+                state.refresh_error = None;
                 let token = self.adopt(state, signed_in);
                 tracing::info!("signed in; from now on the refresh token is used");
                 Ok(token)
@@ -352,7 +469,7 @@ impl TokenManager {
                 self.telemetry.auth_result(e.result());
                 state.login_failures = state.login_failures.saturating_add(1);
                 let wait = login_backoff(state.login_failures, &e);
-                state.login_not_before = Some(SystemTime::now() + wait);
+                state.login_not_before = Some(deadline(wait));
                 tracing::error!(error = %e, retry_in_s = wait.as_secs(), "sign-in failed");
                 state.login_error = Some(e.clone());
                 Err(ApiError::Login(e))
@@ -363,6 +480,9 @@ impl TokenManager {
     /// Takes the tokens of a sign-in: in use at once, persisted for the next start.
     fn adopt(&self, state: &mut State, signed_in: SignedIn) -> Secret {
         let access = AccessToken::new(signed_in.access_token, signed_in.expires_in);
+        for old in std::mem::take(&mut state.refresh) {
+            retire(state, old);
+        }
         state.refresh = signed_in.refresh_token.clone().into_iter().collect();
         self.telemetry.set_token_expiry(access.expires_at);
         self.persist(signed_in.refresh_token.as_ref(), &access);
@@ -397,8 +517,10 @@ impl TokenManager {
                     let rotated = response
                         .refresh_token
                         .filter(|t| !t.is_empty())
-                        .map(Secret::new)
-                        .unwrap_or(refresh);
+                        .map_or_else(|| refresh.clone(), Secret::new);
+                    if rotated != refresh {
+                        retire(state, refresh);
+                    }
                     state.refresh.retain(|r| r != &rotated);
                     state.refresh.insert(0, rotated.clone());
                     // Every older token is dead once Peloton rotated; keep only the
@@ -408,6 +530,8 @@ impl TokenManager {
                     let token = access.token.clone();
                     state.access = Some(access);
                     state.not_before = None;
+                    state.refresh_failures = 0;
+                    state.refresh_error = None;
                     tracing::info!("access token refreshed");
                     return Ok(token);
                 }
@@ -415,19 +539,34 @@ impl TokenManager {
                     self.telemetry.refresh(false);
                     tracing::warn!(error = %e, "refresh token rejected; trying the next one if any");
                     state.refresh.remove(0);
+                    retire(state, refresh);
                     last_error = Some(e);
                 }
                 Err(Refusal::Transient(e)) => {
                     self.telemetry.refresh(false);
-                    let wait = e.retry_after().unwrap_or(Duration::from_secs(60));
-                    state.not_before = Some(SystemTime::now() + wait);
+                    state.refresh_failures = state.refresh_failures.saturating_add(1);
+                    let wait = refresh_backoff(
+                        state.refresh_failures,
+                        self.refresh_backoff,
+                        e.retry_after(),
+                    );
+                    state.not_before = Some(deadline(wait));
+                    state.refresh_error = Some((e.reason(), e.to_string()));
+                    tracing::warn!(
+                        error = %e,
+                        retry_in_s = wait.as_secs(),
+                        failures = state.refresh_failures,
+                        "token refresh failed; the refresh token is kept"
+                    );
                     return Err(e);
                 }
             }
         }
         Err(last_error.unwrap_or_else(|| ApiError::Auth {
-            detail: "no valid refresh token left; sign in again and set --peloton.refresh-token"
-                .to_owned(),
+            detail: format!(
+                "no valid refresh token left; {}",
+                self.origin.renew_advice()
+            ),
         }))
     }
 
@@ -444,10 +583,12 @@ impl TokenManager {
         let http = self.http.clone();
         let token_url = self.token_url.clone();
         let client_id = self.client_id.clone();
+        let advice = self.origin.renew_advice();
         let telemetry = self.telemetry.clone();
         let store = self.store.clone();
-        tokio::spawn(async move {
-            let response = exchange(&http, token_url, &client_id, &refresh, &telemetry).await?;
+        let exchange_task = async move {
+            let response =
+                exchange(&http, token_url, &client_id, &refresh, &telemetry, &advice).await?;
             if let Some(access) = response.access_token.as_deref().filter(|t| !t.is_empty()) {
                 let access = AccessToken::new(Secret::new(access), response.expires_in);
                 let rotated = response
@@ -458,12 +599,25 @@ impl TokenManager {
                 persist(store.as_ref(), Some(&rotated), &access);
             }
             Ok(response)
-        })
+        };
+        // In the caller's span, so its lines carry the account's name.
+        tokio::spawn(exchange_task.in_current_span())
     }
 
     fn persist(&self, refresh: Option<&Secret>, access: &AccessToken) {
         persist(self.store.as_ref(), refresh, access);
     }
+}
+
+/// Remembers a token that must never be presented again (a bounded list).
+fn retire(state: &mut State, token: Secret) {
+    if state.retired.contains(&token) {
+        return;
+    }
+    if state.retired.len() >= MAX_RETIRED {
+        state.retired.remove(0);
+    }
+    state.retired.push(token);
 }
 
 fn persist(store: Option<&TokenStore>, refresh: Option<&Secret>, access: &AccessToken) {
@@ -485,6 +639,7 @@ async fn exchange(
     client_id: &str,
     refresh: &Secret,
     telemetry: &Telemetry,
+    advice: &str,
 ) -> Result<TokenResponse, Refusal> {
     let form = [
         ("grant_type", "refresh_token"),
@@ -494,25 +649,75 @@ async fn exchange(
     let request = http.post(token_url).form(&form);
     match send_token_request(request, telemetry).await {
         Ok(body) => parse_json(Endpoint::Token, &body).map_err(Refusal::Transient),
-        Err((status, body, e)) => {
-            let oauth: OAuthError = serde_json::from_slice(&body).unwrap_or_default();
-            let dead = matches!(status, Some(400 | 401 | 403))
-                && matches!(
-                    oauth.error.as_deref(),
-                    Some("invalid_grant" | "unauthorized_client" | "access_denied") | None
-                );
-            if dead {
-                Err(Refusal::Dead(ApiError::Auth {
-                    detail: format!(
-                        "refresh token rejected by the auth server (HTTP {}, {}); sign in again and set a new --peloton.refresh-token",
-                        status.unwrap_or(0),
-                        oauth.error.as_deref().unwrap_or("no error code")
-                    ),
-                }))
-            } else {
-                Err(Refusal::Transient(e))
-            }
+        Err((status, body, e)) => Err(classify_refusal(status, &body, e, client_id, advice)),
+    }
+}
+
+/// Whether a refused refresh retired the token. Only an OAuth error saying so does; an
+/// HTML or other non-OAuth 400/401/403 is Peloton's edge (a WAF or Cloudflare block page,
+/// a bot check) and keeps it, as do a 429 and a 5xx.
+fn classify_refusal(
+    status: Option<u16>,
+    body: &[u8],
+    error: ApiError,
+    client_id: &str,
+    advice: &str,
+) -> Refusal {
+    let Some(status @ (400 | 401 | 403)) = status else {
+        return Refusal::Transient(error);
+    };
+    let oauth: OAuthError = serde_json::from_slice(body).unwrap_or_default();
+    let Some(code) = oauth.error.filter(|c| !c.is_empty()) else {
+        return Refusal::Transient(ApiError::Blocked {
+            endpoint: Endpoint::Token,
+            status,
+        });
+    };
+    let description = oauth
+        .error_description
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let code = safe_code(&code);
+    // "Unknown or invalid refresh token.", "… is revoked"; not "Grant type
+    // 'refresh_token' not allowed for the client", which refuses the client.
+    let about_the_token = description.contains("refresh token") || description.contains("revoked");
+    match code.as_str() {
+        // `invalid_grant` is Auth0's word for a dead refresh token; the other two say the
+        // same only when they name the token, otherwise they refuse the client.
+        "invalid_grant" => {}
+        "unauthorized_client" | "access_denied" if about_the_token => {}
+        "unauthorized_client" | "access_denied" | "invalid_client" => {
+            return Refusal::Transient(ApiError::Auth {
+                detail: format!(
+                    "the auth server refused the client (HTTP {status}, {code}); the refresh token is kept. Check --peloton.auth0.client-id (now {client_id}) against Peloton's web app"
+                ),
+            });
         }
+        _ => {
+            return Refusal::Transient(ApiError::Auth {
+                detail: format!(
+                    "the auth server refused the refresh (HTTP {status}, {code}); the refresh token is kept"
+                ),
+            });
+        }
+    }
+    Refusal::Dead(ApiError::Auth {
+        detail: format!(
+            "refresh token rejected by the auth server (HTTP {status}, {code}); {advice}"
+        ),
+    })
+}
+
+/// An OAuth error code as it may be logged: an identifier, never free text.
+fn safe_code(code: &str) -> String {
+    if code.len() <= 64
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    {
+        code.to_owned()
+    } else {
+        "unrecognised error".to_owned()
     }
 }
 
@@ -522,6 +727,22 @@ enum Refusal {
     Dead(ApiError),
     /// The auth server could not answer now.
     Transient(ApiError),
+}
+
+/// Token answers are a few hundred bytes; a bigger body is cut (the caller then finds no
+/// JSON in it), never buffered whole.
+const MAX_TOKEN_BODY: usize = 64 * 1024;
+
+async fn read_bounded(mut response: reqwest::Response) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        let room = MAX_TOKEN_BODY.saturating_sub(body.len());
+        body.extend_from_slice(chunk.get(..room.min(chunk.len())).unwrap_or_default());
+        if body.len() >= MAX_TOKEN_BODY {
+            break;
+        }
+    }
+    body
 }
 
 /// Like `send`, but keeps the status and body of a refusal: an OAuth error code decides
@@ -540,17 +761,8 @@ async fn send_token_request(
         }
     };
     let status = response.status().as_u16();
-    let retry_after = response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
-    let body = response
-        .bytes()
-        .await
-        .map(|b| b.to_vec())
-        .unwrap_or_default();
+    let retry_after = capped_retry_after(response.headers(), Endpoint::Token);
+    let body = read_bounded(response).await;
     telemetry.api_request(Endpoint::Token, Some(status), started.elapsed());
     match status {
         200..=299 => Ok(body),
@@ -609,30 +821,105 @@ mod tests {
         assert!(!opaque.needs_refresh(i64::MAX));
     }
 
+    fn refused(status: u16, body: &str) -> Refusal {
+        let e = ApiError::Client {
+            endpoint: Endpoint::Token,
+            status,
+        };
+        classify_refusal(Some(status), body.as_bytes(), e, "CID", "ADVICE")
+    }
+
     #[test]
-    fn failed_sign_ins_back_off_for_minutes_to_hours() {
-        let transient = LoginError::Unavailable {
-            detail: "x".to_owned(),
-            reason: crate::state::labels::ErrorReason::Network,
-        };
-        let within = |d: Duration, lo: u64, hi: u64| {
-            assert!(
-                d >= Duration::from_secs(lo) && d <= Duration::from_secs(hi),
-                "{d:?} not in {lo}..={hi}"
-            );
-        };
-        for _ in 0..50 {
-            within(login_backoff(1, &transient), 240, 360);
-            within(login_backoff(2, &transient), 480, 720);
-            within(login_backoff(30, &transient), 17_280, 25_920);
-            // The member must act: start at an hour, so a wrong password is tried a few
-            // times a day at most and the account is not locked.
-            within(login_backoff(1, &LoginError::WrongPassword), 2880, 4320);
-            within(login_backoff(5, &LoginError::WrongPassword), 17_280, 25_920);
-            let limited = LoginError::RateLimited {
-                retry_after: Some(Duration::from_secs(40_000)),
-            };
-            within(login_backoff(1, &limited), 40_000, 40_000);
+    fn only_an_oauth_error_that_says_so_retires_the_refresh_token() {
+        let dead = [
+            (
+                403,
+                r#"{"error":"invalid_grant","error_description":"Unknown or invalid refresh token."}"#,
+            ),
+            (400, r#"{"error":"invalid_grant"}"#),
+            (
+                401,
+                r#"{"error":"unauthorized_client","error_description":"The refresh token is revoked"}"#,
+            ),
+            (
+                403,
+                r#"{"error":"access_denied","error_description":"Refresh token expired"}"#,
+            ),
+        ];
+        for (status, body) in dead {
+            match refused(status, body) {
+                Refusal::Dead(e) => assert!(e.to_string().contains("ADVICE"), "{e}"),
+                Refusal::Transient(e) => panic!("{status} {body}: kept ({e})"),
+            }
         }
+        let kept = [
+            // A WAF or Cloudflare block page, a bot check, a non-OAuth JSON.
+            (
+                403,
+                "<!DOCTYPE html><title>Access denied | Error 1020</title>",
+                "blocked",
+            ),
+            (401, "error code: 1015", "blocked"),
+            (400, r#"{"message":"Bad Request"}"#, "blocked"),
+            (403, "", "blocked"),
+            // The client, not the token, is refused.
+            (
+                401,
+                r#"{"error":"access_denied","error_description":"Unauthorized"}"#,
+                "auth",
+            ),
+            (
+                403,
+                r#"{"error":"unauthorized_client","error_description":"Grant type 'refresh_token' not allowed for the client."}"#,
+                "auth",
+            ),
+            (400, r#"{"error":"invalid_request"}"#, "auth"),
+            (429, r#"{"error":"invalid_grant"}"#, "invalid_response"),
+            (503, "<html>Service Unavailable</html>", "invalid_response"),
+        ];
+        for (status, body, reason) in kept {
+            match refused(status, body) {
+                Refusal::Transient(e) => assert_eq!(e.reason().as_str(), reason, "{status} {body}"),
+                Refusal::Dead(e) => panic!("{status} {body}: retired ({e})"),
+            }
+        }
+        let Refusal::Transient(e) = refused(401, r#"{"error":"access_denied"}"#) else {
+            panic!("kept")
+        };
+        assert!(
+            e.to_string()
+                .contains("--peloton.auth0.client-id (now CID)"),
+            "{e}"
+        );
+        let Refusal::Transient(e) = refused(403, r#"{"error":"<script>x</script>"}"#) else {
+            panic!("kept")
+        };
+        assert!(!e.to_string().contains("script"), "{e}");
+    }
+
+    #[test]
+    fn renewal_advice_fits_where_the_account_is_configured() {
+        let flags = Origin {
+            account: None,
+            storage: Some(PathBuf::from("/var/lib/pe")),
+        }
+        .renew_advice();
+        assert!(
+            flags.contains("login --storage.path /var/lib/pe"),
+            "{flags}"
+        );
+        assert!(flags.contains("--peloton.refresh-token"), "{flags}");
+        let file = Origin {
+            account: Some("bob".to_owned()),
+            storage: Some(PathBuf::from("/var/lib/pe/bob")),
+        }
+        .renew_advice();
+        assert!(
+            file.contains("login --storage.path /var/lib/pe/bob"),
+            "{file}"
+        );
+        assert!(file.contains("account bob"), "{file}");
+        assert!(file.contains("--config.file"), "{file}");
+        assert!(!file.contains("--peloton.refresh-token"), "{file}");
     }
 }

@@ -14,6 +14,14 @@ pub const CONNECTION: &str = "pelo-user-password";
 pub const TENANT: &str = "peloton-prod";
 pub const AUTH0_CLIENT: &str = r#"{"name":"auth0.js-ulp","version":"9.14.3"}"#;
 
+/// The User-Agent of the sign-in's page requests (authorize, login page, credentials,
+/// hidden form, redirects). Those pages are made for browsers and sit behind Auth0's bot
+/// detection and Cloudflare, which score a non-browser agent as a bot; peloton-to-garmin
+/// sends a desktop Firefox agent on its form POST for that reason. The API and the token
+/// endpoint keep the honest `peloton-exporter/<version>` (`wire::user_agent`).
+pub const BROWSER_USER_AGENT: &str =
+    "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0";
+
 /// The Auth0 client the exporter presents: `--peloton.auth0.*`, today's values by default.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Auth0Client {

@@ -27,8 +27,19 @@ pub enum ApiError {
     Client { endpoint: Endpoint, status: u16 },
     #[error("{endpoint}: invalid response: {detail}")]
     InvalidResponse { endpoint: Endpoint, detail: String },
+    #[error(
+        "{endpoint}: blocked by Peloton's edge (HTTP {status} with a page that is not an OAuth error: a WAF, Cloudflare or bot check)"
+    )]
+    Blocked { endpoint: Endpoint, status: u16 },
     #[error("authentication failed: {detail}")]
     Auth { detail: String },
+    /// A token refresh is not tried again yet after a failure that kept the token.
+    #[error("token refresh waits another {wait_s}s after: {last}")]
+    Deferred {
+        reason: ErrorReason,
+        wait_s: u64,
+        last: String,
+    },
     #[error("sign-in failed: {0}")]
     Login(#[from] LoginError),
 }
@@ -44,6 +55,8 @@ impl ApiError {
             ApiError::Client { .. } | ApiError::InvalidResponse { .. } => {
                 ErrorReason::InvalidResponse
             }
+            ApiError::Blocked { .. } => ErrorReason::Blocked,
+            ApiError::Deferred { reason, .. } => *reason,
             ApiError::Login(e) => e.reason(),
         }
     }

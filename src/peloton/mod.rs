@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod auth0;
+pub mod auth_backoff;
 pub mod client;
 pub mod convert;
 pub mod error;

@@ -307,6 +307,8 @@ impl std::fmt::Debug for TokenResponse {
 pub struct OAuthError {
     #[serde(deserialize_with = "lenient::string_opt")]
     pub error: Option<String>,
+    #[serde(deserialize_with = "lenient::string_opt")]
+    pub error_description: Option<String>,
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 
 use crate::history::remote_write::RemoteWriter;
 use crate::peloton::PelotonClient;
-use crate::peloton::auth::{CredentialError, Credentials, PasswordLogin, TokenManager};
+use crate::peloton::auth::{CredentialError, Credentials, Origin, PasswordLogin, TokenManager};
 use crate::peloton::client::{ClientSettings, RetryPolicy};
 use crate::peloton::jwt;
 use crate::peloton::transport::Transport;
@@ -133,7 +133,8 @@ fn build_account(
         credentials(account),
         Some(TokenStore::new(store.clone(), &account.storage_path)),
         telemetry.clone(),
-    )?;
+    )?
+    .with_refresh_backoff(settings.poll_interval);
     let client = PelotonClient::new(
         http.clone(),
         ClientSettings {
@@ -267,6 +268,10 @@ pub fn credentials(account: &AccountSettings) -> Credentials {
                 password: password.clone(),
             }),
             _ => None,
+        },
+        origin: Origin {
+            account: account.name.clone(),
+            storage: Some(account.storage_path.clone()),
         },
     }
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
+use tracing::Instrument as _;
 
 use super::accounts::{self, AccountParts};
 use crate::http::render_cache::Registry;
@@ -229,6 +230,12 @@ fn spawn(
     let (stop, rx) = watch::channel(false);
     let state = parts.state.clone();
     let name = settings.name.clone();
+    // Every line an account logs carries its name: with several, "refresh token rejected"
+    // alone does not say whose.
+    let span = match &settings.name {
+        Some(name) => tracing::info_span!("account", account = %name),
+        None => tracing::Span::none(),
+    };
     let mut first = Some(parts.poller);
     let task = tokio::spawn(watchdog(
         state.clone(),
@@ -243,7 +250,7 @@ fn spawn(
                     }
                 },
             };
-            Some(poller.run(stop))
+            Some(poller.run(stop).instrument(span.clone()))
         },
         rx,
         RESTART_PAUSE,

@@ -49,10 +49,13 @@ pub enum ErrorReason {
     Storage,
     /// The poller failed inside the exporter (a bug) and was restarted.
     Internal,
+    /// Peloton's edge or Auth0's bot protection refused the exporter without judging its
+    /// credentials: a WAF or Cloudflare block page, a captcha, anomaly detection.
+    Blocked,
 }
 
 impl ErrorReason {
-    pub const ALL: [ErrorReason; 8] = [
+    pub const ALL: [ErrorReason; 9] = [
         ErrorReason::Network,
         ErrorReason::Timeout,
         ErrorReason::Auth,
@@ -61,6 +64,7 @@ impl ErrorReason {
         ErrorReason::InvalidResponse,
         ErrorReason::Storage,
         ErrorReason::Internal,
+        ErrorReason::Blocked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -73,6 +77,7 @@ impl ErrorReason {
             ErrorReason::InvalidResponse => "invalid_response",
             ErrorReason::Storage => "storage",
             ErrorReason::Internal => "internal",
+            ErrorReason::Blocked => "blocked",
         }
     }
 }

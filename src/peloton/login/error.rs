@@ -30,9 +30,17 @@ pub enum LoginError {
     )]
     RateLimited { retry_after: Option<Duration> },
     #[error(
-        "Peloton blocked this sign-in ({code}), usually after too many attempts: follow the email Peloton sent or reset the password at https://members.onepeloton.com, then restart"
+        "Peloton blocked this account's sign-in ({code}), usually after too many attempts: follow the email Peloton sent or reset the password at https://members.onepeloton.com, then restart; until then the exporter only retries every few hours, and `peloton-exporter login --browser` works once the account is unblocked"
     )]
     Blocked { code: String },
+    #[error(
+        "Peloton's sign-in asks for a captcha ({code}), which a headless sign-in cannot solve: sign in once with `peloton-exporter login --browser`, or wait (the exporter tries again in an hour or more)"
+    )]
+    Captcha { code: String },
+    #[error(
+        "Peloton's sign-in refused this attempt as automated or anomalous ({detail}): wait (the exporter tries again in an hour or more) or sign in once with `peloton-exporter login --browser`"
+    )]
+    BotCheck { detail: String },
     #[error(
         "the authorization code was rejected (expired, already used, or from another sign-in): run `peloton-exporter login --browser` again and paste the new URL at once"
     )]
@@ -56,9 +64,13 @@ impl LoginError {
     pub fn result(&self) -> AuthResult {
         match self {
             LoginError::WrongPassword => AuthResult::WrongPassword,
-            LoginError::VerificationRequired => AuthResult::VerificationRequired,
+            LoginError::VerificationRequired | LoginError::Captcha { .. } => {
+                AuthResult::VerificationRequired
+            }
             LoginError::PagesChanged { .. } => AuthResult::UnexpectedPage,
-            LoginError::RateLimited { .. } | LoginError::Blocked { .. } => AuthResult::RateLimited,
+            LoginError::RateLimited { .. }
+            | LoginError::Blocked { .. }
+            | LoginError::BotCheck { .. } => AuthResult::RateLimited,
             LoginError::CodeRejected | LoginError::Unavailable { .. } => AuthResult::Failure,
             LoginError::BackingOff { last, .. } => last.result(),
         }
@@ -68,6 +80,7 @@ impl LoginError {
     pub fn reason(&self) -> ErrorReason {
         match self {
             LoginError::RateLimited { .. } => ErrorReason::RateLimited,
+            LoginError::Captcha { .. } | LoginError::BotCheck { .. } => ErrorReason::Blocked,
             LoginError::Unavailable { reason, .. } => *reason,
             LoginError::BackingOff { last, .. } => last.reason(),
             _ => ErrorReason::Auth,
@@ -81,7 +94,9 @@ impl LoginError {
             LoginError::WrongPassword
             | LoginError::VerificationRequired
             | LoginError::PagesChanged { .. }
-            | LoginError::Blocked { .. } => true,
+            | LoginError::Blocked { .. }
+            | LoginError::Captcha { .. }
+            | LoginError::BotCheck { .. } => true,
             LoginError::BackingOff { last, .. } => last.needs_member(),
             _ => false,
         }
@@ -92,6 +107,16 @@ impl LoginError {
             LoginError::RateLimited { retry_after } => *retry_after,
             LoginError::BackingOff { wait, .. } => Some(*wait),
             _ => None,
+        }
+    }
+
+    /// The server's (capped) Retry-After, on a refusal that is a rate limit.
+    pub(super) fn with_retry_after(self, retry_after: Option<Duration>) -> Self {
+        match self {
+            LoginError::RateLimited { retry_after: None } => {
+                LoginError::RateLimited { retry_after }
+            }
+            other => other,
         }
     }
 
@@ -118,9 +143,6 @@ pub(super) fn safe_code(code: &str) -> String {
 
 /// An Auth0 refusal of the credentials (`{"name","code","description"}` or OAuth style).
 pub(super) fn classify_refusal(status: u16, body: &str) -> LoginError {
-    if status == 429 {
-        return LoginError::RateLimited { retry_after: None };
-    }
     let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
     let field = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default();
     let code = [field("code"), field("error")]
@@ -129,11 +151,27 @@ pub(super) fn classify_refusal(status: u16, body: &str) -> LoginError {
         .unwrap_or_default();
     let name = field("name");
     let description = field("description");
+    let named = classify_code(code, description);
+    if !matches!(named, LoginError::PagesChanged { .. }) {
+        return named;
+    }
+    if status == 429 {
+        return LoginError::RateLimited { retry_after: None };
+    }
+    // Auth0's anomaly detection. "Invalid state" is also what a wrong state or _csrf gets,
+    // but the flow sends the page's own; live, it has come with bot detection.
     if name == "AnomalyDetected" || description.contains("Invalid state") {
-        return LoginError::changed(format!(
-            "the auth server rejected the sign-in's state or _csrf (HTTP {status}, {})",
-            safe_code(if name.is_empty() { code } else { name })
-        ));
+        return LoginError::BotCheck {
+            detail: format!(
+                "HTTP {status}, {}{}",
+                safe_code(if name.is_empty() { code } else { name }),
+                if description.contains("Invalid state") {
+                    ": Invalid state"
+                } else {
+                    ""
+                }
+            ),
+        };
     }
     if code.is_empty() && v.is_null() {
         return if looks_like_verification_text(body) {
@@ -155,12 +193,18 @@ pub(super) fn classify_code(code: &str, description: &str) -> LoginError {
         | "invalid_grant"
         | "wrong_email_or_password"
         | "invalid_password" => LoginError::WrongPassword,
-        "too_many_attempts" | "too_many_requests" => LoginError::RateLimited { retry_after: None },
-        "blocked_user" | "user_blocked" | "password_leaked" | "password_change_required" => {
-            LoginError::Blocked {
-                code: code.to_owned(),
-            }
-        }
+        "too_many_requests" => LoginError::RateLimited { retry_after: None },
+        // Auth0's brute-force protection blocks the account itself and emails its owner.
+        "too_many_attempts"
+        | "blocked_user"
+        | "user_blocked"
+        | "password_leaked"
+        | "password_change_required" => LoginError::Blocked {
+            code: code.to_owned(),
+        },
+        "invalid_captcha" | "invalid_recaptcha" | "captcha_required" => LoginError::Captcha {
+            code: code.to_owned(),
+        },
         "mfa_required"
         | "mfa_registration_required"
         | "interaction_required"

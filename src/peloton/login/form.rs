@@ -168,16 +168,37 @@ pub(super) fn decode_entities(s: &str) -> String {
     out
 }
 
-/// Auth0's classic login page: `window.injectedConfig = JSON.parse(decodeURIComponent(
-/// escape(window.atob('BASE64'))))`.
+/// Auth0's classic login page carries its config as a base64 JSON literal next to
+/// `injectedConfig`, seen written two ways:
+/// `window.injectedConfig = JSON.parse(decodeURIComponent(escape(window.atob('BASE64'))))`
+/// and `window.injectedConfig = window.injectedConfig || "BASE64";`. The first quoted
+/// literal after a mention that decodes to a JSON object is it.
 pub(super) fn injected_config(html: &str) -> Option<Value> {
-    let at = html.find("injectedConfig")?;
-    let rest = html.get(at..)?;
-    let open = rest.find("atob(")? + 5;
-    let rest = rest.get(open..)?.trim_start();
-    let quote = rest.chars().next().filter(|c| matches!(c, '\'' | '"'))?;
-    let inner = rest.get(1..)?;
-    let encoded = inner.get(..inner.find(quote)?)?;
-    let decoded = STANDARD.decode(encoded.trim()).ok()?;
-    serde_json::from_slice(&decoded).ok()
+    /// The literal follows the name closely; a page is not scanned to its end.
+    const WINDOW: usize = 200;
+    let mut from = 0;
+    while let Some(at) = html.get(from..)?.find("injectedConfig").map(|i| i + from) {
+        let mut rest = html.get(at..)?;
+        let limit = at + WINDOW;
+        while let Some(open) = rest.find(['\'', '"']) {
+            let start = html.len() - rest.len() + open;
+            if start > limit {
+                break;
+            }
+            let quote = rest.get(open..)?.chars().next()?;
+            let inner = rest.get(open + 1..)?;
+            let Some(close) = inner.find(quote) else {
+                break;
+            };
+            let literal = inner.get(..close)?.trim();
+            if let Ok(decoded) = STANDARD.decode(literal)
+                && let Ok(v @ Value::Object(_)) = serde_json::from_slice(&decoded)
+            {
+                return Some(v);
+            }
+            rest = inner.get(close + 1..)?;
+        }
+        from = at + "injectedConfig".len();
+    }
+    None
 }

@@ -16,12 +16,13 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use reqwest::header::{self, HeaderMap};
+use reqwest::header;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use url::Url;
 
-use super::auth0::{AUTH0_CLIENT, Auth0Client, CONNECTION, TENANT};
+use super::auth_backoff::capped_retry_after;
+use super::auth0::{AUTH0_CLIENT, Auth0Client, BROWSER_USER_AGENT, CONNECTION, TENANT};
 mod cookies;
 pub mod error;
 mod form;
@@ -39,7 +40,10 @@ use crate::secret::Secret;
 use crate::state::labels::{Endpoint, ErrorReason};
 use crate::state::telemetry::Telemetry;
 use cookies::Jar;
-use error::{classify_code, classify_refusal, looks_like_verification, safe_code};
+use error::{
+    classify_code, classify_refusal, looks_like_verification, looks_like_verification_text,
+    safe_code,
+};
 use form::{forms, injected_config};
 
 /// HB saw about six hops live; anything far beyond is a loop.
@@ -177,6 +181,8 @@ impl Signer {
             detail: format!("cannot build HTTP client: {detail}"),
             reason: ErrorReason::Network,
         };
+        // The token exchange identifies the exporter honestly; the pages get a browser's
+        // User-Agent per request (`Session::send_as`).
         let builder = reqwest::Client::builder()
             .user_agent(user_agent())
             .timeout(timeout)
@@ -269,8 +275,19 @@ impl Signer {
             .auth_url
             .join("/usernamepassword/login")
             .map_err(|e| LoginError::changed(format!("cannot build the login URL: {e}")))?;
-        let Some(csrf) = session.jar.get(&post_url, "_csrf").map(str::to_owned) else {
-            return Err(LoginError::changed("the login page set no _csrf cookie"));
+        // The page's own token goes in the body; the cookie, when the page set one, also
+        // goes back as `x-csrf-token`. The cookie is sometimes missing (P2G #820, "Missing
+        // CSRF token"), and the page's injected config still carries the token then.
+        let cookie_csrf = session.jar.get(&post_url, "_csrf").map(str::to_owned);
+        let page_csrf = options
+            .and_then(|o| o.get("_csrf"))
+            .and_then(Value::as_str)
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned);
+        let Some(csrf) = page_csrf.or_else(|| cookie_csrf.clone()) else {
+            return Err(LoginError::changed(
+                "the login page has neither a _csrf cookie nor a _csrf in its injected config",
+            ));
         };
         let tx_state = page
             .url
@@ -324,7 +341,7 @@ impl Signer {
             Value::String(password.expose().to_owned()),
         );
         let origin = self.auth_url.origin().ascii_serialization();
-        let request = self
+        let mut request = self
             .http
             .post(post_url.clone())
             .header(header::ORIGIN, origin)
@@ -332,6 +349,9 @@ impl Signer {
             .header("Auth0-Client", URL_SAFE_NO_PAD.encode(AUTH0_CLIENT))
             .header(header::ACCEPT, "text/html,application/json;q=0.9,*/*;q=0.8")
             .json(&Value::Object(body));
+        if let Some(cookie) = &cookie_csrf {
+            request = request.header("x-csrf-token", cookie.as_str());
+        }
         let answer = session.send(request, &post_url).await?;
         let answer = match session.follow(answer).await? {
             Hop::Callback(url) => return Ok(url),
@@ -500,6 +520,10 @@ impl Session<'_> {
             Some(cookies) => request.header(header::COOKIE, cookies),
             None => request,
         };
+        let request = match endpoint {
+            Endpoint::Login => request.header(header::USER_AGENT, BROWSER_USER_AGENT),
+            _ => request,
+        };
         let started = Instant::now();
         tracing::debug!(%endpoint, path = url.path(), "sign-in request");
         let response = match request.send().await {
@@ -511,7 +535,7 @@ impl Session<'_> {
             }
         };
         let status = response.status().as_u16();
-        let retry_after = retry_after_secs(response.headers());
+        let retry_after = capped_retry_after(response.headers(), endpoint);
         self.jar.store(url, response.headers());
         let location = response
             .headers()
@@ -526,7 +550,20 @@ impl Session<'_> {
             reason: ErrorReason::Network,
         })?;
         match status {
-            429 => Err(LoginError::RateLimited { retry_after }),
+            // Auth0 also answers 429 to an account it blocked (`too_many_attempts`): the
+            // body says which.
+            429 => Err(classify_refusal(status, &body).with_retry_after(retry_after)),
+            // A WAF or bot-check page (Cloudflare's 1020 "Access denied", a challenge) in
+            // place of a sign-in page: Peloton's edge judged the request, not Auth0.
+            403 if endpoint == Endpoint::Login
+                && !body.trim_start().starts_with('{')
+                && !looks_like_verification_text(&body) =>
+            {
+                Err(LoginError::BotCheck {
+                    detail: "HTTP 403 with a block page from Peloton's edge, a WAF or bot check"
+                        .to_owned(),
+                })
+            }
             500..=599 => Err(LoginError::from_api(&ApiError::Server { endpoint, status })),
             _ => Ok(Page {
                 url: url.clone(),
@@ -575,17 +612,6 @@ fn is_callback(url: &Url, redirect_uri: &str) -> bool {
         || url
             .query_pairs()
             .any(|(k, _)| k == "code" || (k == "error" && url.path().ends_with("/callback")))
-}
-
-fn retry_after_secs(headers: &HeaderMap) -> Option<Duration> {
-    headers
-        .get(header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
 }
 
 async fn read_page(mut response: reqwest::Response) -> Result<String, String> {

@@ -60,6 +60,21 @@ fn injected_config_is_decoded() {
     let v = injected_config(&html).unwrap();
     assert_eq!(v["internalOptions"]["state"], "TX");
     assert!(injected_config("<html></html>").is_none());
+    // The form HB's SPEC quotes from the live page, decoded by a later line.
+    let html = format!(
+        "<script>var config = window.injectedConfig = window.injectedConfig || \"{cfg}\";\n\
+         config = JSON.parse(decodeURIComponent(escape(window.atob(window.injectedConfig))));</script>"
+    );
+    let v = injected_config(&html).unwrap();
+    assert_eq!(v["internalOptions"]["_csrf"], "c");
+    // Quoted text that is not base64 JSON is skipped, not taken.
+    let html = format!(
+        "<script>window.injectedConfig = window.injectedConfig || 'x' || '{cfg}';</script>"
+    );
+    assert_eq!(
+        injected_config(&html).unwrap()["internalOptions"]["state"],
+        "TX"
+    );
 }
 
 #[test]
@@ -116,18 +131,46 @@ fn refusals_are_told_apart() {
         classify_refusal(401, wrong),
         LoginError::WrongPassword
     ));
+    // Captcha and bot detection are named, with what to do; never "pages changed".
     let anomaly = r#"{"statusCode":403,"description":"Invalid state","name":"AnomalyDetected","code":"access_denied"}"#;
+    let brute = r#"{"statusCode":429,"description":"Your account has been blocked after multiple consecutive login attempts.","name":"AnomalyDetected","code":"too_many_attempts"}"#;
+    let captcha = r#"{"name":"ValidationError","code":"invalid_captcha","description":"Solve the challenge question to verify you are not a robot.","statusCode":401}"#;
+    for (status, body, says) in [
+        (403, anomaly, "AnomalyDetected: Invalid state"),
+        (429, brute, "too_many_attempts"),
+        (401, r#"{"code":"too_many_attempts"}"#, "too_many_attempts"),
+        (401, r#"{"code":"blocked_user"}"#, "blocked_user"),
+        (401, captcha, "invalid_captcha"),
+        (400, r#"{"code":"invalid_recaptcha"}"#, "invalid_recaptcha"),
+    ] {
+        let e = classify_refusal(status, body);
+        let text = e.to_string();
+        assert!(!matches!(e, LoginError::PagesChanged { .. }), "{text}");
+        assert!(text.contains(says), "{text}");
+        assert!(text.contains("login --browser"), "{text}");
+        assert!(e.needs_member(), "{text}: retried in hours, not minutes");
+    }
     assert!(matches!(
         classify_refusal(403, anomaly),
-        LoginError::PagesChanged { .. }
+        LoginError::BotCheck { .. }
     ));
     assert!(matches!(
-        classify_refusal(401, r#"{"code":"too_many_attempts"}"#),
-        LoginError::RateLimited { .. }
-    ));
-    assert!(matches!(
-        classify_refusal(401, r#"{"code":"blocked_user"}"#),
+        classify_refusal(429, brute),
         LoginError::Blocked { .. }
+    ));
+    assert!(matches!(
+        classify_refusal(401, captcha),
+        LoginError::Captcha { .. }
+    ));
+    // A plain 429 stays a rate limit, with the server's (capped) wait.
+    assert!(matches!(
+        classify_refusal(429, r#"{"error":"too_many_requests"}"#)
+            .with_retry_after(Some(Duration::from_secs(30))),
+        LoginError::RateLimited { retry_after: Some(d) } if d == Duration::from_secs(30)
+    ));
+    assert!(matches!(
+        classify_refusal(429, "error code: 1015"),
+        LoginError::RateLimited { .. }
     ));
     assert!(matches!(
         classify_refusal(401, r#"{"code":"mfa_required"}"#),
@@ -164,6 +207,20 @@ fn each_failure_has_its_own_result_and_reason() {
             AuthResult::RateLimited,
             ErrorReason::RateLimited,
         ),
+        (
+            LoginError::Captcha {
+                code: "invalid_captcha".to_owned(),
+            },
+            AuthResult::VerificationRequired,
+            ErrorReason::Blocked,
+        ),
+        (
+            LoginError::BotCheck {
+                detail: "HTTP 403, AnomalyDetected".to_owned(),
+            },
+            AuthResult::RateLimited,
+            ErrorReason::Blocked,
+        ),
     ];
     let mut messages = std::collections::BTreeSet::new();
     for (e, result, reason) in cases {
@@ -177,5 +234,5 @@ fn each_failure_has_its_own_result_and_reason() {
         assert_eq!(wrapped.result(), result);
         assert_eq!(wrapped.reason(), reason);
     }
-    assert_eq!(messages.len(), 4);
+    assert_eq!(messages.len(), 6);
 }
