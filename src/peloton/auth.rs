@@ -348,6 +348,14 @@ impl TokenManager {
         if !state.refresh.is_empty() {
             match self.refresh_locked(&mut state).await {
                 Ok(token) => return Ok(token),
+                // The refresh token was kept: the access token serves until it expires.
+                Err(_)
+                    if !state.refresh.is_empty()
+                        && let Some(access) = &state.access
+                        && access.expires_at.is_some_and(|exp| exp > now) =>
+                {
+                    return Ok(access.token.clone());
+                }
                 // A dead refresh token falls back to signing in; an unreachable auth
                 // server does not (the token is likely fine).
                 Err(e) if self.login.is_none() || !state.refresh.is_empty() => return Err(e),

@@ -30,7 +30,7 @@ pub enum LoginError {
     )]
     RateLimited { retry_after: Option<Duration> },
     #[error(
-        "Peloton blocked this account's sign-in ({code}), usually after too many attempts: follow the email Peloton sent or reset the password at https://members.onepeloton.com, then restart; until then the exporter only retries every few hours, and `peloton-exporter login --browser` works once the account is unblocked"
+        "Peloton blocked this account's sign-in ({code}), usually after too many attempts: follow the email Peloton sent (or reset the password at https://members.onepeloton.com) and wait until it is unblocked, then restart or use `peloton-exporter login --browser`; meanwhile the exporter retries only every few hours"
     )]
     Blocked { code: String },
     #[error(
