@@ -550,6 +550,14 @@ async fn verification_falls_back_to_a_browser_and_a_pasted_callback_url() {
     let (code, _, err) = run_bin(&c, &format!("{landed}\n")).await;
     assert_eq!(code, 1);
     assert!(err.contains("no browser sign-in was started"), "{err}");
+
+    // A captcha also switches to the browser, and says so by name.
+    fake.faults().set_login_behavior(LoginBehavior::Captcha);
+    let (code, out, err) = run_bin(&a, &format!("{}\n", password())).await;
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(err.contains("invalid_captcha"), "{err}");
+    assert!(out.contains("/authorize?"), "{out}");
+    assert!(!err.contains("pages changed"), "{err}");
 }
 
 /// Runs the exporter binary at `--log.level=trace` with a password from the environment

@@ -76,6 +76,11 @@ pub async fn run(settings: &Settings, args: &LoginArgs) -> anyhow::Result<()> {
                     "the account needs an extra verification step (email code or MFA) that a headless sign-in cannot complete: follow the browser steps above"
                 );
             }
+            // A person can answer a captcha or convince bot detection; a script cannot.
+            Err(e @ (LoginError::Captcha { .. } | LoginError::BotCheck { .. })) => {
+                start_browser(&store, settings)?;
+                bail!("{e}; the browser steps are above");
+            }
             Err(LoginError::WrongPassword) => bail!(
                 "wrong email or password: Peloton rejected the sign-in. Check them at https://members.onepeloton.com and run `peloton-exporter login` again"
             ),
