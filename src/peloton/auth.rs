@@ -19,8 +19,8 @@ use tracing::Instrument as _;
 use url::Url;
 
 use super::auth_backoff::{
-    LOGIN_BACKOFF_TRANSIENT, REFRESH_BACKOFF_FIRST_MAX, capped_retry_after, deadline,
-    login_backoff, refresh_backoff,
+    LOGIN_BACKOFF_MAX, LOGIN_BACKOFF_MEMBER, LOGIN_BACKOFF_TRANSIENT, REFRESH_BACKOFF_FIRST_MAX,
+    capped_retry_after, deadline, exponential, refresh_backoff,
 };
 use super::auth0::Auth0Client;
 use super::error::ApiError;
@@ -38,6 +38,18 @@ use crate::store::token_store::TokenStore;
 
 /// Refresh this long before expiry at most (API.md: 1–6 h before `exp`).
 const MAX_REFRESH_MARGIN: i64 = 3600;
+
+/// How long to wait after the `failures`-th failed sign-in in a row: exponential from 5 min
+/// (1 h for a failure the member must fix), capped at 6 h, with ±20 % jitter, and never
+/// shorter than the server's (capped) Retry-After.
+pub fn login_backoff(failures: u32, error: &LoginError) -> Duration {
+    let first = if error.needs_member() {
+        LOGIN_BACKOFF_MEMBER
+    } else {
+        LOGIN_BACKOFF_TRANSIENT
+    };
+    exponential(first, failures, LOGIN_BACKOFF_MAX).max(error.retry_after().unwrap_or_default())
+}
 
 /// Timeout of one request of the sign-in flow.
 const LOGIN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -827,6 +839,33 @@ mod tests {
             issued_at: None,
         };
         assert!(!opaque.needs_refresh(i64::MAX));
+    }
+
+    #[test]
+    fn failed_sign_ins_back_off_for_minutes_to_hours() {
+        let within = |d: Duration, lo: u64, hi: u64| {
+            assert!(
+                d >= Duration::from_secs(lo) && d <= Duration::from_secs(hi),
+                "{d:?} not in {lo}..={hi}"
+            );
+        };
+        let transient = LoginError::Unavailable {
+            detail: "x".to_owned(),
+            reason: crate::state::labels::ErrorReason::Network,
+        };
+        for _ in 0..50 {
+            within(login_backoff(1, &transient), 240, 360);
+            within(login_backoff(2, &transient), 480, 720);
+            within(login_backoff(30, &transient), 17_280, 25_920);
+            // The member must act: start at an hour, so a wrong password is tried a few
+            // times a day at most and the account is not locked.
+            within(login_backoff(1, &LoginError::WrongPassword), 2880, 4320);
+            within(login_backoff(5, &LoginError::WrongPassword), 17_280, 25_920);
+            let limited = LoginError::RateLimited {
+                retry_after: Some(super::super::auth_backoff::MAX_RETRY_AFTER),
+            };
+            within(login_backoff(1, &limited), 3600, 3600);
+        }
     }
 
     fn refused(status: u16, body: &str) -> Refusal {

@@ -7,7 +7,6 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::header::HeaderMap;
 
-use super::login::LoginError;
 use super::wire;
 use crate::state::labels::Endpoint;
 
@@ -20,8 +19,8 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60 * 60);
 /// After a failed sign-in: the first wait for a transient failure, and for one the member
 /// must fix (wrong password, verification, changed pages); both double up to the cap.
 pub const LOGIN_BACKOFF_TRANSIENT: Duration = Duration::from_secs(5 * 60);
-const LOGIN_BACKOFF_MEMBER: Duration = Duration::from_secs(60 * 60);
-const LOGIN_BACKOFF_MAX: Duration = Duration::from_secs(6 * 60 * 60);
+pub const LOGIN_BACKOFF_MEMBER: Duration = Duration::from_secs(60 * 60);
+pub const LOGIN_BACKOFF_MAX: Duration = Duration::from_secs(6 * 60 * 60);
 
 /// Failed refreshes that keep the token (a block page, a 5xx, a 429) back off from the
 /// manager's first wait (the poll interval) up to this.
@@ -55,22 +54,11 @@ pub fn deadline(wait: Duration) -> SystemTime {
 
 /// `first` doubled for each earlier failure in a row, at most `max`, with ±20 % jitter
 /// so that many exporters behind one address do not retry in step.
-fn exponential(first: Duration, failures: u32, max: Duration) -> Duration {
+pub fn exponential(first: Duration, failures: u32, max: Duration) -> Duration {
     let exp = first
         .saturating_mul(2u32.saturating_pow(failures.saturating_sub(1).min(16)))
         .min(max);
     exp.mul_f64(0.8 + 0.4 * fastrand::f64())
-}
-
-/// How long to wait after the `failures`-th failed sign-in in a row: exponential, capped at
-/// 6 h, with ±20 % jitter, and never shorter than the server's Retry-After.
-pub fn login_backoff(failures: u32, error: &LoginError) -> Duration {
-    let first = if error.needs_member() {
-        LOGIN_BACKOFF_MEMBER
-    } else {
-        LOGIN_BACKOFF_TRANSIENT
-    };
-    exponential(first, failures, LOGIN_BACKOFF_MAX).max(error.retry_after().unwrap_or_default())
 }
 
 /// How long to wait after the `failures`-th refresh in a row that failed without retiring
@@ -137,26 +125,5 @@ mod tests {
         let draws: std::collections::BTreeSet<_> =
             (0..20).map(|_| refresh_backoff(2, first, None)).collect();
         assert!(draws.len() > 1, "jittered");
-    }
-
-    #[test]
-    fn failed_sign_ins_back_off_for_minutes_to_hours() {
-        let transient = LoginError::Unavailable {
-            detail: "x".to_owned(),
-            reason: crate::state::labels::ErrorReason::Network,
-        };
-        for _ in 0..50 {
-            within(login_backoff(1, &transient), 240, 360);
-            within(login_backoff(2, &transient), 480, 720);
-            within(login_backoff(30, &transient), 17_280, 25_920);
-            // The member must act: start at an hour, so a wrong password is tried a few
-            // times a day at most and the account is not locked.
-            within(login_backoff(1, &LoginError::WrongPassword), 2880, 4320);
-            within(login_backoff(5, &LoginError::WrongPassword), 17_280, 25_920);
-            let limited = LoginError::RateLimited {
-                retry_after: Some(MAX_RETRY_AFTER),
-            };
-            within(login_backoff(1, &limited), 3600, 3600);
-        }
     }
 }
