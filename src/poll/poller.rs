@@ -102,6 +102,8 @@ struct Memory {
     /// Workout counts as last published: a counter never steps back (Peloton deleting a
     /// workout, or an overview that lags the list, would otherwise read as a reset).
     published_counts: BTreeMap<String, f64>,
+    /// An overview was read and no list read has succeeded since.
+    overview_unlisted: bool,
     /// Details fetched but not stored (the disk was full): stored on the next try without
     /// asking Peloton again.
     unsaved: BTreeMap<String, (WorkoutSummary, WorkoutTraining, Option<Trace>)>,
@@ -426,9 +428,14 @@ impl Poller {
             self.memory.overview = Some(AccountOverview::from_api(&overview));
             self.memory.overview_at = Some(Instant::now());
             self.memory.completed_since_overview.clear();
+            // Until a list read succeeds after it, everything listed may be in this overview
+            // (a poll can fail between the two).
+            self.memory.overview_unlisted = true;
         }
         if self.memory.history_complete {
-            self.incremental(&user_id, !overview_due).await?;
+            let count_new = !self.memory.overview_unlisted;
+            self.incremental(&user_id, count_new).await?;
+            self.memory.overview_unlisted = false;
         } else {
             self.full_history(&user_id).await?;
         }
