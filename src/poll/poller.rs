@@ -74,6 +74,8 @@ pub struct Poller {
 }
 
 /// What the poller learned from earlier polls.
+// Independent facts about the last polls, not states of one machine.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Default)]
 struct Memory {
     loaded: bool,
