@@ -532,7 +532,6 @@ fn the_real_api_gets_one_poll_a_minute_at_most() {
 /// full disk would refuse) is a `storage` failure, not `invalid_response`; the new
 /// workout's graph is fetched once, and stored once the store can be written again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "times out waiting for recovery since the last merges; being fixed (see the session note)"]
 async fn a_store_that_cannot_be_written_is_a_storage_error_and_costs_no_refetch() {
     let fake = fake(small()).await;
     let dir = tempfile::tempdir().unwrap();

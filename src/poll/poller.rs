@@ -437,10 +437,12 @@ impl Poller {
         if self.memory.history_complete {
             let count_new = !self.memory.overview_unlisted;
             self.incremental(&user_id, count_new).await?;
-            self.memory.overview_unlisted = false;
         } else {
             self.full_history(&user_id).await?;
         }
+        // A full history read counts as a list read too: without this, the first listing
+        // after start-up would never count what completes next.
+        self.memory.overview_unlisted = false;
         Ok(())
     }
 
