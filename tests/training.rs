@@ -16,18 +16,6 @@ use common::*;
 use peloton_fake::FakeOptions;
 use serde_json::Value;
 
-async fn get(url: &str, token: &str) -> Value {
-    reqwest::Client::new()
-        .get(url)
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
 /// Watts of the `output` series, placed one per second by `seconds_since_pedaling_start`
 /// (gaps are 0 W).
 fn watts(graph: &Value) -> Vec<f64> {
@@ -100,14 +88,12 @@ async fn exposed_values_equal_an_independent_computation_from_the_fake() {
     .await;
     exporter.stop().await.unwrap();
 
-    let token = fake.mint_access_token(Duration::from_secs(600));
-    let api = fake.api_url();
-    let graph = get(
-        &format!("{api}/api/workout/{ride}/performance_graph?every_n=1"),
-        &token,
+    let graph = peloton_json(
+        &fake,
+        &format!("/api/workout/{ride}/performance_graph?every_n=1"),
     )
     .await;
-    let detail = get(&format!("{api}/api/workout/{ride}"), &token).await;
+    let detail = peloton_json(&fake, &format!("/api/workout/{ride}")).await;
     let ftp = detail["ftp_info"]["ftp"].as_f64().unwrap();
     let source = detail["ftp_info"]["ftp_source"].as_str().unwrap();
     let w = watts(&graph);
@@ -176,15 +162,12 @@ async fn exposed_values_equal_an_independent_computation_from_the_fake() {
     for workout in member.workouts.iter().filter(|w| {
         ["cycling", "bike_bootcamp"].contains(&w.discipline.as_str()) && w.is_complete()
     }) {
-        let graph = get(
-            &format!(
-                "{api}/api/workout/{}/performance_graph?every_n=1",
-                workout.id
-            ),
-            &token,
+        let graph = peloton_json(
+            &fake,
+            &format!("/api/workout/{}/performance_graph?every_n=1", workout.id),
         )
         .await;
-        let detail = get(&format!("{api}/api/workout/{}", workout.id), &token).await;
+        let detail = peloton_json(&fake, &format!("/api/workout/{}", workout.id)).await;
         let w = watts(&graph);
         if !w.iter().any(|x| *x > 0.0) {
             continue;

@@ -244,21 +244,14 @@ async fn values_that_cannot_be_true_are_dropped_and_the_future_is_never_latest()
     let latest_end = value(&good, "peloton_latest_workout_end_timestamp_seconds").unwrap();
     let output_before = by_discipline(&good, "peloton_output_joules_total");
 
-    let page: serde_json::Value = reqwest::Client::new()
-        .get(format!(
-            "{}/api/user/{}/workouts?joins=ride,ride.instructor&limit=10&page=0&sort_by=-created",
-            fake.api_url(),
+    let mut page = peloton_json(
+        &fake,
+        &format!(
+            "/api/user/{}/workouts?joins=ride,ride.instructor&limit=10&page=0&sort_by=-created",
             fake.user_id()
-        ))
-        .bearer_auth(fake.mint_access_token(Duration::from_secs(600)))
-        .header("Peloton-Platform", "web")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let mut page = page;
+        ),
+    )
+    .await;
     let template = page["data"][0].clone();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -571,14 +564,29 @@ async fn a_store_that_cannot_be_written_is_a_storage_error_and_costs_no_refetch(
 type Received = Arc<Mutex<Vec<(BTreeMap<String, String>, i64, f64)>>>;
 
 async fn receiver() -> (String, Received) {
+    let (url, got, _) = receiver_refusing(0).await;
+    (url, got)
+}
+
+/// A receiver that answers 400 to its first `refuse` requests (what they held is the third
+/// value) and keeps the rest.
+async fn receiver_refusing(refuse: usize) -> (String, Received, Received) {
     use peloton_exporter::history::remote_write::WriteRequest;
     use prost::Message as _;
     let got: Received = Arc::default();
-    let store = got.clone();
+    let refused: Received = Arc::default();
+    let (store, refused_store) = (got.clone(), refused.clone());
+    let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let app = axum::Router::new().route(
         "/write",
         axum::routing::post(move |body: axum::body::Bytes| {
-            let store = store.clone();
+            let seen = seen.clone();
+            let refuse_it = seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < refuse;
+            let store = if refuse_it {
+                refused_store.clone()
+            } else {
+                store.clone()
+            };
             async move {
                 let raw = snap::raw::Decoder::new().decompress_vec(&body).unwrap();
                 let request = WriteRequest::decode(raw.as_slice()).unwrap();
@@ -590,14 +598,18 @@ async fn receiver() -> (String, Received) {
                         got.push((labels.clone(), s.timestamp, s.value));
                     }
                 }
-                axum::http::StatusCode::NO_CONTENT
+                if refuse_it {
+                    axum::http::StatusCode::BAD_REQUEST
+                } else {
+                    axum::http::StatusCode::NO_CONTENT
+                }
             }
         }),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/write", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, got)
+    (url, got, refused)
 }
 
 /// Peloton lists some workouts minutes to hours after they end. One listed 35 minutes
@@ -665,5 +677,52 @@ async fn a_workout_listed_late_is_pushed_at_its_end_time() {
         .filter(|(ts, _)| *ts > pushed_until)
         .collect();
     assert_eq!(after, [(end_ms, before + 1.0)], "one step, at its end");
+    exporter.stop().await.unwrap();
+}
+
+/// A receiver refusing a request (400: out of order, too old) cannot be helped by sending
+/// it again: it is passed over and counted as a failure, and the rest of the history is
+/// still pushed, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_request_is_passed_over_and_the_rest_still_pushed_once() {
+    let fake = fake(small()).await;
+    let (url, got, refused) = receiver_refusing(1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let exporter = start(&args_plus(
+        &fake,
+        dir.path(),
+        &[&format!("--remote-write.url={url}")],
+    ))
+    .await;
+    let s = wait_for_samples(exporter.addr, "the push ran", |s| {
+        value(s, "peloton_remote_write_failures_total") >= Some(1.0)
+            && value(s, "peloton_remote_write_samples_total") > Some(0.0)
+    })
+    .await;
+    assert_eq!(value(&s, "peloton_remote_write_failures_total"), Some(1.0));
+    let accepted = value(&s, "peloton_remote_write_samples_total").unwrap();
+    let received = got.lock().unwrap().len() as f64;
+    assert_eq!(accepted, received, "what was counted is what arrived");
+    let first_kept = got.lock().unwrap().iter().map(|(_, ts, _)| *ts).min();
+    // Polls later: the refused day is not sent again, nothing is sent twice.
+    let polls = value(&s, "peloton_polls_total").unwrap();
+    let later = wait_for_samples(exporter.addr, "three more polls", |s| {
+        value(s, "peloton_polls_total") >= Some(polls + 3.0)
+    })
+    .await;
+    assert_eq!(
+        value(&later, "peloton_remote_write_failures_total"),
+        Some(1.0)
+    );
+    assert_eq!(got.lock().unwrap().len() as f64, received);
+    assert_eq!(
+        got.lock().unwrap().iter().map(|(_, ts, _)| *ts).min(),
+        first_kept
+    );
+    let refused = refused.lock().unwrap().clone();
+    assert!(!refused.is_empty());
+    let got = got.lock().unwrap().clone();
+    let again: Vec<_> = refused.iter().filter(|r| got.contains(r)).collect();
+    assert!(again.is_empty(), "refused samples sent again: {again:?}");
     exporter.stop().await.unwrap();
 }

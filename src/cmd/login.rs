@@ -121,8 +121,7 @@ fn ask_username() -> anyhow::Result<Secret> {
 
 fn ask_password() -> anyhow::Result<Secret> {
     let password = if std::io::stdin().is_terminal() {
-        // Reads from the terminal with echo off.
-        rpassword::prompt_password("Peloton password (not shown): ")
+        super::hidden_input::prompt_hidden("Peloton password (not shown): ")
             .context("cannot read the password from the terminal")?
     } else {
         read_line()?

@@ -6,6 +6,7 @@ pub mod console;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod export;
+mod hidden_input;
 pub mod login;
 mod progress;
 pub mod serve;

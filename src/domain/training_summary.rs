@@ -48,7 +48,8 @@ pub struct TrainingSummary {
     pub zone_ftp: Option<FtpInForce>,
 }
 
-fn best(current: Option<f64>, candidate: Option<f64>) -> Option<f64> {
+/// The better of two bests, either possibly absent.
+pub fn best(current: Option<f64>, candidate: Option<f64>) -> Option<f64> {
     match (current, candidate) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),

@@ -13,7 +13,9 @@ use std::io::{self, Write};
 
 use crate::domain::totals::Totals;
 use crate::domain::training::WorkoutTraining;
-use crate::domain::training_summary::{TrainingRow, TrainingSummary, daily_history, utc_day};
+use crate::domain::training_summary::{
+    RECENT_WINDOW_S, TrainingRow, TrainingSummary, best as best_of, daily_history, utc_day,
+};
 use crate::domain::{Status, WorkoutSummary};
 use crate::exposition::classic::{escape_label, number};
 use crate::metrics::catalogue as c;
@@ -179,6 +181,7 @@ pub fn collect(histories: &[AccountHistory], options: &Options) -> Collected {
             .map(|r| (r.id.as_str(), &r.training))
             .collect();
         let mut training = TrainingSummary::default();
+        let mut recent = RecentCurve::default();
         let mut zone_ftp_at = None;
         let mut latest_training: Option<WorkoutTraining> = None;
         let emit = |ts: i64,
@@ -221,6 +224,7 @@ pub fn collect(histories: &[AccountHistory], options: &Options) -> Collected {
         for w in workouts {
             let Some(t) = at(w) else { continue };
             while let Some(beat) = last_emit.map(|l| l + WEEK).filter(|b| *b < t) {
+                training.power_curve_90d = recent.at(beat);
                 let state = (&training, &latest_training);
                 emit(beat, &totals, &latest, state, &mut defs, &mut collected);
                 last_emit = Some(beat);
@@ -231,18 +235,22 @@ pub fn collect(histories: &[AccountHistory], options: &Options) -> Collected {
                 latest_training = analytics.get(w.id.as_str()).map(|t| (*t).clone());
                 if let Some(t_w) = &latest_training {
                     training.add(t, t_w, &mut zone_ftp_at);
+                    recent.push(t, t_w.power_curve_watts);
                 }
             }
+            training.power_curve_90d = recent.at(t);
             let state = (&training, &latest_training);
             emit(t, &totals, &latest, state, &mut defs, &mut collected);
             last_emit = Some(t);
         }
         while let Some(beat) = last_emit.map(|l| l + WEEK).filter(|b| *b < to) {
+            training.power_curve_90d = recent.at(beat);
             let state = (&training, &latest_training);
             emit(beat, &totals, &latest, state, &mut defs, &mut collected);
             last_emit = Some(beat);
         }
         if latest.is_some() {
+            training.power_curve_90d = recent.at(to);
             let state = (&training, &latest_training);
             emit(to, &totals, &latest, state, &mut defs, &mut collected);
         }
@@ -256,6 +264,36 @@ pub fn collect(histories: &[AccountHistory], options: &Options) -> Collected {
     collected.defs = defs;
     collected.stats = stats;
     collected
+}
+
+/// The workouts' curves of the last 90 days, as the history walks forward in time: the
+/// 90-day curve at each sample, as `/metrics` showed it then (between workouts it moves
+/// with the weekly samples).
+#[derive(Debug, Default)]
+struct RecentCurve {
+    curves: std::collections::VecDeque<(i64, [Option<f64>; 5])>,
+}
+
+impl RecentCurve {
+    fn push(&mut self, end_time: i64, curve: [Option<f64>; 5]) {
+        self.curves.push_back((end_time, curve));
+    }
+
+    /// The best per duration over workouts that ended in `(at − 90 days, at]`; `at` never
+    /// goes back between calls.
+    fn at(&mut self, at: i64) -> [Option<f64>; 5] {
+        let from = at.saturating_sub(RECENT_WINDOW_S);
+        while self.curves.front().is_some_and(|(t, _)| *t <= from) {
+            self.curves.pop_front();
+        }
+        let mut best = [None; 5];
+        for (_, curve) in self.curves.iter().filter(|(t, _)| *t <= at) {
+            for (slot, watts) in best.iter_mut().zip(curve) {
+                *slot = best_of(*slot, *watts);
+            }
+        }
+        best
+    }
 }
 
 /// CTL, ATL and form at the end of every UTC day from the first workout to `options.to`.
@@ -589,6 +627,71 @@ mod tests {
     }
 
     #[test]
+    fn the_90_day_curve_slides_as_it_did_live() {
+        let start = 1_700_006_400;
+        let old = workout("old", "cycling", start, 100.0);
+        let new = workout("new", "cycling", start + 100 * DAY, 100.0);
+        let curve = |w: &WorkoutSummary, watts: f64| TrainingRow {
+            id: w.id.clone(),
+            end_time: at(w).unwrap(),
+            training: WorkoutTraining {
+                power_curve_watts: [Some(watts), None, None, None, None],
+                ..WorkoutTraining::default()
+            },
+        };
+        let history = AccountHistory {
+            account: None,
+            training: vec![curve(&old, 900.0), curve(&new, 500.0)],
+            workouts: vec![old.clone(), new.clone()],
+            traces: None,
+        };
+        let to = at(&new).unwrap() + DAY;
+        let options = Options {
+            from: None,
+            to,
+            labels: vec![],
+            collectors: Collectors::default(),
+            traces: false,
+            include_imported: false,
+        };
+        let collected = collect(&[history], &options);
+        let recent: Vec<(i64, f64)> = collected
+            .series()
+            .find(|(def, labels, _)| {
+                **def == c::POWER_CURVE
+                    && labels.contains(&("window".to_owned(), "90d".to_owned()))
+                    && labels.contains(&("duration".to_owned(), "5".to_owned()))
+            })
+            .map(|(_, _, samples)| samples.to_vec())
+            .unwrap();
+        let old_at = at(&old).unwrap();
+        assert_eq!(recent.first(), Some(&(old_at, 900.0)));
+        // Weekly samples keep 900 W while the old ride is inside the window...
+        assert!(
+            recent
+                .iter()
+                .any(|(t, v)| *t == old_at + 12 * WEEK && *v == 900.0)
+        );
+        // ...and after 90 days nothing is left until the new ride, which sets 500 W.
+        assert!(
+            recent
+                .iter()
+                .all(|(t, _)| *t <= old_at + 90 * DAY || *t >= at(&new).unwrap())
+        );
+        assert_eq!(recent.last(), Some(&(to, 500.0)));
+        let all_time = collected
+            .series()
+            .find(|(def, labels, _)| {
+                **def == c::POWER_CURVE
+                    && labels.contains(&("window".to_owned(), "all_time".to_owned()))
+                    && labels.contains(&("duration".to_owned(), "5".to_owned()))
+            })
+            .map(|(_, _, samples)| samples.last().copied())
+            .unwrap();
+        assert_eq!(all_time, Some((to, 900.0)));
+    }
+
+    #[test]
     fn training_history_per_workout_and_per_day_and_traces() {
         use crate::domain::training::{FtpInForce, LoadMethod, Trace};
         let day = 1_700_006_400; // a UTC midnight
@@ -661,8 +764,10 @@ mod tests {
                 day + 3 * DAY
             ]
         );
-        // The 90-day window is live only: history has no value for it.
-        assert!(!text.contains("window=\"90d\""));
+        // The 90-day curve as /metrics showed it at each sample.
+        assert!(text.contains(&format!(
+            "peloton_power_curve_watts{{duration=\"60\",window=\"90d\"}} 300 {end}"
+        )));
         assert!(text.ends_with("# EOF\n"));
         let types: Vec<&str> = text.lines().filter(|l| l.starts_with("# TYPE")).collect();
         let unique: std::collections::BTreeSet<_> = types.iter().collect();

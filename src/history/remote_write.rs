@@ -12,18 +12,28 @@ use std::time::Duration;
 use prost::Message as _;
 use url::Url;
 
+use std::collections::BTreeMap;
+
 use crate::clock::now_unix;
-use crate::domain::Status;
+use crate::domain::training::Trace;
+use crate::domain::{Status, WorkoutSummary};
 use crate::history::backfill::{self, AccountHistory};
+use crate::metrics::catalogue as c;
 use crate::metrics::collectors::Collectors;
+use crate::metrics::family::Def;
 use crate::store::database::{Store, StoreError};
 
 const META_CURSOR: &str = "remote_write_until";
+/// The end time of the newest workout whose trace was pushed (`--remote-write.traces`).
+const META_TRACE_CURSOR: &str = "remote_write_traces_until";
 /// How many workouts were at or before the cursor after the last push.
 const META_PUSHED_WORKOUTS: &str = "remote_write_workouts";
 const DAY: i64 = 86_400;
 /// Attempts per request before the push is left to the next poll.
 const ATTEMPTS: u32 = 3;
+/// Trace samples per request: a 45-minute ride at 1 s is about 13,500 (five channels), so
+/// a few requests of a size every receiver takes (Prometheus' own sender uses 2,000).
+const TRACE_SAMPLES_PER_REQUEST: usize = 5_000;
 
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct WriteRequest {
@@ -61,11 +71,21 @@ pub enum RemoteWriteError {
     #[error("remote write to {url}: {detail}")]
     Send { url: String, detail: String },
     #[error(
-        "remote write: receiver refused the samples (HTTP {status}); fix the receiver (remote-write receiver on, out-of-order window) — they are not sent again"
+        "remote write: receiver refused the samples (HTTP {status}); fix the receiver (remote-write receiver on, out-of-order window); those samples are not sent again (`backfill` writes them)"
     )]
     Refused { status: u16 },
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// A push that stopped on an error, with what the receiver had accepted before it (the
+/// cursors are past those samples: they are not sent again).
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct PushFailed {
+    pub pushed: Pushed,
+    #[source]
+    pub error: RemoteWriteError,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -81,6 +101,7 @@ pub struct RemoteWriter {
     labels: Vec<(String, String)>,
     collectors: Collectors,
     include_imported: bool,
+    traces: bool,
 }
 
 impl RemoteWriter {
@@ -96,7 +117,15 @@ impl RemoteWriter {
             labels,
             collectors,
             include_imported: false,
+            traces: false,
         }
+    }
+
+    /// `--remote-write.traces`: also push each new workout's per-sample trace.
+    #[must_use]
+    pub fn with_traces(mut self, traces: bool) -> Self {
+        self.traces = traces;
+        self
     }
 
     /// `--peloton.include-imported`, as on `/metrics`.
@@ -114,11 +143,28 @@ impl RemoteWriter {
     /// is pushed at its own end time. One listed after a newer workout was already pushed
     /// cannot be (the receiver would refuse an out-of-order sample): its step shows in the
     /// next push, and a warning says so.
+    ///
+    /// With traces, each workout's trace follows once the summary samples up to its end
+    /// are accepted. Turned on later, traces start at the workouts pushed from then on;
+    /// the older ones come from `backfill --traces`.
     pub async fn push_new(
         &self,
         store: &Store,
         account: Option<&str>,
-    ) -> Result<Pushed, RemoteWriteError> {
+    ) -> Result<Pushed, PushFailed> {
+        let mut pushed = Pushed::default();
+        let result = self.push_into(store, account, &mut pushed).await;
+        result
+            .map(|()| pushed)
+            .map_err(|error| PushFailed { pushed, error })
+    }
+
+    async fn push_into(
+        &self,
+        store: &Store,
+        account: Option<&str>,
+        pushed: &mut Pushed,
+    ) -> Result<(), RemoteWriteError> {
         let cursor: Option<i64> = store.meta(META_CURSOR)?.and_then(|v| v.parse().ok());
         let now = now_unix();
         let mut workouts = Vec::new();
@@ -136,7 +182,18 @@ impl RemoteWriter {
             .filter(|t| *t <= now)
             .max();
         let Some(newest) = newest else {
-            return Ok(Pushed::default());
+            return Ok(());
+        };
+        let trace_cursor = if !self.traces {
+            None
+        } else if let Some(v) = store.meta(META_TRACE_CURSOR)? {
+            v.parse().ok()
+        } else {
+            // Switched on now: from what is pushed from now on.
+            if let Some(c) = cursor {
+                store.set_meta(META_TRACE_CURSOR, &c.to_string())?;
+            }
+            cursor
         };
         if let Some(c) = cursor {
             let behind = workouts
@@ -157,7 +214,9 @@ impl RemoteWriter {
                 store.set_meta(META_PUSHED_WORKOUTS, &behind.to_string())?;
             }
             if newest <= c {
-                return Ok(Pushed::default());
+                return self
+                    .push_traces(store, account, &workouts, trace_cursor, c, pushed)
+                    .await;
             }
         }
         let collected = backfill::collect(
@@ -176,14 +235,16 @@ impl RemoteWriter {
                 traces: false,
             },
         );
-        let mut pushed = Pushed::default();
         let first = collected
             .series()
             .filter_map(|(_, _, samples)| samples.first().map(|s| s.0))
             .min();
         let Some(first) = first else {
-            return Ok(pushed);
+            return self
+                .push_traces(store, account, &workouts, trace_cursor, newest, pushed)
+                .await;
         };
+        let mut refused = None;
         let mut window_start = first;
         while window_start <= newest {
             let window_end = ((window_start / DAY) + 1) * DAY - 1;
@@ -193,8 +254,7 @@ impl RemoteWriter {
                 .iter()
                 .map(|t| t.samples.len() as u64)
                 .sum();
-            if samples > 0 {
-                self.send(&request).await?;
+            if samples > 0 && self.deliver(&request, &mut refused).await? {
                 pushed.requests += 1;
                 pushed.samples += samples;
             }
@@ -209,7 +269,77 @@ impl RemoteWriter {
             .filter(|t| *t <= newest)
             .count();
         store.set_meta(META_PUSHED_WORKOUTS, &behind.to_string())?;
-        Ok(pushed)
+        self.push_traces(store, account, &workouts, trace_cursor, newest, pushed)
+            .await?;
+        refused.map_or(Ok(()), |status| Err(RemoteWriteError::Refused { status }))
+    }
+
+    /// Pushes the traces of the workouts that ended in `(after, until]`, oldest first, one
+    /// workout at a time (a trace is read from the store only when it is sent), advancing
+    /// the trace cursor after each.
+    async fn push_traces(
+        &self,
+        store: &Store,
+        account: Option<&str>,
+        workouts: &[WorkoutSummary],
+        after: Option<i64>,
+        until: i64,
+        pushed: &mut Pushed,
+    ) -> Result<(), RemoteWriteError> {
+        if !self.traces {
+            return Ok(());
+        }
+        let starts: BTreeMap<&str, i64> = workouts
+            .iter()
+            .filter(|w| self.include_imported || !w.imported)
+            .filter_map(|w| Some((w.id.as_str(), w.start_time? as i64)))
+            .collect();
+        let mut labels: Vec<(String, String)> = Vec::new();
+        if let Some(account) = account {
+            labels.push(("account".to_owned(), account.to_owned()));
+        }
+        labels.extend(self.labels.iter().cloned());
+        // Overlapping workouts (two devices at once): a series' timestamps must increase.
+        let mut last = [after.unwrap_or(i64::MIN); 5];
+        let mut refused = None;
+        for (id, end) in store.traces_ending_in(after, until)? {
+            let (Some(start), Some(trace)) = (starts.get(id.as_str()), store.trace_of(&id)?) else {
+                continue;
+            };
+            let series = trace_series(&trace, *start, &mut last);
+            for request in trace_requests(&series, &labels) {
+                let samples: u64 = request
+                    .timeseries
+                    .iter()
+                    .map(|t| t.samples.len() as u64)
+                    .sum();
+                if self.deliver(&request, &mut refused).await? {
+                    pushed.requests += 1;
+                    pushed.samples += samples;
+                }
+            }
+            store.set_meta(META_TRACE_CURSOR, &end.to_string())?;
+        }
+        refused.map_or(Ok(()), |status| Err(RemoteWriteError::Refused { status }))
+    }
+
+    /// Sends one request: `Ok(true)` when accepted, `Ok(false)` when the receiver refused
+    /// it (4xx other than 429: sending it again cannot help, so it is passed over as
+    /// Prometheus' own sender does, and `refused` keeps the status to report), `Err` when
+    /// it may succeed later (the cursor stays before it).
+    async fn deliver(
+        &self,
+        request: &WriteRequest,
+        refused: &mut Option<u16>,
+    ) -> Result<bool, RemoteWriteError> {
+        match self.send(request).await {
+            Ok(()) => Ok(true),
+            Err(RemoteWriteError::Refused { status }) => {
+                *refused = Some(status);
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     async fn send(&self, request: &WriteRequest) -> Result<(), RemoteWriteError> {
@@ -258,6 +388,81 @@ impl RemoteWriter {
     }
 }
 
+/// One workout's samples per channel (Unix seconds, value), gaps left out, each after the
+/// channel's `last` timestamp (which it advances).
+fn trace_series(trace: &Trace, start: i64, last: &mut [i64; 5]) -> Vec<(Def, Vec<(i64, f64)>)> {
+    let first = start + i64::from(trace.offset_s);
+    let step = i64::from(trace.step_s.max(1));
+    c::TRACES
+        .iter()
+        .zip(trace.channels())
+        .zip(last.iter_mut())
+        .map(|((def, (_, values)), last)| {
+            let samples: Vec<(i64, f64)> = values
+                .iter()
+                .enumerate()
+                .filter_map(|(i, v)| Some((first + i as i64 * step, (*v)?)))
+                .filter(|(ts, _)| *ts > *last)
+                .collect();
+            if let Some((ts, _)) = samples.last() {
+                *last = *ts;
+            }
+            (*def, samples)
+        })
+        .collect()
+}
+
+/// Channels cut into requests of at most `TRACE_SAMPLES_PER_REQUEST` samples, in time
+/// order within each series.
+fn trace_requests(
+    series: &[(Def, Vec<(i64, f64)>)],
+    labels: &[(String, String)],
+) -> Vec<WriteRequest> {
+    let mut requests = Vec::new();
+    let mut current = WriteRequest::default();
+    let mut size = 0;
+    for (def, samples) in series {
+        for chunk in samples.chunks(TRACE_SAMPLES_PER_REQUEST) {
+            if size + chunk.len() > TRACE_SAMPLES_PER_REQUEST && size > 0 {
+                requests.push(std::mem::take(&mut current));
+                size = 0;
+            }
+            current.timeseries.push(TimeSeries {
+                labels: series_labels(def, labels),
+                samples: chunk
+                    .iter()
+                    .map(|(ts, v)| Sample {
+                        value: *v,
+                        timestamp: ts * 1000,
+                    })
+                    .collect(),
+            });
+            size += chunk.len();
+        }
+    }
+    if size > 0 {
+        requests.push(current);
+    }
+    requests
+}
+
+/// A series' labels with its name, sorted by name as the protocol wants.
+fn series_labels(def: &Def, labels: &[(String, String)]) -> Vec<Label> {
+    let mut all: Vec<Label> = labels
+        .iter()
+        .map(|(k, v)| Label {
+            name: k.clone(),
+            value: v.clone(),
+        })
+        .collect();
+    all.push(Label {
+        name: "__name__".to_owned(),
+        value: def.sample_name(),
+    });
+    all.sort_by(|a, b| a.name.cmp(&b.name));
+    all
+}
+
 /// The samples with timestamps in `[start, end]` (seconds), as one request.
 fn request_for(collected: &backfill::Collected, start: i64, end: i64) -> WriteRequest {
     let mut timeseries = Vec::new();
@@ -273,21 +478,8 @@ fn request_for(collected: &backfill::Collected, start: i64, end: i64) -> WriteRe
         if picked.is_empty() {
             continue;
         }
-        let mut all: Vec<Label> = labels
-            .iter()
-            .map(|(k, v)| Label {
-                name: k.clone(),
-                value: v.clone(),
-            })
-            .collect();
-        all.push(Label {
-            name: "__name__".to_owned(),
-            value: def.sample_name(),
-        });
-        // The protocol wants labels sorted by name.
-        all.sort_by(|a, b| a.name.cmp(&b.name));
         timeseries.push(TimeSeries {
-            labels: all,
+            labels: series_labels(def, labels),
             samples: picked,
         });
     }
@@ -297,6 +489,81 @@ fn request_for(collected: &backfill::Collected, start: i64, end: i64) -> WriteRe
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ride(seconds: usize, watts: f64) -> Trace {
+        Trace {
+            step_s: 1,
+            offset_s: 1,
+            output_watts: vec![Some(watts); seconds],
+            cadence_rpm: vec![Some(80.0); seconds],
+            resistance_ratio: Vec::new(),
+            speed_meters_per_second: Vec::new(),
+            heart_rate_bpm: (0..seconds)
+                .map(|i| (i % 2 == 0).then_some(120.0))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn traces_are_timed_from_the_start_and_overlaps_never_step_back() {
+        let mut last = [i64::MIN; 5];
+        let first = trace_series(&ride(100, 200.0), 1_000, &mut last);
+        let output = &first[0].1;
+        assert_eq!(
+            output.first(),
+            Some(&(1_001, 200.0)),
+            "offset from the start"
+        );
+        assert_eq!(output.last(), Some(&(1_100, 200.0)));
+        assert_eq!(first[4].1.len(), 50, "gaps are left out");
+        assert!(first[2].1.is_empty(), "a channel the graph lacks");
+        // A second device's workout that began 50 s before the first one ended.
+        let second = trace_series(&ride(100, 300.0), 1_050, &mut last);
+        assert_eq!(second[0].1.first(), Some(&(1_101, 300.0)));
+        assert_eq!(second[0].1.len(), 50);
+    }
+
+    #[test]
+    fn trace_requests_stay_small_and_keep_each_series_in_order() {
+        let mut last = [i64::MIN; 5];
+        let series = trace_series(&ride(2 * 3600, 250.0), 0, &mut last);
+        let total: usize = series.iter().map(|(_, s)| s.len()).sum();
+        let labels = vec![("job".to_owned(), "peloton".to_owned())];
+        let requests = trace_requests(&series, &labels);
+        let mut sent = 0;
+        let mut seen: BTreeMap<String, i64> = BTreeMap::new();
+        for r in &requests {
+            let size: usize = r.timeseries.iter().map(|t| t.samples.len()).sum();
+            assert!(
+                size <= TRACE_SAMPLES_PER_REQUEST,
+                "{size} samples in one request"
+            );
+            let names: Vec<&str> = r
+                .timeseries
+                .iter()
+                .filter_map(|t| t.labels.iter().find(|l| l.name == "__name__"))
+                .map(|l| l.value.as_str())
+                .collect();
+            let unique: std::collections::BTreeSet<_> = names.iter().collect();
+            assert_eq!(unique.len(), names.len(), "a series twice in one request");
+            for t in &r.timeseries {
+                let name = &t
+                    .labels
+                    .iter()
+                    .find(|l| l.name == "__name__")
+                    .unwrap()
+                    .value;
+                assert!(t.labels.windows(2).all(|w| w[0].name < w[1].name));
+                for s in &t.samples {
+                    let prev = seen.insert(name.clone(), s.timestamp);
+                    assert!(prev.is_none_or(|p| p < s.timestamp), "{name} went back");
+                }
+            }
+            sent += size;
+        }
+        assert_eq!(sent, total);
+        assert_eq!(total, 7_200 + 7_200 + 3_600);
+    }
 
     #[test]
     fn requests_round_trip_through_protobuf_and_snappy() {

@@ -280,11 +280,11 @@ impl Poller {
                         "pushed history to the remote-write receiver"
                     );
                 }
-                telemetry.remote_write(Ok(pushed.samples));
+                telemetry.remote_write(pushed.samples, false);
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "remote write failed");
-                telemetry.remote_write(Err(()));
+            Err(failed) => {
+                tracing::warn!(error = %failed.error, accepted_samples = failed.pushed.samples, "remote write failed");
+                telemetry.remote_write(failed.pushed.samples, true);
             }
         }
     }

@@ -180,7 +180,8 @@ fn build_account(
                 settings.remote_write_labels.clone(),
                 settings.collectors.clone(),
             )
-            .including_imported(settings.include_imported),
+            .including_imported(settings.include_imported)
+            .with_traces(settings.remote_write_traces),
         ),
         None => poller,
     };

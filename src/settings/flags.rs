@@ -19,7 +19,9 @@ use crate::peloton::transport::{self, CaBundle, ProxyUrl, Transport};
 use crate::secret::Secret;
 
 /// Prometheus exporter for a Peloton member's own training data.
-// `Debug` is written by hand below: flags hold raw tokens and passwords.
+// `Debug` is written by hand below: flags hold raw tokens and passwords. Every bool is an
+// independent command-line switch.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Clone, Parser)]
 #[command(name = "peloton-exporter", version, about, long_about = None, args_override_self = true)]
 pub struct Cli {
@@ -220,6 +222,16 @@ pub struct Cli {
     /// Extra label on every pushed series, e.g. job=peloton-exporter (the scrape job). Repeatable.
     #[arg(global = true, long = "remote-write.label", value_name = "NAME=VALUE", value_parser = parse_label, help_heading = "History")]
     pub remote_write_labels: Vec<(String, String)>,
+
+    /// Also push each new workout's per-sample trace (power, cadence, resistance, speed,
+    /// heart rate; about 13,500 samples for a 45-minute ride), as `backfill --traces` writes
+    #[arg(
+        global = true,
+        long = "remote-write.traces",
+        env = "PELOTON_REMOTE_WRITE_TRACES",
+        help_heading = "History"
+    )]
+    pub remote_write_traces: bool,
 
     /// How often to ask Peloton for new workouts
     /// [env: PELOTON_POLL_INTERVAL=] [default: 5m; 10s with --demo]
@@ -470,6 +482,7 @@ const SERVER_FLAGS: &[&str] = &[
     "enable_lifecycle",
     "remote_write_url",
     "remote_write_labels",
+    "remote_write_traces",
     "poll_interval",
     "profile_interval",
 ];
@@ -658,6 +671,7 @@ impl Cli {
         Ok(Settings {
             remote_write_url: self.remote_write_url.clone(),
             remote_write_labels: self.remote_write_labels.clone(),
+            remote_write_traces: self.remote_write_traces,
             listen_address: self.listen_address,
             telemetry_path: self.telemetry_path.clone(),
             web_config_file: self.web_config_file.clone(),

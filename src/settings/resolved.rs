@@ -14,11 +14,14 @@ use crate::peloton::transport::Transport;
 use crate::secret::Secret;
 
 /// Validated settings, secrets read.
+// Every bool is an independent command-line switch.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub accounts: Vec<AccountSettings>,
     pub remote_write_url: Option<Url>,
     pub remote_write_labels: Vec<(String, String)>,
+    pub remote_write_traces: bool,
     pub max_request_rate: f64,
     pub listen_address: SocketAddr,
     pub telemetry_path: String,

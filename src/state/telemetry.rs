@@ -215,18 +215,18 @@ impl Telemetry {
         *self.change().auth_results.entry(result).or_insert(0) += 1;
     }
 
-    /// Records a remote-write push: samples accepted, or a failure.
-    pub fn remote_write(&self, result: Result<u64, ()>) {
+    /// Records a remote-write push: the samples the receiver accepted (a push that fails
+    /// part way has had some accepted), and whether it failed.
+    pub fn remote_write(&self, samples: u64, failed: bool) {
         let mut v = self.change();
         let rw = v
             .remote_write
             .get_or_insert_with(RemoteWriteValues::default);
-        match result {
-            Ok(samples) => {
-                rw.samples += samples;
-                rw.last_success = Some(crate::clock::now_unix());
-            }
-            Err(()) => rw.failures += 1,
+        rw.samples += samples;
+        if failed {
+            rw.failures += 1;
+        } else {
+            rw.last_success = Some(crate::clock::now_unix());
         }
     }
 

@@ -245,6 +245,40 @@ impl Store {
         Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
     }
 
+    /// Ids and end times of the workouts whose trace is stored and that ended in
+    /// `(after, until]`, oldest first: remote write reads their traces one at a time.
+    pub fn traces_ending_in(
+        &self,
+        after: Option<i64>,
+        until: i64,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT id, end_time FROM training WHERE trace IS NOT NULL \
+                 AND end_time > ?1 AND end_time <= ?2 ORDER BY end_time, id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![after.unwrap_or(i64::MIN), until], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// One workout's stored trace (`None` when none is kept or it cannot be read).
+    pub fn trace_of(&self, id: &str) -> Result<Option<Trace>, StoreError> {
+        let blob: Option<Option<Vec<u8>>> = self
+            .conn()
+            .query_row("SELECT trace FROM training WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| self.err(e))?;
+        Ok(blob.flatten().as_deref().and_then(decode_trace))
+    }
+
     /// Calls `f` with every stored trace and its workout's id, oldest first, one at a time.
     pub fn for_each_trace(&self, mut f: impl FnMut(&str, Trace)) -> Result<(), StoreError> {
         let conn = self.conn();

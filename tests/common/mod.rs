@@ -35,6 +35,21 @@ pub async fn fake(options: FakeOptions) -> FakePeloton {
 
 /// Flags for an exporter talking to `fake` with its refresh token, on a free port, with
 /// quick polls and retries so tests do not wait on production timings.
+/// Peloton's own answer to `path` (e.g. `/api/workout/{id}/performance_graph?every_n=1`),
+/// asked of the fake as the exporter asks it: what a test compares the exporter with.
+pub async fn peloton_json(fake: &FakePeloton, path: &str) -> serde_json::Value {
+    reqwest::Client::new()
+        .get(format!("{}{path}", fake.api_url()))
+        .bearer_auth(fake.mint_access_token(Duration::from_secs(600)))
+        .header("Peloton-Platform", "web")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 pub fn args(fake: &FakePeloton, storage: &Path) -> Vec<String> {
     vec![
         "--web.listen-address=127.0.0.1:0".into(),
