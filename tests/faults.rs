@@ -24,6 +24,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use common::truth::{assert_exact, exact};
 use common::*;
 use peloton_exporter::peloton::wire::MAX_BODY_BYTES;
 use peloton_exporter::run::Running;
@@ -76,64 +77,6 @@ fn reasons(s: &Samples) -> BTreeMap<&'static str, f64> {
             (*r, v)
         })
         .collect()
-}
-
-/// discipline → value of `name{discipline="…"}`, zeros left out.
-fn by_discipline(s: &Samples, name: &str) -> BTreeMap<String, f64> {
-    series(s, name)
-        .into_iter()
-        .filter(|(_, v)| *v > 0.0)
-        .map(|(k, v)| {
-            let d = k.split("discipline=\"").nth(1).unwrap().split('"').next();
-            (d.unwrap().to_owned(), v)
-        })
-        .collect()
-}
-
-/// The fake's truth: completed workouts and their total output per discipline.
-fn truth(fake: &FakePeloton) -> (BTreeMap<String, f64>, BTreeMap<String, f64>) {
-    let mut counts = BTreeMap::new();
-    let mut output = BTreeMap::new();
-    for w in fake.member().workouts.iter().filter(|w| w.is_complete()) {
-        *counts.entry(w.discipline.clone()).or_insert(0.0) += 1.0;
-        let o = output.entry(w.discipline.clone()).or_insert(0.0);
-        *o += w.total_work_joules.unwrap_or(0.0);
-    }
-    output.retain(|_, v| *v > 0.0);
-    (counts, output)
-}
-
-fn exact(s: &Samples, fake: &FakePeloton) -> bool {
-    let (counts, output) = truth(fake);
-    let got_output = by_discipline(s, "peloton_output_joules_total");
-    by_discipline(s, "peloton_workouts_total") == counts
-        && got_output.keys().eq(output.keys())
-        && got_output
-            .iter()
-            .zip(output.values())
-            .all(|((_, g), w)| (g - w).abs() <= 1e-9 * w.abs())
-}
-
-fn assert_exact(s: &Samples, fake: &FakePeloton, when: &str) {
-    let (counts, output) = truth(fake);
-    assert_eq!(
-        by_discipline(s, "peloton_workouts_total"),
-        counts,
-        "{when}: workouts per discipline"
-    );
-    let got = by_discipline(s, "peloton_output_joules_total");
-    assert_eq!(
-        got.keys().collect::<Vec<_>>(),
-        output.keys().collect::<Vec<_>>(),
-        "{when}: disciplines with output"
-    );
-    for (d, want) in &output {
-        let g = got[d];
-        assert!(
-            (g - want).abs() <= 1e-9 * want.abs(),
-            "{when}: output of {d}: exported {g}, truth {want}"
-        );
-    }
 }
 
 struct Rig {

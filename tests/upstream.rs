@@ -17,6 +17,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::truth::{by_discipline, exact, truth};
 use common::*;
 use peloton_fake::{Endpoint, FakeOptions, FakePeloton, Fault};
 
@@ -39,45 +40,6 @@ fn args_plus(fake: &FakePeloton, dir: &Path, extra: &[&str]) -> Vec<String> {
 
 fn reason(s: &Samples, r: &str) -> f64 {
     value(s, &format!("peloton_poll_errors_total{{reason=\"{r}\"}}")).unwrap_or(0.0)
-}
-
-/// Completed Peloton (not imported) workouts per discipline, and their output.
-fn truth(fake: &FakePeloton) -> (Samples, Samples) {
-    let mut counts = BTreeMap::new();
-    let mut output = BTreeMap::new();
-    for w in fake
-        .member()
-        .workouts
-        .iter()
-        .filter(|w| w.is_complete() && !w.imported)
-    {
-        *counts.entry(w.discipline.clone()).or_insert(0.0) += 1.0;
-        *output.entry(w.discipline.clone()).or_insert(0.0) += w.total_work_joules.unwrap_or(0.0);
-    }
-    output.retain(|_, v| *v > 0.0);
-    (counts, output)
-}
-
-fn by_discipline(s: &Samples, name: &str) -> Samples {
-    series(s, name)
-        .into_iter()
-        .filter(|(_, v)| *v > 0.0)
-        .map(|(k, v)| {
-            let d = k.split("discipline=\"").nth(1).unwrap().split('"').next();
-            (d.unwrap().to_owned(), v)
-        })
-        .collect()
-}
-
-fn exact(s: &Samples, fake: &FakePeloton) -> bool {
-    let (counts, output) = truth(fake);
-    let got = by_discipline(s, "peloton_output_joules_total");
-    by_discipline(s, "peloton_workouts_total") == counts
-        && got.keys().eq(output.keys())
-        && got
-            .iter()
-            .zip(output.values())
-            .all(|((_, g), w)| (g - w).abs() <= 1e-9 * w.abs())
 }
 
 async fn spawn_binary(fake: &FakePeloton, dir: &Path, extra: &[&str]) -> ExporterProcess {

@@ -397,12 +397,20 @@ impl Store {
 
     /// Completed workouts whose details are not fetched yet, newest first.
     pub fn pending(&self, limit: usize) -> Result<Vec<WorkoutSummary>, StoreError> {
+        self.summaries(
+            "SELECT id, summary FROM workouts WHERE status = 'COMPLETE' AND details = 0 ORDER BY created_at DESC, id LIMIT ?1",
+            limit,
+        )
+    }
+
+    /// The summaries a query of `(id, summary)` rows selects, `?1` being `limit`.
+    pub(super) fn summaries(
+        &self,
+        sql: &str,
+        limit: usize,
+    ) -> Result<Vec<WorkoutSummary>, StoreError> {
         let conn = self.conn();
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT id, summary FROM workouts WHERE status = 'COMPLETE' AND details = 0 ORDER BY created_at DESC, id LIMIT ?1",
-            )
-            .map_err(|e| self.err(e))?;
+        let mut stmt = conn.prepare_cached(sql).map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([limit as i64], |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))

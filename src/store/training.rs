@@ -170,25 +170,12 @@ impl Store {
     /// Completed workouts with details but no analytics (fetched before this table
     /// existed), newest first.
     pub fn training_backlog(&self, limit: usize) -> Result<Vec<WorkoutSummary>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT w.id, w.summary FROM workouts w LEFT JOIN training t ON t.id = w.id
-                 WHERE w.status = 'COMPLETE' AND w.details = 1 AND t.id IS NULL
-                 ORDER BY w.created_at DESC, w.id LIMIT ?1",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([limit as i64], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })
-            .map_err(|e| self.err(e))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, json) = row.map_err(|e| self.err(e))?;
-            out.push(serde_json::from_str(&json).map_err(|_| StoreError::Record { id })?);
-        }
-        Ok(out)
+        self.summaries(
+            "SELECT w.id, w.summary FROM workouts w LEFT JOIN training t ON t.id = w.id
+             WHERE w.status = 'COMPLETE' AND w.details = 1 AND t.id IS NULL
+             ORDER BY w.created_at DESC, w.id LIMIT ?1",
+            limit,
+        )
     }
 
     pub fn training_backlog_count(&self) -> Result<u64, StoreError> {

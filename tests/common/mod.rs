@@ -20,6 +20,7 @@ use peloton_fake::{FakeOptions, FakePeloton};
 
 #[path = "../support/mod.rs"]
 pub mod support;
+pub mod truth;
 // Not every test crate uses every helper.
 #[allow(unused_imports)]
 pub use support::{free_port, python_with, tool};
