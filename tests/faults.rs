@@ -453,11 +453,14 @@ async fn a_dead_refresh_token_is_an_auth_error_until_a_new_token_is_given() {
         rig.fake.refresh_token()
     ));
     rig.exporter = Some(start(&a).await);
+    // The restarted exporter's first overview already counts the new workout, before its
+    // list read finds it: wait for its graph too, or this could pass before that read.
     let end = rig
         .wait("recovered with the new token", |x| {
             value(x, "peloton_up") == Some(1.0)
                 && value(x, "peloton_history_workouts_pending") == Some(0.0)
                 && exact(x, &rig.fake)
+                && rig.graph_fetches(&id) > 0
         })
         .await;
     assert_exact(&end, &rig.fake, "after the restart");
