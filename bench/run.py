@@ -32,8 +32,10 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
-EXPORTER = os.path.join(TARGET, "release", "peloton-exporter")
-FAKE = os.path.join(TARGET, "release", "examples", "fake_peloton")
+# BENCH_EXPORTER measures another build (e.g. the shipped static binary of
+# deploy/build-static.sh); BENCH_FAKE another build of the fake.
+EXPORTER = os.environ.get("BENCH_EXPORTER") or os.path.join(TARGET, "release", "peloton-exporter")
+FAKE = os.environ.get("BENCH_FAKE") or os.path.join(TARGET, "release", "examples", "fake_peloton")
 PEER = os.path.join(ROOT, "bench", "peer", "peloton_peer.py")
 OUT_DIR = os.path.join(TARGET, "bench")
 
@@ -291,7 +293,54 @@ def scrape_phase(pid, port, baseline=False):
         log(f"    {fmt}: {w['rps']:.0f} req/s, p50 {w.get('p50_ms')} ms, p99 {w.get('p99_ms')} ms, {len(body)} B")
         log(f"    {fmt} paced ({CONNECTIONS} x every {PACE_MS} ms): {paced['rps']:.0f} req/s, p50 {paced.get('p50_ms')} ms, p99 {paced.get('p99_ms')} ms")
     res["memory_after"] = proc_status(pid)
+    if baseline:
+        res["nginx"] = {}
+        for fmt, accept in (("classic", CLASSIC), ("openmetrics", OPENMETRICS)):
+            _, ctype, body = http(f"http://127.0.0.1:{port}/metrics", accept=accept)
+            w = nginx_serving(body, ctype, accept)
+            if w:
+                res["nginx"][fmt] = w
+                log(f"    nginx, the same {fmt} bytes: {w['rps']:.0f} req/s, p50 {w.get('p50_ms')} ms, p99 {w.get('p99_ms')} ms")
     return res
+
+
+def nginx_serving(body, ctype, accept):
+    """wrk against nginx serving `body` as a static file with the same Content-Type: the
+    ceiling for serving these bytes on this machine. None when nginx is not installed."""
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+    if not nginx:
+        log("    nginx is missing (apt-get install -y nginx): no nginx comparison")
+        return None
+    d = tempfile.mkdtemp(prefix="bench-nginx-")
+    port = free_port()
+    with open(os.path.join(d, "metrics"), "wb") as f:
+        f.write(body)
+    conf = os.path.join(d, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(
+            f"""worker_processes auto;
+daemon off;
+pid {d}/nginx.pid;
+error_log {d}/error.log;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  client_body_temp_path {d}; proxy_temp_path {d}; fastcgi_temp_path {d};
+  uwsgi_temp_path {d}; scgi_temp_path {d};
+  server {{
+    listen 127.0.0.1:{port};
+    location = /metrics {{ root {d}; default_type "{ctype}"; }}
+  }}
+}}
+"""
+        )
+    p = Proc([nginx, "-p", d, "-c", conf], name="nginx")
+    try:
+        wait_until("nginx: serving", lambda: http(f"http://127.0.0.1:{port}/metrics")[0] == 200, 10)
+        return wrk(port, accept)
+    finally:
+        p.stop()
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def loadavg():
@@ -583,6 +632,7 @@ def table(results):
         row(f"`/metrics` {name}: p99 latency (ms)", lambda o, p, f=f: cell(o["scrape"][f].get("p99_ms"), p.get("scrape", {}).get(f, {}).get("p99_ms"), "lower", ".2f", ".1f"))
         row(f"`/metrics` {name}: p50 / p99 latency (ms), {CONNECTIONS} scrapers each every {PACE_MS} ms", lambda o, p, f=f: f"{o['scrape'][f]['paced']['p50_ms']:.2f} / {o['scrape'][f]['paced']['p99_ms']:.2f} at {o['scrape'][f]['paced']['rps']:,.0f}/s; peer " + (f"{p['scrape'][f]['paced']['p50_ms']:.1f} / {p['scrape'][f]['paced']['p99_ms']:.1f} at {p['scrape'][f]['paced']['rps']:,.0f}/s" if p else "–"))
         row(f"`/metrics` {name}: CPU per scrape (µs)", lambda o, p, f=f: cell(o["scrape"][f].get("cpu_us_per_scrape"), p.get("scrape", {}).get(f, {}).get("cpu_us_per_scrape"), "lower"))
+        row(f"`/metrics` {name}: nginx serving the same bytes: scrapes/s, ours ÷ nginx", lambda o, p, f=f: f"{o['scrape']['nginx'][f]['rps']:,.0f}, **{o['scrape'][f]['rps'] / o['scrape']['nginx'][f]['rps']:.2f}x**")
         row(f"`/metrics` {name}: body (bytes)", lambda o, p, f=f: f"{o['scrape'][f]['bytes']:,} / {fmt(p.get('scrape', {}).get(f, {}).get('bytes'))}")
     row("`/healthz` under the same load (floor of machine + wrk): scrapes/s, p50 / p99 ms", lambda o, p: f"{o['scrape']['healthz']['rps']:,.0f}, {o['scrape']['healthz']['p50_ms']:.2f} / {o['scrape']['healthz']['p99_ms']:.2f}")
     row("RSS idle with N stored (MB)", lambda o, p: cell(mb(o["idle_memory"]["VmRSS"]), mb(p.get("idle_memory", {}).get("VmRSS")), "lower", ".1f"))

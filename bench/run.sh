@@ -8,8 +8,12 @@
 #   BENCH_SIZES=2000 BENCH_WINDOW=10 bench/run.sh   # one size, shorter windows
 #   cargo bench --bench exporter              # the in-process figures (separately)
 #
-# Needs wrk and Python 3 with prometheus-client and requests; installs them when missing
-# and allowed (BENCH_INSTALL=1, or CI=true). Results: stdout and target/bench/.
+#   BENCH_SIZES=20000 BENCH_EXPORTER=target/x86_64-unknown-linux-musl/release-static/peloton-exporter bench/run.sh
+#                                             # the shipped static build
+#
+# Needs wrk and Python 3 with prometheus-client and requests, and nginx for the "same bytes
+# from nginx" rows; installs them when missing and allowed (BENCH_INSTALL=1, or CI=true).
+# Results: stdout and target/bench/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,8 +34,17 @@ if ! python3 -c 'import prometheus_client, requests' 2>/dev/null; then
   fi
 fi
 
-cargo build --release --locked --bin peloton-exporter
-cargo build --release --locked -p peloton-fake --example fake_peloton
+if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+  if [ "${BENCH_INSTALL:-${CI:-}}" = 1 ] || [ "${CI:-}" = true ]; then
+    apt-get install -y -qq nginx-light >/dev/null 2>&1 || apt-get install -y -qq nginx >/dev/null
+  else
+    echo "nginx is missing: the nginx rows stay empty (apt-get install -y nginx, or BENCH_INSTALL=1)" >&2
+  fi
+fi
+
+# BENCH_EXPORTER / BENCH_FAKE: measure builds made elsewhere (e.g. the shipped static binary).
+[ -n "${BENCH_EXPORTER:-}" ] || cargo build --release --locked --bin peloton-exporter
+[ -n "${BENCH_FAKE:-}" ] || cargo build --release --locked -p peloton-fake --example fake_peloton
 
 load=$(cut -d' ' -f1 /proc/loadavg)
 echo "load average now: $load on $(nproc) cores" >&2

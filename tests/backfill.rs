@@ -1,5 +1,5 @@
-//! History into Prometheus: the backfill file through real promtool and Prometheus, and
-//! the CSV export against the store.
+//! History into Prometheus: the backfill file (and its monthly split) through real promtool
+//! and Prometheus, and the CSV export against the store.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -77,18 +77,89 @@ async fn backfill_becomes_blocks_that_prometheus_queries() {
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.ends_with("# EOF\n"));
 
-    let blocks = dir.path().join("tsdb");
-    let out = Command::new(&promtool)
-        .args(["tsdb", "create-blocks-from", "openmetrics", "--quiet"])
-        .arg(&file)
-        .arg(&blocks)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "promtool: {}",
-        String::from_utf8_lossy(&out.stderr)
+    // The README's way for years of history: one file per month, one block per day.
+    // promtool reads its whole input once per block window, so the single file above
+    // would cost it minutes; these cost it seconds, and hold every one of its samples.
+    let monthly = dir.path().join("monthly");
+    std::fs::create_dir(&monthly).unwrap();
+    let stderr = run(
+        &fake,
+        &dir.path().join("state"),
+        &[
+            "backfill",
+            "--split",
+            "month",
+            "--out",
+            monthly.join("history.om").to_str().unwrap(),
+            "--label",
+            "job=peloton",
+        ],
     );
+    assert!(stderr.contains("monthly files"), "{stderr}");
+    let mut files: Vec<_> = std::fs::read_dir(&monthly)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 12, "{files:?}");
+    // (series, timestamp) → value of every monthly sample.
+    let sample = |l: &str| {
+        let mut parts = l.rsplitn(3, ' ');
+        let ts: i64 = parts.next().unwrap().parse().unwrap();
+        let value: f64 = parts.next().unwrap().parse().unwrap();
+        ((parts.next().unwrap().to_owned(), ts), value)
+    };
+    let mut split_samples = std::collections::HashMap::new();
+    for f in &files {
+        let name = f.file_name().unwrap().to_str().unwrap().to_owned();
+        assert!(
+            name.starts_with("history-20") && f.extension().is_some_and(|e| e == "om"),
+            "{name}"
+        );
+        let part = std::fs::read_to_string(f).unwrap();
+        assert!(part.ends_with("# EOF\n"), "{name}");
+        for l in part.lines().filter(|l| !l.starts_with('#')) {
+            let (key, value) = sample(l);
+            assert!(split_samples.insert(key, value).is_none(), "twice: {l}");
+        }
+    }
+    // Every sample of the single file is in a monthly one, with its value (the daily loads
+    // to rounding: a month's first day continues the model from the days before it).
+    // Both files end with a closing sample three hours before they were written, seconds
+    // apart: those are left out.
+    let whole: Vec<_> = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(sample)
+        .collect();
+    let closing = whole.iter().map(|((_, ts), _)| *ts).max().unwrap();
+    let mut compared = 0;
+    for ((series, ts), value) in whole.iter().filter(|((_, ts), _)| *ts < closing) {
+        let got = split_samples.get(&(series.clone(), *ts));
+        assert!(
+            got.is_some_and(|g| (g - value).abs() <= 1e-9 * value.abs().max(1.0)),
+            "{series} at {ts}: {value} in the single file, {got:?} in the monthly ones"
+        );
+        compared += 1;
+    }
+    assert!(compared > 10_000, "{compared}");
+
+    let blocks = dir.path().join("tsdb");
+    for f in &files {
+        let out = Command::new(&promtool)
+            .args(["tsdb", "create-blocks-from", "openmetrics", "--quiet"])
+            .arg("--max-block-duration=24h")
+            .arg(f)
+            .arg(&blocks)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "promtool on {}: {}",
+            f.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 
     let port = free_port();
     let config = dir.path().join("prometheus.yml");

@@ -136,6 +136,12 @@ fn arguments_are_checked_before_the_sync() {
         "{err}"
     );
     assert!(!out.exists(), "a refused run leaves no file");
+    let (code, err) = run(&["backfill", "--split", "month", "--out", "-"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("--split month writes one file per month: give --out a file name"),
+        "{err}"
+    );
     // A sync that fails leaves no empty file behind either.
     let (code, _) = run(&["backfill", "--out", out.to_str().unwrap()]);
     assert_eq!(code, Some(1));

@@ -427,6 +427,57 @@ fn write_text(collected: &Collected, out: &mut impl Write) -> io::Result<()> {
     Ok(())
 }
 
+/// One file of a split backfill: a UTC calendar month, cut to the asked range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Month {
+    /// `2024-01`.
+    pub name: String,
+    /// First and last second written (both included).
+    pub from: i64,
+    pub to: i64,
+}
+
+/// The UTC calendar months between the histories' first sample (the earliest start of a
+/// workout: traces begin there) and `to`, each cut to `from..=to`. promtool reads its
+/// whole input once per block window, so one file per month costs it a month's bytes per
+/// window instead of the whole history's.
+pub fn months(histories: &[AccountHistory], from: Option<i64>, to: i64) -> Vec<Month> {
+    let first = histories
+        .iter()
+        .flat_map(|h| &h.workouts)
+        .flat_map(|w| [w.start_time, w.end_time, w.created_at])
+        .flatten()
+        .map(|t| t as i64)
+        .min();
+    let Some(first) = first else {
+        return Vec::new();
+    };
+    let start = first.max(from.unwrap_or(i64::MIN));
+    if start > to {
+        return Vec::new();
+    }
+    let (mut year, mut month) = crate::clock::utc_year_month(start);
+    let mut out = Vec::new();
+    loop {
+        let begins = crate::clock::utc_month_start(year, month);
+        if begins > to {
+            break;
+        }
+        let next = crate::clock::utc_month_start(year, month + 1);
+        out.push(Month {
+            name: format!("{year:04}-{month:02}"),
+            from: begins.max(start),
+            to: (next - 1).min(to),
+        });
+        (year, month) = if month == 12 {
+            (year + 1, 1)
+        } else {
+            (year, month + 1)
+        };
+    }
+    out
+}
+
 /// When a workout happened, for its samples: its end, else its start.
 pub fn at(w: &WorkoutSummary) -> Option<i64> {
     w.end_time
@@ -533,6 +584,86 @@ mod tests {
         assert!(!some.contains("peloton_instructor_workouts"), "{some}");
         assert!(!some.contains("peloton_latest_workout"), "{some}");
         assert!(some.contains("peloton_output_joules_total{"));
+    }
+
+    #[test]
+    fn months_tile_the_range_and_split_files_hold_every_sample_once() {
+        // 2024-01-30T12:00Z, 2024-02-15 and 2024-03-02: three months, the first and
+        // last cut to the samples.
+        let jan30 = 1_706_616_000;
+        let history = || AccountHistory {
+            account: None,
+            workouts: vec![
+                workout("a", "cycling", jan30, 100.0),
+                workout("b", "cycling", jan30 + 16 * DAY, 200.0),
+                workout("c", "yoga", jan30 + 31 * DAY, 0.0),
+            ],
+            training: vec![],
+            traces: None,
+        };
+        let to = jan30 + 40 * DAY;
+        let months = months(&[history()], None, to);
+        let names: Vec<&str> = months.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["2024-01", "2024-02", "2024-03"]);
+        assert_eq!(months[0].from, jan30);
+        assert_eq!(months[1].from, 1_706_745_600); // 2024-02-01T00:00Z
+        assert_eq!(months[1].to, 1_709_251_199); // 2024-02-29T23:59:59Z
+        assert_eq!(months[2].to, to);
+        assert!(months.windows(2).all(|w| w[0].to + 1 == w[1].from));
+        // --from in February leaves January out.
+        let later = super::months(&[history()], Some(1_707_000_000), to);
+        assert_eq!(later.first().map(|m| m.from), Some(1_707_000_000));
+        assert_eq!(later.len(), 2);
+        assert!(super::months(&[history()], Some(to + 1), to).is_empty());
+
+        let options = |from: Option<i64>, to: i64| Options {
+            from,
+            to,
+            labels: vec![],
+            collectors: Collectors::default(),
+            include_imported: false,
+            traces: false,
+        };
+        let samples = |text: &str| -> Vec<String> {
+            text.lines()
+                .filter(|l| !l.starts_with('#'))
+                .map(str::to_owned)
+                .collect()
+        };
+        let mut whole = Vec::new();
+        let all = write(&[history()], &options(None, to), &mut whole).unwrap();
+        let mut union = Vec::new();
+        let mut written = 0;
+        for m in &months {
+            let mut out = Vec::new();
+            written += write(&[history()], &options(Some(m.from), m.to), &mut out)
+                .unwrap()
+                .samples;
+            let text = String::from_utf8(out).unwrap();
+            assert!(text.ends_with("# EOF\n"));
+            for line in samples(&text) {
+                let ts: i64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+                assert!((m.from..=m.to).contains(&ts), "{} holds {line}", m.name);
+                union.push(line);
+            }
+        }
+        let whole = samples(&String::from_utf8(whole).unwrap());
+        assert!(whole.len() > 20, "{whole:?}");
+        // Every sample of the single file is in exactly one monthly file; each file also
+        // closes its series at its last second (as the single file does at --to), so a
+        // month's series run to its end.
+        let mut extra = union.clone();
+        for line in &whole {
+            let i = extra.iter().position(|l| l == line).expect(line);
+            extra.swap_remove(i);
+        }
+        let month_ends: Vec<i64> = months.iter().map(|m| m.to).collect();
+        for line in &extra {
+            let ts: i64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+            assert!(month_ends.contains(&ts), "{line} is not at a month's end");
+        }
+        assert!(!extra.is_empty());
+        assert_eq!(written, all.samples + extra.len() as u64);
     }
 
     #[test]
