@@ -369,10 +369,14 @@ fn write_traces(
             let labels = render_labels(&with_extra(base, &options.labels));
             let sample = def.sample_name();
             let from = options.from.unwrap_or(i64::MIN);
+            // A trace runs from its workout's start to about its end, and no plausible
+            // workout lasts a day: those ending two days either side of the range cannot
+            // hold a sample in it (a month of --split reads only its own).
+            let ending = from.saturating_sub(2 * DAY)..=options.to.saturating_add(2 * DAY);
             let mut last_ts = i64::MIN;
             let mut result = Ok(());
             store
-                .for_each_trace(|id, trace| {
+                .for_each_trace(ending, |id, trace| {
                     let Some(start) = starts.get(id) else { return };
                     let Some((_, channel)) = trace.channels().get(k).copied() else {
                         return;

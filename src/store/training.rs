@@ -266,13 +266,23 @@ impl Store {
         Ok(blob.flatten().as_deref().and_then(decode_trace))
     }
 
-    /// Calls `f` with every stored trace and its workout's id, oldest first, one at a time.
-    pub fn for_each_trace(&self, mut f: impl FnMut(&str, Trace)) -> Result<(), StoreError> {
+    /// Calls `f` with the stored trace of every workout ending in `ending` and its id,
+    /// oldest first, one at a time (the others are not even decompressed).
+    pub fn for_each_trace(
+        &self,
+        ending: std::ops::RangeInclusive<i64>,
+        mut f: impl FnMut(&str, Trace),
+    ) -> Result<(), StoreError> {
         let conn = self.conn();
         let mut stmt = conn
-            .prepare("SELECT id, trace FROM training WHERE trace IS NOT NULL ORDER BY end_time, id")
+            .prepare(
+                "SELECT id, trace FROM training WHERE trace IS NOT NULL \
+                 AND end_time >= ?1 AND end_time <= ?2 ORDER BY end_time, id",
+            )
             .map_err(|e| self.err(e))?;
-        let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
+        let mut rows = stmt
+            .query(params![ending.start(), ending.end()])
+            .map_err(|e| self.err(e))?;
         while let Some(row) = rows.next().map_err(|e| self.err(e))? {
             let id: String = row.get(0).map_err(|e| self.err(e))?;
             let blob: Vec<u8> = row.get(1).map_err(|e| self.err(e))?;
@@ -352,12 +362,18 @@ mod tests {
         assert_eq!(store.training_of("w1").unwrap(), Some(training));
         let mut traces = 0;
         store
-            .for_each_trace(|id, t| {
+            .for_each_trace(1810..=1810, |id, t| {
                 assert_eq!(id, "w1");
                 assert_eq!(t.cadence_rpm.len(), 5);
                 traces += 1;
             })
             .unwrap();
         assert_eq!(traces, 1);
+        store
+            .for_each_trace(1811..=i64::MAX, |_, _| panic!("ends before the range"))
+            .unwrap();
+        store
+            .for_each_trace(i64::MIN..=1809, |_, _| panic!("ends after the range"))
+            .unwrap();
     }
 }
