@@ -312,9 +312,11 @@ def nginx_serving(body, ctype, accept):
         log("    nginx is missing (apt-get install -y nginx): no nginx comparison")
         return None
     d = tempfile.mkdtemp(prefix="bench-nginx-")
+    os.chmod(d, 0o755)  # nginx's workers run as another user
     port = free_port()
     with open(os.path.join(d, "metrics"), "wb") as f:
         f.write(body)
+    os.chmod(os.path.join(d, "metrics"), 0o644)
     conf = os.path.join(d, "nginx.conf")
     with open(conf, "w") as f:
         f.write(
@@ -334,9 +336,16 @@ http {{
 }}
 """
         )
-    p = Proc([nginx, "-p", d, "-c", conf], name="nginx")
+    p = Proc([nginx, "-p", d, "-e", os.path.join(d, "error.log"), "-c", conf], name="nginx")
+
+    def serving():
+        try:
+            return http(f"http://127.0.0.1:{port}/metrics")[0] == 200
+        except OSError:
+            return False
+
     try:
-        wait_until("nginx: serving", lambda: http(f"http://127.0.0.1:{port}/metrics")[0] == 200, 10)
+        wait_until("nginx: serving", serving, 10)
         return wrk(port, accept)
     finally:
         p.stop()
