@@ -279,6 +279,7 @@ def scrape_phase(pid, port, baseline=False):
         w = wrk(port, "*/*", "/healthz")
         res["healthz"] = w
         log(f"    /healthz: {w['rps']:.0f} req/s, p50 {w.get('p50_ms')} ms, p99 {w.get('p99_ms')} ms")
+    bodies = {}
     for fmt, accept in (("classic", CLASSIC), ("openmetrics", OPENMETRICS)):
         _, ctype, body = http(f"http://127.0.0.1:{port}/metrics", accept=accept)
         c0 = cpu_seconds(pid)
@@ -286,6 +287,7 @@ def scrape_phase(pid, port, baseline=False):
         cpu = cpu_seconds(pid) - c0
         w["bytes"] = len(body)
         w["content_type"] = ctype
+        bodies[fmt] = (body, ctype, accept)
         w["cpu_us_per_scrape"] = cpu / w["requests"] * 1e6 if w["requests"] else None
         paced = wrk(port, accept, pace_ms=PACE_MS)
         w["paced"] = paced
@@ -295,8 +297,7 @@ def scrape_phase(pid, port, baseline=False):
     res["memory_after"] = proc_status(pid)
     if baseline:
         res["nginx"] = {}
-        for fmt, accept in (("classic", CLASSIC), ("openmetrics", OPENMETRICS)):
-            _, ctype, body = http(f"http://127.0.0.1:{port}/metrics", accept=accept)
+        for fmt, (body, ctype, accept) in bodies.items():
             w = nginx_serving(body, ctype, accept)
             if w:
                 res["nginx"][fmt] = w

@@ -47,10 +47,7 @@ pub async fn run(settings: &Settings, args: &BackfillArgs) -> anyhow::Result<()>
         drop(out);
         return write_months(&histories, &options, &args.out);
     }
-    let mut out = out.writer()?;
-    let stats = backfill::write(&histories, &options, &mut out).context("--out: write failed")?;
-    out.flush().context("--out: write failed")?;
-    drop(out);
+    let stats = write_file(out, &histories, &options)?;
     if args.out.as_os_str() != "-" {
         console::note(format_args!(
             "wrote {} samples in {} series from {} workouts to {}\nnext: promtool tsdb create-blocks-from openmetrics {} ./blocks (see the README's backfill section)",
@@ -62,6 +59,18 @@ pub async fn run(settings: &Settings, args: &BackfillArgs) -> anyhow::Result<()>
         ));
     }
     Ok(())
+}
+
+/// One backfill file, written and flushed: the whole history, or one month of `--split`.
+fn write_file(
+    out: Out,
+    histories: &[backfill::AccountHistory],
+    options: &backfill::Options,
+) -> anyhow::Result<backfill::Stats> {
+    let mut out = out.writer()?;
+    let stats = backfill::write(histories, options, &mut out).context("--out: write failed")?;
+    out.flush().context("--out: write failed")?;
+    Ok(stats)
 }
 
 /// `--split month`: one file per calendar month next to `base`; a month without samples
@@ -76,16 +85,13 @@ fn write_months(
     let mut workouts = 0;
     for month in backfill::months(histories, options.from, options.to) {
         let path = month_path(base, &month.name);
-        let mut out = Out::prepare(&path)?.writer()?;
         let options = backfill::Options {
             from: Some(month.from),
             to: month.to,
             ..options.clone()
         };
-        let failed = || format!("--out: write failed ({})", path.display());
-        let stats = backfill::write(histories, &options, &mut out).with_context(failed)?;
-        out.flush().with_context(failed)?;
-        drop(out);
+        let stats = write_file(Out::prepare(&path)?, histories, &options)
+            .with_context(|| path.display().to_string())?;
         workouts = workouts.max(stats.workouts);
         if stats.samples == 0 {
             let _ = std::fs::remove_file(&path);

@@ -457,27 +457,18 @@ pub fn months(histories: &[AccountHistory], from: Option<i64>, to: i64) -> Vec<M
         return Vec::new();
     };
     let start = first.max(from.unwrap_or(i64::MIN));
-    if start > to {
-        return Vec::new();
-    }
-    let (mut year, mut month) = crate::clock::utc_year_month(start);
     let mut out = Vec::new();
-    loop {
-        let begins = crate::clock::utc_month_start(year, month);
-        if begins > to {
-            break;
-        }
+    let mut begins = start;
+    while begins <= to {
+        let (year, month) = crate::clock::utc_year_month(begins);
+        // Month 13 carries into January of the next year.
         let next = crate::clock::utc_month_start(year, month + 1);
         out.push(Month {
             name: format!("{year:04}-{month:02}"),
-            from: begins.max(start),
+            from: begins,
             to: (next - 1).min(to),
         });
-        (year, month) = if month == 12 {
-            (year + 1, 1)
-        } else {
-            (year, month + 1)
-        };
+        begins = next;
     }
     out
 }
@@ -824,6 +815,61 @@ mod tests {
             .map(|(_, _, samples)| samples.last().copied())
             .unwrap();
         assert_eq!(all_time, Some((to, 900.0)));
+    }
+
+    #[test]
+    fn a_ride_over_a_month_boundary_has_its_trace_split_between_the_two_months() {
+        use crate::domain::training::Trace;
+        // 2024-01-31T23:59:00Z: one minute of trace in January, two in February; the
+        // ride ends (start + 1,800 s) in February, after the January file's last second.
+        let start = 1_706_745_540;
+        let ride = workout("r", "cycling", start, 100.0);
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = Store::open(dir.path()).unwrap();
+        store.upsert_listed(std::slice::from_ref(&ride)).unwrap();
+        let trace = Trace {
+            step_s: 1,
+            offset_s: 0,
+            output_watts: (0..180).map(|i| Some(f64::from(100 + i))).collect(),
+            ..Trace::default()
+        };
+        store
+            .set_details_with_training(&ride, &WorkoutTraining::default(), Some(&trace))
+            .unwrap();
+        let history = AccountHistory {
+            account: None,
+            workouts: vec![ride],
+            training: store.training_rows().unwrap(),
+            traces: Some(std::sync::Arc::new(store)),
+        };
+        let to = start + 3 * DAY;
+        let options = |from: Option<i64>, to: i64| Options {
+            from,
+            to,
+            labels: vec![],
+            collectors: Collectors::default(),
+            traces: true,
+            include_imported: false,
+        };
+        let trace_lines = |from: Option<i64>, to: i64| -> Vec<String> {
+            let mut out = Vec::new();
+            write(std::slice::from_ref(&history), &options(from, to), &mut out).unwrap();
+            String::from_utf8(out)
+                .unwrap()
+                .lines()
+                .filter(|l| l.starts_with("peloton_trace_output_watts "))
+                .map(str::to_owned)
+                .collect()
+        };
+        let months = months(std::slice::from_ref(&history), None, to);
+        assert_eq!(months.len(), 2);
+        let per_month: Vec<Vec<String>> = months
+            .iter()
+            .map(|m| trace_lines(Some(m.from), m.to))
+            .collect();
+        assert_eq!(per_month[0].len(), 60, "January's minute");
+        assert_eq!(per_month[1].len(), 120, "February's two minutes");
+        assert_eq!(per_month.concat(), trace_lines(None, to));
     }
 
     #[test]
