@@ -497,6 +497,12 @@ fn snapshot_from(a: &Answers) -> Snapshot {
         .iter()
         .filter_map(WorkoutSummary::from_list_item)
         .collect();
+    let graph = graph
+        .as_ref()
+        .map(|g| peloton_exporter::peloton::convert::graph(g, 1));
+    let detail = detail
+        .as_ref()
+        .map(peloton_exporter::peloton::convert::detail);
     for w in &listed {
         totals.update(None, w);
         // The same item listed again changes nothing.
@@ -526,7 +532,7 @@ fn snapshot_from(a: &Answers) -> Snapshot {
         }
         // The analytics of whatever was served are finite or absent, never fake.
         let (t, _) =
-            peloton_exporter::poll::training::analyse(&enriched, graph.as_ref(), detail.as_ref());
+            peloton_exporter::poll::training::analyse(&enriched, graph.clone(), detail.as_ref());
         rows.push(peloton_exporter::domain::training_summary::TrainingRow {
             id: enriched.id.clone(),
             end_time: enriched.end_time.unwrap_or(0.0) as i64,

@@ -2,6 +2,8 @@
 //! knows about `display_unit`, kJ versus J, percentages and paces; metrics code downstream
 //! only ever sees meters, seconds, joules, ratios and m/s.
 
+pub mod counting;
+pub mod fetched;
 pub mod labels;
 pub mod plausible;
 pub mod totals;

@@ -89,6 +89,25 @@ impl TrainingSummary {
     }
 }
 
+impl TrainingSummary {
+    /// Keeps each lifetime sum at least at what `before` published, whatever order the
+    /// workouts were added in: they feed counters, which never step back.
+    pub fn keep_lifetime_sums_of(&mut self, before: &TrainingSummary) {
+        self.effort_points = best(before.effort_points, self.effort_points);
+        for (method, old) in &before.load_totals {
+            let new = self.load_totals.entry(*method).or_insert(*old);
+            *new = new.max(*old);
+        }
+        if let (Some(old), Some(new)) =
+            (before.power_zone_seconds, self.power_zone_seconds.as_mut())
+        {
+            for (n, o) in new.iter_mut().zip(old) {
+                *n = n.max(o);
+            }
+        }
+    }
+}
+
 /// The summary of `rows` as of Unix time `now`. Rows come oldest first (as the store
 /// gives them); workouts ending after `now` count in the lifetime values but not in the
 /// loads of days that have not come.

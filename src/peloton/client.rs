@@ -9,9 +9,13 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::auth::TokenManager;
+use super::convert;
 use super::error::ApiError;
 use super::model::{Me, Overview, PerformanceGraph, Workout, WorkoutPage};
 use super::wire::{parse_json, send};
+use crate::clock::now_unix;
+use crate::domain::fetched::{ListPage, WorkoutDetail, WorkoutGraph};
+use crate::domain::{AccountOverview, Profile};
 use crate::state::labels::Endpoint;
 use crate::state::telemetry::Telemetry;
 
@@ -88,14 +92,21 @@ impl PelotonClient {
         &self.tokens
     }
 
-    pub async fn me(&self) -> Result<Me, ApiError> {
-        self.get(Endpoint::Me, "/api/me", &[]).await
+    /// The member's profile; an answer without a user id is no profile.
+    pub async fn me(&self) -> Result<Profile, ApiError> {
+        let me: Me = self.get(Endpoint::Me, "/api/me", &[]).await?;
+        Profile::from_api(&me).ok_or_else(|| ApiError::InvalidResponse {
+            endpoint: Endpoint::Me,
+            detail: "no user id in /api/me".to_owned(),
+        })
     }
 
-    pub async fn overview(&self, user_id: &str) -> Result<Overview, ApiError> {
+    pub async fn overview(&self, user_id: &str) -> Result<AccountOverview, ApiError> {
         let path = format!("/api/user/{}/overview", segment(user_id));
-        self.get(Endpoint::Overview, &path, &[("version", "1")])
-            .await
+        let overview: Overview = self
+            .get(Endpoint::Overview, &path, &[("version", "1")])
+            .await?;
+        Ok(AccountOverview::from_api(&overview))
     }
 
     pub async fn workouts(
@@ -103,7 +114,7 @@ impl PelotonClient {
         user_id: &str,
         page: u32,
         limit: u32,
-    ) -> Result<WorkoutPage, ApiError> {
+    ) -> Result<ListPage, ApiError> {
         let path = format!("/api/user/{}/workouts", segment(user_id));
         let (page, limit) = (page.to_string(), limit.to_string());
         let answer: serde_json::Value = self
@@ -127,27 +138,31 @@ impl PelotonClient {
             });
         }
         // serde's message could quote the body: only the line and column are kept.
-        serde_json::from_value(answer).map_err(|e| ApiError::InvalidResponse {
-            endpoint: Endpoint::Workouts,
-            detail: format!(
-                "unexpected shape of a workout list page (line {})",
-                e.line()
-            ),
-        })
+        let page: WorkoutPage =
+            serde_json::from_value(answer).map_err(|e| ApiError::InvalidResponse {
+                endpoint: Endpoint::Workouts,
+                detail: format!(
+                    "unexpected shape of a workout list page (line {})",
+                    e.line()
+                ),
+            })?;
+        Ok(convert::list_page(&page, now_unix()))
     }
 
     pub fn page_limit(&self) -> u32 {
         self.settings.page_limit
     }
 
-    pub async fn workout(&self, workout_id: &str) -> Result<Workout, ApiError> {
+    pub async fn workout(&self, workout_id: &str) -> Result<WorkoutDetail, ApiError> {
         let path = format!("/api/workout/{}", segment(workout_id));
-        self.get(
-            Endpoint::Workout,
-            &path,
-            &[("joins", "ride,ride.instructor")],
-        )
-        .await
+        let detail: Workout = self
+            .get(
+                Endpoint::Workout,
+                &path,
+                &[("joins", "ride,ride.instructor")],
+            )
+            .await?;
+        Ok(convert::detail(&detail))
     }
 
     /// The graph at `every_n`-second resolution (docs/metrics.md, "Resolution").
@@ -155,11 +170,17 @@ impl PelotonClient {
         &self,
         workout_id: &str,
         every_n: u32,
-    ) -> Result<PerformanceGraph, ApiError> {
+    ) -> Result<WorkoutGraph, ApiError> {
         let path = format!("/api/workout/{}/performance_graph", segment(workout_id));
-        let every_n = every_n.max(1).to_string();
-        self.get(Endpoint::PerformanceGraph, &path, &[("every_n", &every_n)])
-            .await
+        let every_n = every_n.max(1);
+        let graph: PerformanceGraph = self
+            .get(
+                Endpoint::PerformanceGraph,
+                &path,
+                &[("every_n", &every_n.to_string())],
+            )
+            .await?;
+        Ok(convert::graph(&graph, every_n))
     }
 
     async fn get<T: DeserializeOwned>(

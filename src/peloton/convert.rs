@@ -7,6 +7,7 @@ pub mod training;
 use std::collections::BTreeMap;
 
 use super::model::{self, EffortZones, GraphMetric, PerformanceGraph};
+use crate::domain::fetched::{ListPage, WorkoutDetail, WorkoutGraph};
 use crate::domain::labels::{self, MAX_DISCIPLINES, MAX_PERSONAL_RECORDS};
 use crate::domain::plausible;
 use crate::domain::units;
@@ -180,93 +181,77 @@ impl WorkoutSummary {
             .checked(),
         )
     }
+}
 
-    /// Adds what only the workout detail has.
-    pub fn with_detail(mut self, detail: &model::Workout) -> Self {
-        self.leaderboard_rank = detail
-            .leaderboard_rank
-            .map(|v| v as f64)
-            .or(self.leaderboard_rank);
-        self.leaderboard_users = detail
-            .total_leaderboard_users
-            .map(|v| v as f64)
-            .or(self.leaderboard_users);
-        if self.instructor.is_none() {
-            self.instructor = instructor_name(detail);
-        }
-        if self.output_joules.is_none() {
-            self.output_joules = detail.total_work.filter(|v| *v >= 0.0);
-        }
-        self.imported |= is_imported(detail);
-        self.checked()
+/// A page of the workout list. `now` bounds the months its `summary` may name.
+pub fn list_page(page: &model::WorkoutPage, now: i64) -> ListPage {
+    ListPage {
+        workouts: page
+            .data
+            .iter()
+            .filter_map(WorkoutSummary::from_list_item)
+            .collect(),
+        items: page.data.len(),
+        total: page.total,
+        show_next: page.show_next,
+        page_count: page.page_count,
+        by_month: workouts_by_month(&page.summary, now),
     }
+}
 
-    /// Drops what cannot be true (`domain/plausible.rs`), with a warning naming the fields.
-    fn checked(mut self) -> Self {
-        let dropped = plausible::sanitize(&mut self);
-        if !dropped.is_empty() {
-            tracing::warn!(workout = %self.id, fields = ?dropped, "dropped values that cannot be true");
-        }
-        self
+/// What only the workout detail has.
+pub fn detail(d: &model::Workout) -> WorkoutDetail {
+    WorkoutDetail {
+        leaderboard_rank: d.leaderboard_rank.map(|v| v as f64),
+        leaderboard_users: d.total_leaderboard_users.map(|v| v as f64),
+        instructor: instructor_name(d),
+        output_joules: d.total_work.filter(|v| *v >= 0.0),
+        imported: is_imported(d),
+        ftp: training::ftp_in_force(d),
     }
+}
 
-    /// Adds what the performance graph has: distance, energy, averages and maxima, zones.
-    pub fn with_graph(mut self, g: &PerformanceGraph) -> Self {
-        for s in &g.summaries {
-            let (Some(slug), Some(value)) = (s.slug.as_deref(), s.value) else {
-                continue;
-            };
-            let unit = s.display_unit.as_deref().unwrap_or("");
-            match slug {
-                "distance" => self.distance_meters = units::length_to_meters(value, unit),
-                "elevation" => self.elevation_meters = units::length_to_meters(value, unit),
-                "calories" => {
-                    self.energy_joules =
-                        units::energy_to_joules(value, if unit.is_empty() { "kcal" } else { unit });
-                }
-                // total_work (joules) is more precise than the rounded kJ summary.
-                "total_output" if self.output_joules.is_none() => {
-                    self.output_joules =
-                        units::energy_to_joules(value, if unit.is_empty() { "kj" } else { unit });
-                }
-                _ => {}
-            }
-        }
-        let by_slug = |slug: &str| g.metrics.iter().find(|m| m.slug.as_deref() == Some(slug));
-        let mut put = |stat: Stat, v: Option<AvgMax>| {
-            if let Some(v) = v.filter(|v| v.avg.is_some() || v.max.is_some()) {
-                self.stats.insert(stat, v);
-            }
+/// What the performance graph has: distance, energy, averages and maxima, zones, and the
+/// per-sample trace at `every_n` seconds.
+pub fn graph(g: &PerformanceGraph, every_n: u32) -> WorkoutGraph {
+    let mut out = WorkoutGraph {
+        has_output: training::has_output(g),
+        trace: training::trace(g, every_n),
+        ..WorkoutGraph::default()
+    };
+    for s in &g.summaries {
+        let (Some(slug), Some(value)) = (s.slug.as_deref(), s.value) else {
+            continue;
         };
-        put(
-            Stat::OutputWatts,
-            by_slug("output").map(|m| plain(m, "watts")),
-        );
-        put(
-            Stat::CadenceRpm,
-            by_slug("cadence").map(|m| plain(m, "rpm")),
-        );
-        put(
-            Stat::HeartRateBpm,
-            by_slug("heart_rate").map(|m| plain(m, "bpm")),
-        );
-        put(
-            Stat::StrokeRateSpm,
-            by_slug("stroke_rate").map(|m| plain(m, "spm")),
-        );
-        put(Stat::ResistanceRatio, by_slug("resistance").map(ratio));
-        put(Stat::InclineRatio, by_slug("incline").map(ratio));
-        put(Stat::SpeedMetersPerSecond, speed(g));
-        let graph_zones = effort_zones(g.effort_zones.as_ref());
-        let hr_zones = by_slug("heart_rate").and_then(|m| metric_zones(&m.zones));
-        if let Some(z) = graph_zones.0.or(hr_zones) {
-            self.hr_zone_seconds = Some(z);
+        let unit = s.display_unit.as_deref().unwrap_or("");
+        let or = |default: &'static str| if unit.is_empty() { default } else { unit };
+        match slug {
+            "distance" => out.distance_meters = units::length_to_meters(value, unit),
+            "elevation" => out.elevation_meters = units::length_to_meters(value, unit),
+            "calories" => out.energy_joules = units::energy_to_joules(value, or("kcal")),
+            "total_output" => out.output_joules = units::energy_to_joules(value, or("kj")),
+            _ => {}
         }
-        if let Some(points) = graph_zones.1 {
-            self.effort_points = Some(points);
-        }
-        self.checked()
     }
+    let by_slug = |slug: &str| g.metrics.iter().find(|m| m.slug.as_deref() == Some(slug));
+    for (stat, v) in [
+        (Stat::OutputWatts, by_slug("output").map(plain)),
+        (Stat::CadenceRpm, by_slug("cadence").map(plain)),
+        (Stat::HeartRateBpm, by_slug("heart_rate").map(plain)),
+        (Stat::StrokeRateSpm, by_slug("stroke_rate").map(plain)),
+        (Stat::ResistanceRatio, by_slug("resistance").map(ratio)),
+        (Stat::InclineRatio, by_slug("incline").map(ratio)),
+        (Stat::SpeedMetersPerSecond, speed(g)),
+    ] {
+        if let Some(v) = v.filter(|v| v.avg.is_some() || v.max.is_some()) {
+            out.stats.insert(stat, v);
+        }
+    }
+    let graph_zones = effort_zones(g.effort_zones.as_ref());
+    let hr_zones = by_slug("heart_rate").and_then(|m| metric_zones(&m.zones));
+    out.hr_zone_seconds = graph_zones.0.or(hr_zones);
+    out.effort_points = graph_zones.1;
+    out
 }
 
 /// Peloton's first year: no member has a workout before it.
@@ -329,7 +314,7 @@ fn is_imported(w: &model::Workout) -> bool {
             .is_some_and(|d| IMPORT_DEVICE_TYPES.contains(&d))
 }
 
-fn plain(m: &GraphMetric, _unit: &str) -> AvgMax {
+fn plain(m: &GraphMetric) -> AvgMax {
     AvgMax {
         avg: m.average_value,
         max: m.max_value,

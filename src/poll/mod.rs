@@ -1,5 +1,10 @@
 //! The only writer: what to fetch from Peloton when, and the snapshot it publishes.
 
+mod error;
+mod gaps;
+mod list_walk;
+pub mod phase;
 pub mod poller;
 pub mod progress_log;
+mod rate_limit;
 pub mod training;

@@ -3,9 +3,8 @@
 //! workout and never computes it again.
 
 use crate::domain::WorkoutSummary;
-use crate::domain::training::{FtpInForce, Trace, WorkoutTraining};
-use crate::peloton::convert::training::{ftp_in_force, has_bike_power, trace};
-use crate::peloton::model::{PerformanceGraph, Workout};
+use crate::domain::fetched::{WorkoutDetail, WorkoutGraph};
+use crate::domain::training::{Trace, WorkoutTraining};
 
 /// The `every_n` the graph is requested with (docs/metrics.md, "Resolution"): 1 s, because
 /// Peloton's coarser buckets are point samples rather than averages and do not reproduce
@@ -14,23 +13,23 @@ pub const GRAPH_EVERY_N: u32 = 1;
 
 /// Whether the workout's detail is needed for its analytics: bike power needs the FTP in
 /// force, which only the detail's `ftp_info` gives.
-pub fn needs_detail(w: &WorkoutSummary, graph: &PerformanceGraph) -> bool {
-    has_bike_power(&w.discipline, graph)
+pub fn needs_detail(w: &WorkoutSummary, graph: &WorkoutGraph) -> bool {
+    graph.has_bike_power(&w.discipline)
 }
 
 /// The analytics and the trace of a workout from what Peloton served (`graph` is `None`
 /// when Peloton refused it; heart-rate load and effort points then come from the list).
 pub fn analyse(
     w: &WorkoutSummary,
-    graph: Option<&PerformanceGraph>,
-    detail: Option<&Workout>,
+    graph: Option<WorkoutGraph>,
+    detail: Option<&WorkoutDetail>,
 ) -> (WorkoutTraining, Option<Trace>) {
-    let trace = graph.map(|g| trace(g, GRAPH_EVERY_N));
-    let power = graph
-        .filter(|g| has_bike_power(&w.discipline, g))
-        .and(trace.as_ref())
-        .and_then(Trace::power);
-    let ftp: Option<FtpInForce> = detail.and_then(ftp_in_force);
+    let bike_power = graph
+        .as_ref()
+        .is_some_and(|g| g.has_bike_power(&w.discipline));
+    let trace = graph.map(|g| g.trace);
+    let power = trace.as_ref().filter(|_| bike_power).and_then(Trace::power);
+    let ftp = detail.and_then(|d| d.ftp);
     let training = WorkoutTraining::compute(
         power.as_ref(),
         ftp.filter(|_| power.is_some()),
@@ -44,13 +43,19 @@ pub fn analyse(
 mod tests {
     use super::*;
     use crate::domain::training::LoadMethod;
+    use crate::peloton::convert;
+    use crate::peloton::model::{PerformanceGraph, Workout};
 
     fn fixture<T: serde::de::DeserializeOwned>(name: &str) -> T {
         let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
     }
 
-    fn summary(discipline: &str, graph: &PerformanceGraph) -> WorkoutSummary {
+    fn graph(name: &str) -> WorkoutGraph {
+        convert::graph(&fixture::<PerformanceGraph>(name), GRAPH_EVERY_N)
+    }
+
+    fn summary(discipline: &str, graph: &WorkoutGraph) -> WorkoutSummary {
         let item: Workout = serde_json::from_value(serde_json::json!({
             "id": "w", "status": "COMPLETE", "fitness_discipline": discipline,
             "start_time": 1000, "end_time": 2200
@@ -63,11 +68,13 @@ mod tests {
 
     #[test]
     fn a_ride_at_every_n_1_with_its_ftp() {
-        let graph: PerformanceGraph = fixture("performance_graph_cycling_metric_units_2020.json");
-        let detail: Workout = fixture("workout_detail_cycling_2020_with_instructor.json");
+        let graph = graph("performance_graph_cycling_metric_units_2020.json");
+        let detail = convert::detail(&fixture::<Workout>(
+            "workout_detail_cycling_2020_with_instructor.json",
+        ));
         let w = summary("cycling", &graph);
         assert!(needs_detail(&w, &graph));
-        let (t, trace) = analyse(&w, Some(&graph), Some(&detail));
+        let (t, trace) = analyse(&w, Some(graph.clone()), Some(&detail));
         assert_eq!(t.ftp.map(|f| f.watts), Some(243.0));
         // Peloton's own average output of this ride is 94 W; gaps count as 0 W here.
         let avg = t.average_watts.unwrap();
@@ -82,7 +89,7 @@ mod tests {
         assert!(t.power_zone_seconds.is_some());
         assert_eq!(trace.map(|t| t.step_s), Some(1));
         // Without the detail there is no FTP: no IF, TSS or zones, but the curve stays.
-        let (t, _) = analyse(&w, Some(&graph), None);
+        let (t, _) = analyse(&w, Some(graph.clone()), None);
         assert_eq!(t.intensity_factor, None);
         assert_eq!(t.power_zone_seconds, None);
         assert!(t.power_curve_watts[0].is_some());
@@ -90,10 +97,10 @@ mod tests {
 
     #[test]
     fn a_run_gets_a_heart_rate_load_and_no_power() {
-        let graph: PerformanceGraph = fixture("performance_graph_running_tread_2020.json");
+        let graph = graph("performance_graph_running_tread_2020.json");
         let w = summary("running", &graph);
         assert!(!needs_detail(&w, &graph));
-        let (t, trace) = analyse(&w, Some(&graph), None);
+        let (t, trace) = analyse(&w, Some(graph.clone()), None);
         assert_eq!(
             t.power_curve_watts, [None; 5],
             "tread output is not bike power"

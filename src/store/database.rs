@@ -69,19 +69,7 @@ pub enum OpenNote {
     },
 }
 
-/// A listed workout and what the store held for it before.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Listed {
-    pub before: Option<StoredWorkout>,
-    pub now: WorkoutSummary,
-}
-
-/// One stored workout row.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredWorkout {
-    pub summary: WorkoutSummary,
-    pub details_fetched: bool,
-}
+pub use crate::domain::counting::{Listed, StoredWorkout};
 
 fn read_tokens(conn: &Connection) -> Result<StoredTokens, rusqlite::Error> {
     let get = |name: &str| -> Result<Option<String>, rusqlite::Error> {

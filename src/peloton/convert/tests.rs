@@ -51,8 +51,8 @@ fn cycling_workout_with_graph_and_detail() {
     let graph: PerformanceGraph = fixture("performance_graph_cycling_2024.json");
     let w = WorkoutSummary::from_list_item(&detail)
         .unwrap()
-        .with_detail(&detail)
-        .with_graph(&graph);
+        .with_detail(&super::detail(&detail))
+        .with_graph(&super::graph(&graph, 1));
     assert_eq!(w.status, Status::Complete);
     approx(w.duration_seconds, 1200.0);
     approx(w.output_joules, 148_003.98);
@@ -68,7 +68,7 @@ fn tread_run_pace_becomes_speed() {
     let graph: PerformanceGraph = fixture("performance_graph_running_tread_2020.json");
     let w = WorkoutSummary::from_list_item(&serde_json::from_str(r#"{"id":"x"}"#).unwrap())
         .unwrap()
-        .with_graph(&graph);
+        .with_graph(&super::graph(&graph, 1));
     approx(w.distance_meters, 1.22 * 1609.344);
     approx(w.elevation_meters, 5.0 * 0.3048);
     approx(w.energy_joules, 217.0 * 4184.0);
@@ -86,7 +86,7 @@ fn rower_split_pace_max_is_fastest() {
     let graph: PerformanceGraph = fixture("performance_graph_rowing_2022.json");
     let w = WorkoutSummary::from_list_item(&serde_json::from_str(r#"{"id":"x"}"#).unwrap())
         .unwrap()
-        .with_graph(&graph);
+        .with_graph(&super::graph(&graph, 1));
     approx(w.distance_meters, 1023.28);
     let s = w.stats[&Stat::SpeedMetersPerSecond];
     approx(s.avg, 500.0 / (3.26 * 60.0));
@@ -101,7 +101,7 @@ fn metric_units_member() {
     let graph: PerformanceGraph = fixture("performance_graph_cycling_metric_units_2020.json");
     let w = WorkoutSummary::from_list_item(&serde_json::from_str(r#"{"id":"x"}"#).unwrap())
         .unwrap()
-        .with_graph(&graph);
+        .with_graph(&super::graph(&graph, 1));
     approx(w.distance_meters, 8370.0);
     approx(w.stats[&Stat::SpeedMetersPerSecond].avg, 7.0);
     approx(w.stats[&Stat::ResistanceRatio].avg, 0.37);
@@ -113,7 +113,7 @@ fn meditation_has_no_made_up_values() {
     let graph: PerformanceGraph = fixture("performance_graph_meditation_2021.json");
     let w = WorkoutSummary::from_list_item(&serde_json::from_str(r#"{"id":"x"}"#).unwrap())
         .unwrap()
-        .with_graph(&graph);
+        .with_graph(&super::graph(&graph, 1));
     assert_eq!(w.distance_meters, None);
     assert!(!w.stats.contains_key(&Stat::OutputWatts));
     assert!(!w.stats.contains_key(&Stat::CadenceRpm));

@@ -6,14 +6,10 @@ use crate::domain::training::{FtpInForce, Trace, infer_step_s, place_by_time};
 use crate::domain::units;
 use crate::peloton::model::{GraphMetric, PerformanceGraph, Workout};
 
-/// Disciplines whose `output` is a bike's power, on the scale a cycling FTP describes.
-/// Tread and Row report `output` on other scales; their load comes from heart rate.
-pub const POWER_DISCIPLINES: &[&str] = &["cycling", "bike_bootcamp"];
-
-/// Whether the workout's graph carries bike power the analytics should use.
-pub fn has_bike_power(discipline: &str, graph: &PerformanceGraph) -> bool {
-    POWER_DISCIPLINES.contains(&discipline)
-        && metric(graph, "output").is_some_and(|m| m.values.iter().flatten().any(|w| *w > 0.0))
+/// Whether any `output` sample is above 0 W (whether it is bike power, the discipline
+/// tells: `WorkoutGraph::has_bike_power`).
+pub fn has_output(graph: &PerformanceGraph) -> bool {
+    metric(graph, "output").is_some_and(|m| m.values.iter().flatten().any(|w| *w > 0.0))
 }
 
 fn metric<'a>(g: &'a PerformanceGraph, slug: &str) -> Option<&'a GraphMetric> {
@@ -95,8 +91,7 @@ mod tests {
         let speed = t.speed_meters_per_second.iter().flatten().next().unwrap();
         assert!((speed - 15.1 / 3.6).abs() < 1e-9, "kph converted: {speed}");
         assert!(t.resistance_ratio.iter().flatten().all(|r| *r <= 1.0));
-        assert!(has_bike_power("cycling", &g));
-        assert!(!has_bike_power("running", &g));
+        assert!(has_output(&g));
     }
 
     #[test]
