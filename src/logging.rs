@@ -41,7 +41,7 @@ pub fn init(level: LogLevel, format: LogFormat) {
     };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| QuietStderr)
         // Colour codes only for a person at a terminal: journald, `kubectl logs` and
         // files get plain text that grep and log shippers can read.
         .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
@@ -50,6 +50,24 @@ pub fn init(level: LogLevel, format: LogFormat) {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),
     };
+}
+
+/// Standard error that never reports a failed write. tracing-subscriber answers a failed
+/// write with `eprintln!`, which panics on a closed stderr (`2>&1 | head -c 10`): a log
+/// line nobody can read any more is lost, and the work goes on.
+#[derive(Debug, Clone, Copy)]
+pub struct QuietStderr;
+
+impl std::io::Write for QuietStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let _ = std::io::stderr().write_all(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let _ = std::io::stderr().flush();
+        Ok(())
+    }
 }
 
 /// The error and its causes on one line. reqwest's messages name the URL, which carries

@@ -23,11 +23,11 @@ pub async fn synced(settings: &Settings) -> anyhow::Result<Vec<AccountHistory>> 
         if let Some(holder) = &parts.busy {
             // The running exporter keeps the store current, and only it may refresh the
             // account's tokens: a second refresh would sign it out.
-            eprintln!(
+            super::console::note(format_args!(
                 "{}: a running peloton-exporter ({holder}) keeps {} current; writing what it has stored, without syncing",
                 parts.state.name.as_deref().unwrap_or("history"),
                 parts.store.path().display()
-            );
+            ));
             let mut workouts = Vec::new();
             parts.store.for_each(|w| workouts.push(w.summary))?;
             out.push(AccountHistory {
