@@ -1,4 +1,5 @@
-//! A string that must never be printed: tokens and passwords.
+//! A string that must never be printed: tokens and passwords, and the tokens an account
+//! keeps across restarts.
 
 use std::fmt;
 
@@ -45,5 +46,22 @@ mod tests {
         assert_eq!(format!("{s:?}"), "***");
         assert_eq!(format!("{:?}", Some(s.clone())), "Some(***)");
         assert_eq!(s.expose(), "hunter2");
+    }
+}
+
+/// The tokens an account keeps across restarts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredTokens {
+    pub refresh_token: Option<Secret>,
+    pub access_token: Option<Secret>,
+    /// Unix seconds.
+    pub access_token_expires_at: Option<i64>,
+}
+
+impl StoredTokens {
+    /// Whether an earlier run or `login` left a token to start from.
+    pub fn has_token(&self) -> bool {
+        let given = |s: &Option<Secret>| s.as_ref().is_some_and(|s| !s.is_empty());
+        given(&self.refresh_token) || given(&self.access_token)
     }
 }

@@ -27,14 +27,14 @@ use super::error::ApiError;
 use super::jwt;
 use super::login::{LoginError, SignedIn, Signer};
 use super::model::{OAuthError, TokenResponse};
+use super::token_vault::{TokenVault, VaultError};
 use super::transport::Transport;
 use super::wire::parse_json;
 use crate::clock::now_unix;
 use crate::secret::Secret;
+use crate::secret::StoredTokens;
 use crate::state::labels::{Endpoint, ErrorReason};
 use crate::state::telemetry::{AuthResult, Telemetry};
-use crate::store::stored_tokens::StoredTokens;
-use crate::store::token_store::TokenStore;
 
 /// Refresh this long before expiry at most (API.md: 1–6 h before `exp`).
 const MAX_REFRESH_MARGIN: i64 = 3600;
@@ -188,7 +188,7 @@ pub struct TokenManager {
     refresh_backoff: Duration,
     http: reqwest::Client,
     state: Mutex<State>,
-    store: Option<TokenStore>,
+    store: Option<Arc<dyn TokenVault>>,
     telemetry: Arc<Telemetry>,
     login: Option<LoginSetup>,
 }
@@ -199,8 +199,8 @@ pub enum CredentialError {
         "no Peloton credentials: sign in once with `peloton-exporter login`, or set --peloton.refresh-token-file (or --peloton.refresh-token, --peloton.access-token[-file], --peloton.username with --peloton.password[-file]); to try it without an account: --demo"
     )]
     Missing,
-    #[error(transparent)]
-    Store(#[from] crate::store::token_store::TokenStoreError),
+    #[error("{0}")]
+    Store(VaultError),
     #[error("invalid --peloton.auth-url: {0}")]
     AuthUrl(url::ParseError),
     #[error("cannot prepare the sign-in: {0}")]
@@ -216,11 +216,11 @@ impl TokenManager {
         http: reqwest::Client,
         transport: &Transport,
         configured: Credentials,
-        store: Option<TokenStore>,
+        store: Option<Arc<dyn TokenVault>>,
         telemetry: Arc<Telemetry>,
     ) -> Result<Self, CredentialError> {
         let stored = match &store {
-            Some(s) => s.load()?,
+            Some(s) => s.load().map_err(CredentialError::Store)?,
             None => StoredTokens::default(),
         };
         if !configured.is_usable() && !stored.has_token() {
@@ -640,7 +640,7 @@ fn retire(state: &mut State, token: Secret) {
     state.retired.push(token);
 }
 
-fn persist(store: Option<&TokenStore>, refresh: Option<&Secret>, access: &AccessToken) {
+fn persist(store: Option<&Arc<dyn TokenVault>>, refresh: Option<&Secret>, access: &AccessToken) {
     let Some(store) = store else { return };
     let tokens = StoredTokens {
         refresh_token: refresh.cloned(),

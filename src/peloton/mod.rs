@@ -11,6 +11,7 @@ pub mod jwt;
 mod lenient;
 pub mod login;
 pub mod model;
+pub mod token_vault;
 pub mod transport;
 pub mod wire;
 

@@ -131,7 +131,10 @@ fn build_account(
         http.clone(),
         &settings.transport,
         credentials(account),
-        Some(TokenStore::new(store.clone(), &account.storage_path)),
+        Some(Arc::new(TokenStore::new(
+            store.clone(),
+            &account.storage_path,
+        ))),
         telemetry.clone(),
     )?
     .with_refresh_backoff(settings.poll_interval);

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod supervisor;
+mod token_vault;
 
 use std::future::Future;
 use std::net::SocketAddr;
