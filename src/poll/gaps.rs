@@ -9,32 +9,16 @@ use std::time::{Duration, Instant};
 use super::error::PollError;
 use super::poller::Poller;
 use super::progress_log;
+use super::sync_state::{Fetched, Lacking};
 use super::training::{GRAPH_EVERY_N, analyse, needs_detail};
 use crate::clock::now_unix;
 use crate::domain::WorkoutSummary;
 use crate::domain::fetched::WorkoutDetail;
-use crate::domain::training::{Trace, WorkoutTraining};
+use crate::domain::training::WorkoutTraining;
 use crate::peloton::ApiError;
 
 /// Workouts read from the store per batch.
 const BATCH: usize = 32;
-
-/// What a stored workout lacks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Lacking {
-    /// Listed as completed; graph and detail never fetched.
-    Details,
-    /// Details stored before training analytics existed; its graph once more.
-    Training,
-}
-
-/// One workout as fetched: enriched by its graph and detail, with its analytics.
-#[derive(Debug, Clone)]
-pub(super) struct Fetched {
-    pub enriched: WorkoutSummary,
-    pub training: WorkoutTraining,
-    pub trace: Option<Trace>,
-}
 
 impl Poller {
     /// Fetches, for at most one interval, what the stored workouts `lacking` still need.

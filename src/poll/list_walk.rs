@@ -6,28 +6,14 @@ use std::collections::BTreeSet;
 
 use super::error::PollError;
 use super::poller::Poller;
+use super::sync_state::{
+    HISTORY_PAGE_LIMIT, META_HISTORY_COMPLETE, META_HISTORY_NEXT_PAGE, STEADY_PAGE_LIMIT, Walk,
+};
 
-/// Page size of the first full history sync: the largest Peloton serves.
-pub const HISTORY_PAGE_LIMIT: u32 = 100;
-/// Page size of the steady-state poll: enough for every workout of a busy day.
-pub const STEADY_PAGE_LIMIT: u32 = 10;
 /// Pages of the first sync when Peloton reports no `total`: a million workouts.
 const MAX_HISTORY_PAGES: u32 = 10_000;
 /// Pages read beyond what the reported `total` needs: the list may grow while we page.
 const PAGE_SLACK: u32 = 2;
-
-pub(super) const META_HISTORY_COMPLETE: &str = "history_complete";
-const META_HISTORY_NEXT_PAGE: &str = "history_next_page";
-
-/// Which read of the list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Walk {
-    /// Every page once, resuming at the persisted page after a crash.
-    History,
-    /// From page 0 until a workout already known as completed appears: one small page
-    /// when nothing is new, large pages when more happened than it shows.
-    Newest,
-}
 
 impl Poller {
     pub(super) async fn walk_list(&mut self, user_id: &str, walk: Walk) -> Result<(), PollError> {

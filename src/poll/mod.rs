@@ -7,4 +7,5 @@ pub mod phase;
 pub mod poller;
 pub mod progress_log;
 mod rate_limit;
+mod sync_state;
 pub mod training;

@@ -16,11 +16,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use super::error::PollError;
-use super::gaps::{Fetched, Lacking};
-use super::list_walk::{META_HISTORY_COMPLETE, Walk};
 use super::phase::{Intervals, Outcome, Phase, Progress};
 use super::progress_log::ProgressLog;
 use super::rate_limit::RateLimiter;
+use super::sync_state::{Lacking, META_HISTORY_COMPLETE, SyncState, Walk};
 use crate::clock::now_unix;
 use crate::domain::counting::{self, Counting};
 use crate::domain::plausible;
@@ -32,7 +31,7 @@ use crate::state::account::AccountState;
 use crate::state::snapshot::Snapshot;
 use crate::store::database::Store;
 
-pub use super::list_walk::{HISTORY_PAGE_LIMIT, STEADY_PAGE_LIMIT};
+pub use super::sync_state::{HISTORY_PAGE_LIMIT, STEADY_PAGE_LIMIT};
 
 /// The shortest cap on a Retry-After; the cap is this or 12 polls, whichever is longer.
 const RETRY_AFTER_CAP_FLOOR: Duration = Duration::from_secs(3600);
@@ -69,19 +68,6 @@ pub struct Poller {
     /// The storage path's lock: held while this poller may write there.
     lock: Option<crate::store::lock::StorageLock>,
     pub(super) progress_log: ProgressLog,
-}
-
-/// What the sync owes Peloton's history.
-#[derive(Debug, Default)]
-pub(super) struct SyncState {
-    pub history_listed: bool,
-    /// Completed workouts whose details are not fetched yet.
-    pub pending: Option<u64>,
-    /// Workouts fetched before training analytics existed, still to fetch once more.
-    pub backlog: Option<u64>,
-    /// Fetched but not stored (the disk was full): stored on the next try without
-    /// asking Peloton again.
-    pub unsaved: BTreeMap<String, Fetched>,
 }
 
 /// What the account looks like, as last read.

@@ -11,14 +11,12 @@
 //! `peloton_api_requests_total{endpoint="login"}` and no URL with a code is ever loaded.
 //! Nothing here logs or formats a password, a token, a code or a cookie value.
 
-use std::fmt;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::header;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::auth_backoff::capped_retry_after;
@@ -26,10 +24,12 @@ use super::auth0::{AUTH0_CLIENT, Auth0Client, BROWSER_USER_AGENT, CONNECTION, TE
 mod cookies;
 pub mod error;
 mod form;
+mod pkce;
 #[cfg(test)]
 mod tests;
 
 pub use error::LoginError;
+pub use pkce::{Callback, Pkce, authorize_url, parse_callback};
 
 use super::error::ApiError;
 use super::model::{OAuthError, TokenResponse};
@@ -40,10 +40,7 @@ use crate::secret::Secret;
 use crate::state::labels::{Endpoint, ErrorReason};
 use crate::state::telemetry::Telemetry;
 use cookies::Jar;
-use error::{
-    classify_code, classify_refusal, looks_like_verification, looks_like_verification_text,
-    safe_code,
-};
+use error::{classify_refusal, looks_like_verification, looks_like_verification_text, safe_code};
 use form::{forms, injected_config};
 
 /// HB saw about six hops live; anything far beyond is a loop.
@@ -57,102 +54,6 @@ pub struct SignedIn {
     pub access_token: Secret,
     pub refresh_token: Option<Secret>,
     pub expires_in: Option<i64>,
-}
-
-/// One PKCE transaction: the verifier stays here, the challenge goes to `/authorize`.
-#[derive(Clone)]
-pub struct Pkce {
-    pub verifier: Secret,
-    pub state: String,
-    pub nonce: String,
-}
-
-impl fmt::Debug for Pkce {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Pkce").finish_non_exhaustive()
-    }
-}
-
-impl Pkce {
-    /// A new verifier (32 random bytes, base64url: 43 characters), state and nonce from
-    /// the operating system's random source.
-    pub fn new() -> Result<Self, LoginError> {
-        Ok(Self {
-            verifier: Secret::new(random_b64(32)?),
-            state: random_b64(24)?,
-            nonce: random_b64(24)?,
-        })
-    }
-
-    pub fn challenge(&self) -> String {
-        URL_SAFE_NO_PAD.encode(Sha256::digest(self.verifier.expose().as_bytes()))
-    }
-}
-
-fn random_b64(bytes: usize) -> Result<String, LoginError> {
-    let mut buf = vec![0u8; bytes];
-    getrandom::fill(&mut buf).map_err(|e| LoginError::Unavailable {
-        detail: format!("no random numbers from the operating system: {e}"),
-        reason: ErrorReason::Auth,
-    })?;
-    Ok(URL_SAFE_NO_PAD.encode(&buf))
-}
-
-/// `<auth-url>/authorize` for this transaction, as the web app builds it. Also what a
-/// member opens in a browser for `login --browser`.
-pub fn authorize_url(auth_url: &Url, client: &Auth0Client, pkce: &Pkce) -> Result<Url, LoginError> {
-    let mut url = auth_url
-        .join("/authorize")
-        .map_err(|e| LoginError::changed(format!("cannot build the authorize URL: {e}")))?;
-    url.query_pairs_mut()
-        .append_pair("client_id", &client.client_id)
-        .append_pair("audience", &client.audience)
-        .append_pair("scope", &client.scope)
-        .append_pair("response_type", "code")
-        .append_pair("response_mode", "query")
-        .append_pair("redirect_uri", &client.redirect_uri)
-        .append_pair("state", &pkce.state)
-        .append_pair("nonce", &pkce.nonce)
-        .append_pair("code_challenge", &pkce.challenge())
-        .append_pair("code_challenge_method", "S256")
-        .append_pair("auth0Client", &URL_SAFE_NO_PAD.encode(AUTH0_CLIENT));
-    Ok(url)
-}
-
-/// What the final redirect (or a URL pasted from a browser) says.
-#[derive(Debug)]
-pub enum Callback {
-    Code(Secret),
-    Error(LoginError),
-}
-
-/// Reads `code`/`error` and checks `state` of a callback URL.
-pub fn parse_callback(url: &Url, expected_state: &str) -> Callback {
-    let mut code = None;
-    let mut state = None;
-    let mut error = None;
-    let mut description = String::new();
-    for (k, v) in url.query_pairs() {
-        match k.as_ref() {
-            "code" => code = Some(Secret::new(v.into_owned())),
-            "state" => state = Some(v.into_owned()),
-            "error" => error = Some(v.into_owned()),
-            "error_description" => description = v.into_owned(),
-            _ => {}
-        }
-    }
-    if let Some(error) = error {
-        return Callback::Error(classify_code(&error, &description));
-    }
-    match (code, state) {
-        (Some(code), Some(state)) if state == expected_state && !code.is_empty() => {
-            Callback::Code(code)
-        }
-        (Some(_), _) => Callback::Error(LoginError::changed(
-            "the callback's state does not match this sign-in",
-        )),
-        (None, _) => Callback::Error(LoginError::changed("the callback carries no code")),
-    }
 }
 
 /// Signs in to one Auth0 tenant.

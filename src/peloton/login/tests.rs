@@ -5,6 +5,7 @@ use super::*;
 use crate::peloton::auth0::REDIRECT_URI;
 use crate::state::telemetry::AuthResult;
 use base64::engine::general_purpose::STANDARD;
+use sha2::{Digest, Sha256};
 
 #[test]
 fn pkce_is_random_and_s256() {
