@@ -1,3 +1,4 @@
+use super::series::plausible_watts;
 use super::*;
 use proptest::prelude::*;
 
