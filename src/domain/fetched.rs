@@ -62,6 +62,10 @@ pub struct WorkoutGraph {
     pub effort_points: Option<f64>,
     /// Any `output` sample above 0 W.
     pub has_output: bool,
+    /// The class length (the graph's `duration`), not the member's elapsed time.
+    pub class_length_seconds: Option<f64>,
+    /// The lowest heart rate of each of the member's zones 1..5, ascending.
+    pub hr_zone_floors_bpm: Option<[f64; 5]>,
     /// The per-sample series, placed by their timestamps.
     pub trace: Trace,
 }

@@ -5,6 +5,7 @@
 pub mod counting;
 pub mod fetched;
 pub mod labels;
+pub mod live;
 pub mod plausible;
 pub mod totals;
 pub mod training;

@@ -251,7 +251,32 @@ pub fn graph(g: &PerformanceGraph, every_n: u32) -> WorkoutGraph {
     let hr_zones = by_slug("heart_rate").and_then(|m| metric_zones(&m.zones));
     out.hr_zone_seconds = graph_zones.0.or(hr_zones);
     out.effort_points = graph_zones.1;
+    out.class_length_seconds =
+        plausible::within(g.duration, plausible::MAX_DURATION_SECONDS).filter(|d| *d > 0.0);
+    out.hr_zone_floors_bpm = by_slug("heart_rate").and_then(|m| zone_floors(&m.zones));
     out
+}
+
+/// Each zone's lowest heart rate, when all five are given, plausible and ascending.
+fn zone_floors(zones: &[model::HeartRateZone]) -> Option<[f64; 5]> {
+    let mut floors = [None; 5];
+    for z in zones {
+        let index = z
+            .slug
+            .as_deref()
+            .and_then(|s| s.strip_prefix("zone"))
+            .and_then(|n| n.parse::<usize>().ok())
+            .and_then(|n| n.checked_sub(1));
+        if let (Some(slot), Some(min)) = (index.and_then(|i| floors.get_mut(i)), z.min_value)
+            && min.is_finite()
+            && (0.0..=250.0).contains(&min)
+        {
+            *slot = Some(min);
+        }
+    }
+    let floors = floors.map(|f| f.unwrap_or(f64::NAN));
+    let ascending = floors.iter().zip(floors.iter().skip(1)).all(|(a, b)| a < b);
+    (floors.iter().all(|f| f.is_finite()) && ascending).then_some(floors)
 }
 
 /// Peloton's first year: no member has a workout before it.

@@ -222,6 +222,9 @@ pub struct EffortZones {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct PerformanceGraph {
+    /// The class length in seconds (not the member's elapsed time).
+    #[serde(deserialize_with = "lenient::f64_opt")]
+    pub duration: Option<f64>,
     #[serde(deserialize_with = "lenient::vec_skip")]
     pub summaries: Vec<Summary>,
     #[serde(deserialize_with = "lenient::vec_skip")]
@@ -275,6 +278,9 @@ pub struct HeartRateZone {
     pub slug: Option<String>,
     #[serde(deserialize_with = "lenient::f64_opt")]
     pub duration: Option<f64>,
+    /// The zone's lowest heart rate (bpm).
+    #[serde(deserialize_with = "lenient::f64_opt")]
+    pub min_value: Option<f64>,
 }
 
 /// Auth0 `POST /oauth/token` success body. Its `Debug` shows which tokens came back,
