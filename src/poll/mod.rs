@@ -3,6 +3,7 @@
 mod error;
 mod gaps;
 mod list_walk;
+mod live;
 pub mod phase;
 pub mod poller;
 pub mod progress_log;

@@ -22,13 +22,14 @@ use super::rate_limit::RateLimiter;
 use super::sync_state::{Lacking, META_HISTORY_COMPLETE, SyncState, Walk};
 use crate::clock::now_unix;
 use crate::domain::counting::{self, Counting};
+use crate::domain::live::LiveRide;
 use crate::domain::plausible;
 use crate::domain::training::WorkoutTraining;
 use crate::domain::training_summary::{TrainingSummary, summarize, utc_day};
 use crate::domain::{Profile, Status, WorkoutSummary};
 use crate::peloton::PelotonClient;
 use crate::state::account::AccountState;
-use crate::state::snapshot::Snapshot;
+use crate::state::snapshot::{LiveView, Snapshot};
 use crate::store::database::Store;
 
 pub use super::sync_state::{HISTORY_PAGE_LIMIT, STEADY_PAGE_LIMIT};
@@ -37,6 +38,8 @@ pub use super::sync_state::{HISTORY_PAGE_LIMIT, STEADY_PAGE_LIMIT};
 const RETRY_AFTER_CAP_FLOOR: Duration = Duration::from_secs(3600);
 
 const META_USER_ID: &str = "user_id";
+/// A live sample is shown for this many live intervals after it was read, then absent.
+const LIVE_STALE_INTERVALS: f64 = 3.0;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Schedule {
@@ -47,6 +50,8 @@ pub struct Schedule {
     pub max_request_rate: f64,
     /// `--peloton.include-imported`: imports count in the totals and can be the latest.
     pub include_imported: bool,
+    /// `--poll.live-interval`: how often a ride in progress is read; `None` is off.
+    pub live_interval: Option<Duration>,
 }
 
 /// Called with the number of workouts whose details are still pending.
@@ -64,6 +69,11 @@ pub struct Poller {
     pub(super) account: AccountFacts,
     pub(super) counting: Counting,
     pub(super) health: Health,
+    /// The ride in progress being watched (live mode), and one given up on.
+    pub(super) live: Option<LiveRide>,
+    pub(super) live_given_up: Option<String>,
+    /// When the regular poll (profile, overview, list) last succeeded.
+    pub(super) last_full_poll: Option<Instant>,
     pub(super) limiter: RateLimiter,
     /// The storage path's lock: held while this poller may write there.
     lock: Option<crate::store::lock::StorageLock>,
@@ -120,6 +130,9 @@ impl Poller {
             account: AccountFacts::default(),
             counting: Counting::new(schedule.include_imported),
             health: Health::default(),
+            live: None,
+            live_given_up: None,
+            last_full_poll: None,
             lock: None,
             progress_log: ProgressLog::default(),
         }
@@ -135,7 +148,7 @@ impl Poller {
             }
             let intervals = Intervals {
                 interval: self.schedule.interval,
-                live: None,
+                live: self.schedule.live_interval,
             };
             let wait = self.phase.wait(intervals, Instant::now(), fastrand::f64());
             tokio::select! {
@@ -215,7 +228,12 @@ impl Poller {
         let telemetry = self.state.telemetry.clone();
         telemetry.poll_started();
         let started = Instant::now();
-        let mut result = self.poll().await;
+        let live_only = self.phase == Phase::Live && self.live_tick_due();
+        let mut result = if live_only {
+            self.live_tick().await
+        } else {
+            self.poll().await
+        };
         if result.is_ok() {
             self.succeeded();
             self.publish();
@@ -303,7 +321,7 @@ impl Poller {
             history_listed: self.sync.history_listed,
             pending: self.sync.pending.unwrap_or(0),
             backlog: self.sync.backlog.unwrap_or(0),
-            live: false,
+            live: self.live.is_some(),
         };
         self.phase = self
             .phase
@@ -329,12 +347,7 @@ impl Poller {
             self.account.profile = Some(profile);
             self.account.profile_at = Some(Instant::now());
         }
-        let user_id = self
-            .account
-            .profile
-            .as_ref()
-            .map(|p| p.user_id.clone())
-            .unwrap_or_default();
+        let user_id = self.user_id();
 
         // The overview first, then the list (domain/counting.rs says why).
         if self.counting.overview().is_none() || due(self.account.overview_at) {
@@ -349,7 +362,16 @@ impl Poller {
         };
         self.walk_list(&user_id, walk).await?;
         self.counting.list_read();
-        Ok(())
+        self.last_full_poll = Some(Instant::now());
+        self.follow_newest().await
+    }
+
+    pub(super) fn user_id(&self) -> String {
+        self.account
+            .profile
+            .as_ref()
+            .map(|p| p.user_id.clone())
+            .unwrap_or_default()
     }
 
     /// Totals and the latest workout from what earlier runs stored.
@@ -438,6 +460,16 @@ impl Poller {
             history_progress: self.progress_log.current(),
             training: a.training.clone(),
             latest_training: a.latest_training.clone(),
+            live: self.live.as_ref().map(|ride| {
+                let stale_after = self
+                    .schedule
+                    .live_interval
+                    .map_or(0.0, |i| i.as_secs_f64() * LIVE_STALE_INTERVALS);
+                LiveView {
+                    sample: ride.current(now_unix() as f64, stale_after).copied(),
+                    ride: ride.clone(),
+                }
+            }),
         }
     }
 }

@@ -167,6 +167,7 @@ fn build_account(
             profile_interval: settings.profile_interval,
             max_request_rate: settings.max_request_rate,
             include_imported: settings.include_imported,
+            live_interval: None,
         },
     );
     let poller = match &settings.remote_write_url {

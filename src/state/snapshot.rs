@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::domain::live::{LiveRide, LiveSample};
 use crate::domain::totals::Totals;
 use crate::domain::training::WorkoutTraining;
 use crate::domain::training_summary::TrainingSummary;
@@ -37,4 +38,14 @@ pub struct Snapshot {
     pub training: Option<TrainingSummary>,
     /// The analytics of `latest`.
     pub latest_training: Option<WorkoutTraining>,
+    /// The ride in progress, in live mode only.
+    pub live: Option<LiveView>,
+}
+
+/// A ride in progress as a scrape shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveView {
+    pub ride: LiveRide,
+    /// The latest sample while it is current; `None` once it is older than the bound.
+    pub sample: Option<LiveSample>,
 }
