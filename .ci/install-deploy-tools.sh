@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Installs the tools tests/deploy.rs runs, for CI (as root, Debian 12):
+# Installs the tools tests/it/deploy.rs runs, for CI (as root, Debian 12):
 #   kubectl (kustomize), docker-compose (config), kubernetes-validate, yamllint,
 #   hadolint, promtool, PyYAML for python3, musl-gcc for deploy/build-static.sh,
 #   and systemd-analyze where that is cheap.
 # Idempotent: a tool already on PATH is left alone. Fails on any error, except
-# for systemd-analyze, which tests/deploy.rs may skip ("where available").
+# for systemd-analyze, which tests/it/deploy.rs may skip ("where available").
 #
 # Usage: bash .ci/install-deploy-tools.sh
 set -euo pipefail

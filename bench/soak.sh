@@ -12,5 +12,5 @@ cd "$(dirname "$0")/.."
 export PELOTON_SOAK_SECONDS="${SECONDS_TO_RUN:-600}"
 export PELOTON_SOAK_ACCOUNTS="${ACCOUNTS:-8}"
 export PELOTON_SOAK_SCRAPERS="${SCRAPERS:-4}"
-cargo test --release --locked --test soak -- --nocapture --test-threads=1 2>&1 \
+cargo test --release --locked --test it -- soak:: --nocapture --test-threads=1 2>&1 \
   | grep -E '^(soak:|RSS every)|test result|panicked|FAILED'

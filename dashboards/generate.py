@@ -4,10 +4,10 @@
     python3 dashboards/generate.py          # rewrite dashboards/*.json
     python3 dashboards/generate.py --check  # exit 1 if a JSON file differs from its source here
 
-Edit this file, not the JSON: `cargo test --test dashboards` fails while the two differ.
+Edit this file, not the JSON: `cargo test --test it dashboards::` fails while the two differ.
 The dashboards are provisioning style (no `__inputs`, every datasource is the
 `${datasource}` variable), so they load unattended through dashboards/provisioning/ and
-validate against Grafana's dashboard JSON schema (tests/support/grafana-schema/).
+validate against Grafana's dashboard JSON schema (tests/it/support/grafana-schema/).
 
 Metric names are those of the catalogue (docs/metrics.md). Heavy history panels read the
 recording rules of deploy/prometheus/rules/recording.yml (names with colons).
@@ -24,7 +24,7 @@ DS = {"type": "prometheus", "uid": "${datasource}"}
 # writes no `account` label, `$account` is then "All" = `.*`, which matches the empty label.
 SEL = 'job=~"$job", account=~"$account"'
 # The scrape job everywhere: README, deploy/ (Prometheus, compose, Kubernetes), the rules.
-# tests/job_name.rs fails when one of them says otherwise.
+# tests/it/job_name.rs fails when one of them says otherwise.
 JOB = "peloton-exporter"
 
 

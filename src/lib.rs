@@ -1,6 +1,6 @@
 //! peloton-exporter: a Prometheus/OpenMetrics exporter for a Peloton member's own training
 //! data. Each folder is one stage of the data flow; `docs/architecture.md` draws it and
-//! gives the one direction imports may run (checked by `tests/layers.rs`).
+//! gives the one direction imports may run (checked by `tests/it/layers.rs`).
 
 pub mod cmd;
 pub mod domain;

@@ -2,7 +2,7 @@
 # Writes prometheusrule.yaml from deploy/prometheus/rules/*.yml, the recording
 # rules (which the dashboards read) and alerts that a Prometheus without the
 # operator loads, so that both deployments run the same rules.
-# tests/deploy.rs fails when prometheusrule.yaml is not this script's output.
+# tests/it/deploy.rs fails when prometheusrule.yaml is not this script's output.
 #
 # Usage: generate-prometheusrule.sh [OUTPUT]   (default: prometheusrule.yaml here)
 set -euo pipefail
