@@ -17,10 +17,10 @@ use anyhow::{Context as _, anyhow, bail};
 use serde_json::json;
 use url::Url;
 
+use crate::peloton::client::parse_profile;
 use crate::peloton::jwt;
 use crate::peloton::login::{self, Callback, LoginError, Pkce, SignedIn, Signer};
-use crate::peloton::model::Me;
-use crate::peloton::wire::{self, parse_json, send};
+use crate::peloton::wire::{self, send};
 use crate::secret::Secret;
 use crate::settings::flags::LoginArgs;
 use crate::settings::resolved::Settings;
@@ -245,9 +245,9 @@ async fn whoami(settings: &Settings, signed_in: &SignedIn) -> Option<String> {
     let request = http.get(url).bearer_auth(signed_in.access_token.expose());
     let telemetry = Telemetry::default();
     match send(request, Endpoint::Me, &telemetry).await {
-        Ok(body) => parse_json::<Me>(Endpoint::Me, &body)
+        Ok(body) => parse_profile(&body)
             .ok()
-            .map(|me| me.username.or(me.id).unwrap_or_default()),
+            .map(|p| p.username.unwrap_or(p.user_id)),
         Err(e) => {
             crate::cmd::console::note(format_args!(
                 "warning: signed in, but Peloton's API did not accept the token yet: {e}"

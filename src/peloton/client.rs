@@ -19,6 +19,19 @@ use crate::domain::{AccountOverview, Profile};
 use crate::state::labels::Endpoint;
 use crate::state::telemetry::Telemetry;
 
+/// `/api/me` as a profile; an answer without a user id is no profile.
+pub fn profile_of(me: &Me) -> Result<Profile, ApiError> {
+    Profile::from_api(me).ok_or_else(|| ApiError::InvalidResponse {
+        endpoint: Endpoint::Me,
+        detail: "no user id in /api/me".to_owned(),
+    })
+}
+
+/// `/api/me`'s body as a profile, for a caller that sent the request itself (`login`).
+pub fn parse_profile(body: &[u8]) -> Result<Profile, ApiError> {
+    profile_of(&parse_json::<Me>(Endpoint::Me, body)?)
+}
+
 /// How hard one poll tries before it gives up and leaves the rest to the next poll.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
@@ -95,10 +108,7 @@ impl PelotonClient {
     /// The member's profile; an answer without a user id is no profile.
     pub async fn me(&self) -> Result<Profile, ApiError> {
         let me: Me = self.get(Endpoint::Me, "/api/me", &[]).await?;
-        Profile::from_api(&me).ok_or_else(|| ApiError::InvalidResponse {
-            endpoint: Endpoint::Me,
-            detail: "no user id in /api/me".to_owned(),
-        })
+        profile_of(&me)
     }
 
     pub async fn overview(&self, user_id: &str) -> Result<AccountOverview, ApiError> {

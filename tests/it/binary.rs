@@ -407,3 +407,46 @@ fn debug_and_panic_messages_redact_every_secret() {
         }
     }
 }
+
+/// `export --demo 2>&1 | head -c 10`: the reader goes away after ten bytes. The command
+/// must end quietly (0, or 141 as a shell reports SIGPIPE), never with a panic (101), with
+/// stdout and stderr both closed, or stderr alone.
+#[test]
+fn a_closed_stdout_or_stderr_ends_the_command_quietly() {
+    use std::io::Read as _;
+    for (what, args) in [
+        ("export", &["export", "--demo"][..]),
+        ("backfill", &["backfill", "--demo", "--out", "-"][..]),
+    ] {
+        // Both closed after ten bytes of stdout.
+        let mut child = Command::new(BIN)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 10];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+        drop(child.stderr.take());
+        let status = child.wait().unwrap();
+        assert!(
+            matches!(status.code(), Some(0 | 141)),
+            "{what} with both closed: {status:?}"
+        );
+        // stderr closed from the start; stdout read to the end.
+        let mut child = Command::new(BIN)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stderr.take());
+        let mut out = Vec::new();
+        child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(0), "{what} with stderr closed");
+        assert!(out.len() > 1000, "{what} wrote its output: {} bytes", out.len());
+    }
+}

@@ -24,12 +24,20 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("http", &["exposition"]),
     ("exposition", &["metrics"]),
     ("metrics", &["state", "domain"]),
-    ("peloton", &["state", "store", "domain"]),
+    ("peloton", &["state", "domain"]),
     ("store", &["domain"]),
     ("state", &["domain"]),
     ("domain", &[]),
 ];
 const LEAVES: &[&str] = &["clock", "secret", "logging", "process_stats"];
+/// Peloton's response shapes and their conversion: only `peloton/` itself sees them; every
+/// other layer gets domain values.
+const API_SHAPES: &[&str] = &[
+    "peloton/model.rs",
+    "peloton/convert.rs",
+    "peloton/convert/",
+    "peloton/lenient.rs",
+];
 /// Layers that a scrape runs through: they never reach Peloton, the poller or the store.
 const SCRAPE_SIDE: &[&str] = &["http", "exposition", "metrics", "state", "domain"];
 const NEVER_FROM_SCRAPE_SIDE: &[&str] = &["peloton", "poll", "store"];
@@ -84,6 +92,54 @@ fn a_planted_import_against_the_order_is_named_with_file_and_line() {
     let text = report.describe();
     assert!(
         text.contains("metrics/family.rs:3") && text.contains("metrics may not import peloton"),
+        "{text}"
+    );
+}
+
+#[test]
+fn api_shapes_stay_at_the_edge_and_the_edge_never_reaches_the_store() {
+    let files = planted(&[
+        ("poll/mod.rs", "pub mod poller;\n"),
+        (
+            "poll/poller.rs",
+            "use crate::peloton::model::WorkoutPage;\nuse crate::peloton::convert::list_page;\nuse crate::peloton::client::PelotonClient;\n",
+        ),
+        (
+            "peloton/mod.rs",
+            "pub mod client;\npub mod convert;\npub mod model;\npub mod auth;\n",
+        ),
+        (
+            "peloton/client.rs",
+            "use super::model::WorkoutPage;\npub struct PelotonClient;\n",
+        ),
+        (
+            "peloton/convert.rs",
+            "use super::model::WorkoutPage;\npub fn list_page() {}\n",
+        ),
+        ("peloton/model.rs", "pub struct WorkoutPage;\n"),
+        (
+            "peloton/auth.rs",
+            "use crate::store::token_store::TokenStore;\n",
+        ),
+        ("store/mod.rs", "pub mod token_store;\n"),
+        ("store/token_store.rs", "pub struct TokenStore;\n"),
+    ]);
+    let text = check(&files).describe();
+    assert!(
+        text.contains("poll/poller.rs:1: poll may not see Peloton's response shapes (crate::peloton::model::WorkoutPage)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("poll/poller.rs:2: poll may not see"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("poll/poller.rs:3"),
+        "the client is the edge's door: {text}"
+    );
+    assert!(!text.contains("peloton/client.rs"), "{text}");
+    assert!(
+        text.contains("peloton/auth.rs:1: peloton may not import store"),
         "{text}"
     );
 }
@@ -225,6 +281,12 @@ fn check_with(files: &Tree, layered: bool) -> Report {
                     ));
                 }
             }
+            if layered && from != "peloton" && is_api_shape(&target) {
+                report.violations.push(format!(
+                    "{file}:{line}: {from} may not see Peloton's response shapes ({}); convert in peloton/convert.rs",
+                    path.join("::")
+                ));
+            }
             edges.entry(file.clone()).or_default().insert(target);
         }
     }
@@ -249,6 +311,12 @@ fn reachable() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
         out.insert(*layer, seen);
     }
     out
+}
+
+fn is_api_shape(file: &str) -> bool {
+    API_SHAPES
+        .iter()
+        .any(|shape| file == *shape || (shape.ends_with('/') && file.starts_with(shape)))
 }
 
 fn is_test_file(file: &str) -> bool {

@@ -81,6 +81,15 @@ async fn retry_after_beyond_any_clock_is_capped_and_nothing_dies() {
         assert_eq!(value(&s, "peloton_up"), Some(0.0), "{what}");
         let log = exporter.stop();
         assert!(log.contains("capped_seconds=3600"), "{what}: {log}");
+        // The poll-failure line itself says the wait kept, not only what was asked.
+        let failed = log
+            .lines()
+            .find(|l| l.contains("poll failed") && l.contains("rate limited"))
+            .unwrap_or_else(|| panic!("{what}: no poll-failure line: {log}"));
+        assert!(
+            failed.contains("waiting_seconds=3600") && failed.contains("next try in 3600s"),
+            "{what}: {failed}"
+        );
         assert!(!log.contains("panicked"), "{what}: {log}");
     }
 }
