@@ -3,7 +3,11 @@
 //!
 //! ```sh
 //! cargo run --release --example fake_peloton -- --workouts 20000 --port 0
+//! cargo run --example fake_peloton -- --live-ride
 //! ```
+//!
+//! `--live-ride` runs the live-ride demo (`FakeOptions::demo_live`): a 5-minute cycling class
+//! in real time from start, then every 30 s after one ends, the next.
 //!
 //! Prints one JSON line on stdout once serving, then serves until killed (SIGTERM/SIGINT):
 //! `{"api_url", "auth_url", "refresh_token", "access_token", "user_id", "workouts",
@@ -19,6 +23,8 @@
 //! | `GET /requests?log=1` | the same plus every request (method, path, query, status, bytes) |
 //! | `POST /clear` | forgets the request log |
 //! | `POST /add_workout?discipline=cycling` | adds a workout that completed now; answers its id |
+//! | `POST /start_live_ride?discipline=cycling&class_s=1200&ride_for_s=1200&started_ago_s=0` | starts a live ride (all optional; `ride_for_s=none`: until completed); answers its id |
+//! | `POST /complete_workout?id=ID` | completes an in-progress workout now |
 //! | `GET /refresh_token` | a currently valid refresh token |
 //!
 //! SIGUSR1 prints the `/requests` summary to stderr.
@@ -31,17 +37,18 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::routing::{get, post};
-use peloton_fake::{FakeOptions, FakePeloton, RecordedRequest};
+use peloton_fake::{FakeOptions, FakePeloton, LiveRide, RecordedRequest};
 use serde_json::{Value, json};
 
 const USAGE: &str =
-    "usage: fake_peloton [--workouts N] [--port PORT] [--seed N] [--history-days N]";
+    "usage: fake_peloton [--workouts N] [--port PORT] [--seed N] [--history-days N] [--live-ride]";
 
 struct Args {
     workouts: usize,
     port: u16,
     seed: u64,
     history_days: u32,
+    live_ride: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -50,6 +57,7 @@ fn parse_args() -> Result<Args, String> {
         port: 0,
         seed: FakeOptions::default().seed,
         history_days: FakeOptions::default().history_days,
+        live_ride: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -59,6 +67,10 @@ fn parse_args() -> Result<Args, String> {
         };
         if name == "-h" || name == "--help" {
             return Err(USAGE.to_owned());
+        }
+        if name == "--live-ride" && inline.is_none() {
+            args.live_ride = true;
+            continue;
         }
         let value = inline
             .or_else(|| it.next())
@@ -123,6 +135,51 @@ async fn add_workout(State(fake): State<Fake>, Query(q): Query<HashMap<String, S
     fake.add_workout(discipline) + "\n"
 }
 
+/// `name` of the query in whole seconds; `Err` names the bad value.
+fn seconds(q: &HashMap<String, String>, name: &str) -> Result<Option<Duration>, String> {
+    q.get(name)
+        .map(|v| {
+            v.parse()
+                .map(Duration::from_secs)
+                .map_err(|e| format!("{name}: {e}\n"))
+        })
+        .transpose()
+}
+
+async fn start_live_ride(
+    State(fake): State<Fake>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<String, (axum::http::StatusCode, String)> {
+    let bad = |e| (axum::http::StatusCode::BAD_REQUEST, e);
+    let mut spec = LiveRide::default();
+    if let Some(d) = q.get("discipline") {
+        spec.discipline.clone_from(d);
+    }
+    if let Some(class) = seconds(&q, "class_s").map_err(bad)? {
+        spec.class_length = class;
+        spec.ride_for = Some(class);
+    }
+    if q.get("ride_for_s").is_some_and(|v| v == "none") {
+        spec.ride_for = None;
+    } else if let Some(r) = seconds(&q, "ride_for_s").map_err(bad)? {
+        spec.ride_for = Some(r);
+    }
+    spec.started_ago = seconds(&q, "started_ago_s")
+        .map_err(bad)?
+        .unwrap_or_default();
+    Ok(fake.start_live_ride(spec) + "\n")
+}
+
+async fn complete_workout(
+    State(fake): State<Fake>,
+    Query(q): Query<HashMap<String, String>>,
+) -> &'static str {
+    if let Some(id) = q.get("id") {
+        fake.complete_workout(id);
+    }
+    "ok\n"
+}
+
 async fn refresh_token(State(fake): State<Fake>) -> String {
     fake.refresh_token() + "\n"
 }
@@ -141,6 +198,7 @@ async fn main() -> std::io::Result<()> {
             seed: args.seed,
             workouts: args.workouts,
             history_days: args.history_days,
+            live_ride: args.live_ride.then(LiveRide::demo),
             ..FakeOptions::default()
         })
         .await?,
@@ -151,6 +209,8 @@ async fn main() -> std::io::Result<()> {
         .route("/requests", get(requests))
         .route("/clear", post(clear))
         .route("/add_workout", post(add_workout))
+        .route("/start_live_ride", post(start_live_ride))
+        .route("/complete_workout", post(complete_workout))
         .route("/refresh_token", get(refresh_token))
         .with_state(fake.clone());
     let server = tokio::spawn(async move { axum::serve(control, app).await });

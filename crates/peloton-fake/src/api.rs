@@ -15,6 +15,8 @@ use super::drift;
 use super::endpoint::{Endpoint, ServerKind};
 use super::faults::{json, peloton_error};
 use super::graph;
+use super::live;
+use super::live_graph;
 use super::render::{self, Joins};
 use super::server::{self, LayerCtx, Shared};
 use super::util::{lock, now_unix};
@@ -147,14 +149,19 @@ async fn performance_graph(
         .and_then(|v| v.trim().parse::<u32>().ok())
         .unwrap_or(5);
     // Render outside the lock: a one-second graph of a long class is the largest response.
-    let (member, w) = {
+    let (member, w, live_ride) = {
         let m = lock(&shared.member);
         let Some(w) = m.find_workout(&id).cloned() else {
             return workout_not_found();
         };
-        (m.without_workouts(), w)
+        let live_ride = live::trace_of(&shared, &w);
+        (m.without_workouts(), w, live_ride)
     };
-    let v = graph::performance_graph(&member, &w, every_n, now_unix());
+    let now = now_unix();
+    let v = match live_ride {
+        Some((trace, end)) => live_graph::performance_graph(&member, &w, &trace, end, every_n, now),
+        None => graph::performance_graph(&member, &w, every_n, now),
+    };
     ok(&shared, Endpoint::PerformanceGraph, v)
 }
 

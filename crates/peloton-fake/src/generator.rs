@@ -39,7 +39,7 @@ const SCENIC_PLACES: &[&str] = &[
 /// Local hours people usually start a workout at.
 const WORKOUT_HOURS: &[i64] = &[6, 6, 7, 7, 8, 12, 17, 18, 18, 19, 20, 21];
 /// Weights of minutes in zones 1..5 for effort points (fitted roughly to the fixtures).
-const EFFORT_WEIGHTS: [f64; 5] = [0.3, 0.6, 1.2, 2.4, 3.0];
+pub(crate) const EFFORT_WEIGHTS: [f64; 5] = [0.3, 0.6, 1.2, 2.4, 3.0];
 pub(crate) const JUST_RIDE_ID: &str = "00000000000000000000000000000000";
 
 /// Member-level values a new workout depends on.
@@ -232,6 +232,19 @@ pub(crate) fn build_workout(
     created_at: i64,
     status: WorkoutStatus,
 ) -> GeneratedWorkout {
+    build_workout_of_length(rng, ctx, slug, created_at, status, None)
+}
+
+/// [`build_workout`], with the class length forced to `class_s` seconds (the title's minutes
+/// rounded from it) and the workout indoors when `class_s` is given: a live ride.
+pub(crate) fn build_workout_of_length(
+    rng: &mut Rng,
+    ctx: &WorkoutCtx,
+    slug: &str,
+    created_at: i64,
+    status: WorkoutStatus,
+    class_s: Option<u32>,
+) -> GeneratedWorkout {
     let seed = rng.u64(..);
     let kind = kind_of(slug);
     let lengths = catalog::lengths_min(slug);
@@ -246,11 +259,16 @@ pub(crate) fn build_workout(
     let is_outdoor = kind == Kind::Tread
         && slug != "circuit"
         && workout_type == WorkoutType::Class
-        && rng.f64() < 0.25;
+        && rng.f64() < 0.25
+        && class_s.is_none();
     if workout_type == WorkoutType::Freestyle {
         minutes = 15 + 5 * rng.u32(0..=6);
     }
-    let dur = minutes * 60;
+    let mut dur = minutes * 60;
+    if let Some(secs) = class_s {
+        dur = secs.max(1);
+        minutes = ((dur + 30) / 60).max(1);
+    }
     let (device_type, platform) = catalog::device(kind, is_outdoor, rng.u64(..));
     let instructor = if workout_type == WorkoutType::Class {
         catalog::instructor_for(slug, rng.u64(..))
@@ -369,7 +387,7 @@ pub(crate) fn build_workout(
 }
 
 /// Speed shown in the member's unit (1 decimal) → (display value, exact m/s of that value).
-fn speed_display(units: Units, mps: f64) -> (f64, f64) {
+pub(crate) fn speed_display(units: Units, mps: f64) -> (f64, f64) {
     let shown = round_to(mps / units.mps_per_speed_unit(), 1);
     (shown, shown * units.mps_per_speed_unit())
 }

@@ -13,14 +13,14 @@ use super::render;
 use super::util::{hex32_from, mix, round_to, uniform};
 
 const GRAPH_SALT: u64 = 0x6a4f_0000_0000_0000;
-const MAX_EVERY_N: u32 = 600;
+pub(crate) const MAX_EVERY_N: u32 = 600;
 
 /// One metric series as shown: `None` values render as `null`.
-struct Series {
-    values: Vec<Option<f64>>,
-    avg: f64,
-    max: f64,
-    decimals: i32,
+pub(crate) struct Series {
+    pub(crate) values: Vec<Option<f64>>,
+    pub(crate) avg: f64,
+    pub(crate) max: f64,
+    pub(crate) decimals: i32,
 }
 
 impl Series {
@@ -43,7 +43,7 @@ impl Series {
     }
 }
 
-fn number(x: f64, decimals: i32) -> Value {
+pub(crate) fn number(x: f64, decimals: i32) -> Value {
     if decimals == 0 {
         Value::from(x.round() as i64)
     } else {
@@ -51,7 +51,7 @@ fn number(x: f64, decimals: i32) -> Value {
     }
 }
 
-fn metric(
+pub(crate) fn metric(
     display_name: &str,
     unit: &str,
     slug: &str,
@@ -76,7 +76,7 @@ fn metric(
     }
 }
 
-fn summary(display_name: &str, unit: Option<&str>, slug: &str, value: Value) -> Value {
+pub(crate) fn summary(display_name: &str, unit: Option<&str>, slug: &str, value: Value) -> Value {
     let mut m = serde_json::Map::new();
     m.insert("display_name".into(), Value::from(display_name));
     m.insert("display_unit".into(), unit.map_or(Value::Null, Value::from));
@@ -193,15 +193,15 @@ fn plain(values: Vec<f64>, stat: Stat, decimals: i32) -> Series {
     }
 }
 
-fn pace_of(speed: f64) -> Option<f64> {
+pub(crate) fn pace_of(speed: f64) -> Option<f64> {
     (speed > 0.5).then(|| round_to(60.0 / speed, 2))
 }
 
-fn split_pace_of(mps: f64) -> Option<f64> {
+pub(crate) fn split_pace_of(mps: f64) -> Option<f64> {
     (mps > 0.3).then(|| round_to(500.0 / (mps * 60.0), 2))
 }
 
-fn zones_json(m: &MemberData, z: &[f64; 5]) -> Vec<Value> {
+pub(crate) fn zones_json(m: &MemberData, z: &[f64; 5]) -> Vec<Value> {
     let lb: Vec<i64> = m.heart_rate_zones.iter().map(|b| b.ceil() as i64).collect();
     let top = (m.max_heart_rate + 3.0).round() as i64;
     (0..5)
@@ -252,7 +252,7 @@ fn segment(
     })
 }
 
-fn segments(w: &GeneratedWorkout, kind: Kind) -> Vec<Value> {
+pub(crate) fn segments(w: &GeneratedWorkout, kind: Kind) -> Vec<Value> {
     let dur = w.duration_class_s;
     let main_icon = match kind {
         Kind::Bike => "cycling".to_owned(),
@@ -296,30 +296,54 @@ fn splits(
     if frac >= 0.01 {
         parts.push((frac, (per_unit * frac).round()));
     }
+    let parts: Vec<Split> = parts
+        .into_iter()
+        .map(|(marker, seconds)| Split {
+            marker,
+            seconds,
+            elevation: if with_elevation {
+                Value::from(rng.u32(0..15))
+            } else {
+                Value::Null
+            },
+        })
+        .collect();
+    render_splits(&parts, units)
+}
+
+/// One distance split: `marker` is the whole unit it ends at, or the fraction of the last
+/// partial one; `elevation` is the change in display units (null without elevation).
+pub(crate) struct Split {
+    pub(crate) marker: f64,
+    pub(crate) seconds: f64,
+    pub(crate) elevation: Value,
+}
+
+/// `splits_data` and `splits_metrics` of distance splits; the fastest whole split is best.
+pub(crate) fn render_splits(parts: &[Split], units: Units) -> (Value, Value) {
+    if parts.is_empty() {
+        return (json!([]), json!({"header": [], "metrics": []}));
+    }
     let best = parts
         .iter()
         .enumerate()
-        .filter(|(_, (d, _))| *d >= 1.0)
-        .min_by(|a, b| a.1.1.total_cmp(&b.1.1))
+        .filter(|(_, p)| p.marker >= 1.0)
+        .min_by(|a, b| a.1.seconds.total_cmp(&b.1.seconds))
         .map(|(i, _)| i);
     let du = units.distance_unit();
     let eu = units.elevation_unit();
     let mut elapsed = 0.0;
     let mut split_items = Vec::new();
     let mut metric_rows = Vec::new();
-    for (i, (marker, secs)) in parts.iter().enumerate() {
+    for (i, p) in parts.iter().enumerate() {
+        let (marker, secs) = (p.marker, p.seconds);
         elapsed += secs;
-        let length = if *marker >= 1.0 { 1.0 } else { *marker };
-        let elevation = if with_elevation {
-            Value::from(rng.u32(0..15))
-        } else {
-            Value::Null
-        };
+        let length = if marker >= 1.0 { 1.0 } else { marker };
         split_items.push(json!({
             "distance_marker": marker,
             "order": i + 1,
             "seconds": secs,
-            "elevation_change": elevation,
+            "elevation_change": p.elevation,
             "has_floor_segment": false,
             "is_best": Some(i) == best,
         }));
@@ -330,7 +354,7 @@ fn splits(
                 {"slug": du, "value": marker, "unit": du},
                 {"slug": "total_time", "value": round_to(elapsed / 60.0, 2), "unit": "min"},
                 {"slug": "pace", "value": round_to(secs / 60.0 / length, 2), "unit": units.pace_unit()},
-                {"slug": "elevation", "value": elevation, "unit": eu},
+                {"slug": "elevation", "value": p.elevation, "unit": eu},
             ],
         }));
     }
@@ -352,7 +376,7 @@ fn splits(
     )
 }
 
-fn row_splits(distance_m: f64, dur: u32, pace: f64) -> Value {
+pub(crate) fn row_splits(distance_m: f64, dur: u32, pace: f64) -> Value {
     let mut rows = Vec::new();
     let mut done = 0.0;
     while done + 500.0 <= distance_m && rows.len() < 200 {
@@ -407,7 +431,7 @@ fn location_data(w: &GeneratedWorkout, offsets: &[u32], units: Units, segs: &[Va
     Value::Array(out)
 }
 
-fn muscle_groups(w: &GeneratedWorkout) -> Value {
+pub(crate) fn muscle_groups(w: &GeneratedWorkout) -> Value {
     const GROUPS: [(&str, &str); 5] = [
         ("core", "Core"),
         ("glutes", "Glutes"),
@@ -546,6 +570,20 @@ impl GraphParts {
     }
 }
 
+/// `seconds_since_pedaling_start` of a graph: every `every_n`-th second from 1 up to `last`.
+/// A completed graph runs to `duration + 1`; a live ride's to its elapsed second, plus that
+/// second itself when it is off the grid (the 2024 cycling fixture also ends on its last
+/// second, `…, 1191, 1196, 1200`).
+pub(crate) fn grid(last: u32, every_n: u32) -> Vec<u32> {
+    let every_n = every_n.max(1);
+    if last == 0 {
+        return Vec::new();
+    }
+    (0..=(last - 1) / every_n)
+        .map(|i| 1 + i * every_n)
+        .collect()
+}
+
 fn shown_speed(units: Units, sp: Stat) -> Stat {
     let per_unit = units.mps_per_speed_unit();
     Stat {
@@ -571,7 +609,7 @@ pub(crate) fn performance_graph(
         dur
     };
     let fraction = f64::from(shown_secs) / f64::from(dur.max(1));
-    let offsets: Vec<u32> = (0..=dur / every_n).map(|i| 1 + i * every_n).collect();
+    let offsets = grid(dur.saturating_add(1), every_n);
     let visible = (shown_secs / every_n + 1) as usize;
     let mut rng = Rng::with_seed(mix(w.seed ^ GRAPH_SALT ^ u64::from(every_n)));
     let shape = base_shape(&mut rng, &offsets, dur, kind == Kind::Bike);
@@ -730,7 +768,6 @@ pub(crate) fn performance_graph(
         ..
     } = g;
 
-    let segs = segments(w, kind);
     let (splits_data, splits_metrics) = match (kind, shown_distance) {
         (Kind::Row, Some(d)) => {
             let pace = w
@@ -742,23 +779,50 @@ pub(crate) fn performance_graph(
         _ => (json!([]), json!({"header": [], "metrics": []})),
     };
     let location = if w.is_outdoor {
+        let segs = segments(w, kind);
         location_data(w, offsets.get(..visible).unwrap_or(&offsets), units, &segs)
     } else {
         json!([])
     };
+    envelope(
+        w,
+        &Parts {
+            offsets: offsets.get(..visible).unwrap_or(&offsets),
+            averages,
+            summaries,
+            metrics,
+            splits: (splits_data, splits_metrics),
+            location,
+        },
+    )
+}
+
+/// The pieces of a graph that depend on the data shown.
+pub(crate) struct Parts<'a> {
+    pub(crate) offsets: &'a [u32],
+    pub(crate) averages: Vec<Value>,
+    pub(crate) summaries: Vec<Value>,
+    pub(crate) metrics: Vec<Value>,
+    /// `splits_data` and `splits_metrics`.
+    pub(crate) splits: (Value, Value),
+    pub(crate) location: Value,
+}
+
+/// The whole graph object in the fixtures' key order.
+pub(crate) fn envelope(w: &GeneratedWorkout, p: &Parts<'_>) -> Value {
     json!({
-        "duration": dur,
+        "duration": w.duration_class_s,
         "is_class_plan_shown": w.workout_type == WorkoutType::Class,
-        "segment_list": segs,
-        "seconds_since_pedaling_start": offsets.get(..visible).unwrap_or(&offsets),
-        "average_summaries": averages,
-        "summaries": summaries,
-        "metrics": metrics,
+        "segment_list": segments(w, kind_of(&w.discipline)),
+        "seconds_since_pedaling_start": p.offsets,
+        "average_summaries": p.averages,
+        "summaries": p.summaries,
+        "metrics": p.metrics,
         "has_apple_watch_metrics": false,
-        "location_data": location,
+        "location_data": p.location,
         "is_location_data_accurate": if w.is_outdoor { Value::from(true) } else { Value::Null },
-        "splits_data": splits_data,
-        "splits_metrics": splits_metrics,
+        "splits_data": p.splits.0,
+        "splits_metrics": p.splits.1,
         "target_metrics_performance_data": {"target_metrics": [], "time_in_metric": []},
         "effort_zones": render::effort_zones(w),
         "muscle_group_score": if w.discipline == "strength" { muscle_groups(w) } else { json!([]) },

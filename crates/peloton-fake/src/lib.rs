@@ -13,6 +13,11 @@
 //! the API's default `limit` is 20 and `every_n` 5; `from`/`to` are ignored; cookies are set
 //! without `Secure` because the fake speaks plain HTTP.
 //!
+//! Live rides ([`FakePeloton::start_live_ride`], [`FakeOptions::live_ride`]) are workouts in
+//! progress in real time: their performance graph grows by one sample per second from a
+//! deterministic trace ([`FakePeloton::live_sample`], [`FakePeloton::live_totals`] give the
+//! truth) until the ride completes by itself or is completed.
+//!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! use peloton_fake::{FakeOptions, FakePeloton};
@@ -36,14 +41,18 @@ mod generator;
 mod graph;
 mod jwt;
 mod live;
+mod live_graph;
 mod login;
 mod model;
 mod render;
 mod server;
 mod stats;
 mod tokens;
+mod trace;
 mod util;
 
+#[cfg(test)]
+mod live_tests;
 #[cfg(test)]
 mod tests;
 
@@ -64,6 +73,7 @@ pub use model::{
 };
 pub use server::RecordedRequest;
 pub use tokens::{AUDIENCE, CLIENT_ID, REDIRECT_URI};
+pub use trace::{LiveRide, LiveSample, LiveTotals};
 
 use server::{KillableListener, Shared};
 use tokens::TokenBook;
@@ -71,6 +81,8 @@ use util::{lock, mix, now_unix};
 
 const LIVE_SALT: u64 = 0x11fe_0000_0000_0000;
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+/// Default [`FakeOptions::live_ride_gap`].
+const LIVE_RIDE_GAP: Duration = Duration::from_secs(30);
 
 /// What to generate and how the fake behaves.
 #[derive(Clone, PartialEq, Eq)]
@@ -83,8 +95,15 @@ pub struct FakeOptions {
     pub units: Units,
     /// `expires_in` of tokens from `/oauth/token`.
     pub access_token_ttl: Duration,
-    /// Demo mode: every interval the running workout completes and a new one starts.
+    /// Demo mode: every interval the running workout completes and a new one starts (skipped
+    /// while a live ride is in progress, so the live ride stays the newest workout).
     pub live_interval: Option<Duration>,
+    /// Demo mode: this ride starts in real time when the fake starts. When it has completed by
+    /// itself (its `ride_for`) and [`Self::live_ride_gap`] has passed, the next one starts (same
+    /// spec, a new workout, `started_ago` zero), and so on. See [`LiveRide::demo`].
+    pub live_ride: Option<LiveRide>,
+    /// The break between two rides of [`Self::live_ride`].
+    pub live_ride_gap: Duration,
     /// Credentials for the hosted login (the username or the member's email is accepted).
     pub username: String,
     pub password: String,
@@ -102,6 +121,8 @@ impl Default for FakeOptions {
             units: Units::Imperial,
             access_token_ttl: Duration::from_secs(172_800),
             live_interval: None,
+            live_ride: None,
+            live_ride_gap: LIVE_RIDE_GAP,
             username: "rider@example.invalid".to_owned(),
             password: "correct horse battery staple".to_owned(),
             client_id: CLIENT_ID.to_owned(),
@@ -117,6 +138,17 @@ impl FakeOptions {
             ..Self::default()
         }
     }
+
+    /// The default member riding live, for `--demo --demo.live`: a 5-minute cycling class
+    /// starts when the fake starts, its graph grows every second (output, cadence, resistance,
+    /// speed, heart rate moving through warm-up, efforts, sprints and cool-down), it completes
+    /// at 5:00 (the list, counts and records change), and 30 s later the next one starts.
+    pub fn demo_live() -> Self {
+        Self {
+            live_ride: Some(LiveRide::demo()),
+            ..Self::default()
+        }
+    }
 }
 
 impl std::fmt::Debug for FakeOptions {
@@ -128,6 +160,8 @@ impl std::fmt::Debug for FakeOptions {
             .field("units", &self.units)
             .field("access_token_ttl", &self.access_token_ttl)
             .field("live_interval", &self.live_interval)
+            .field("live_ride", &self.live_ride)
+            .field("live_ride_gap", &self.live_ride_gap)
             .field("username", &self.username)
             .field("password", &"<redacted>")
             .field("client_id", &self.client_id)
@@ -167,6 +201,8 @@ impl FakePeloton {
         let mut tokens = TokenBook::new(&opts.client_id);
         tokens.issue_refresh(None);
         let live_interval = opts.live_interval;
+        let live_ride = opts.live_ride.clone();
+        let live_ride_gap = opts.live_ride_gap;
         let shared = Arc::new(Shared {
             rng: Mutex::new(fastrand::Rng::with_seed(mix(opts.seed ^ LIVE_SALT))),
             opts,
@@ -175,6 +211,7 @@ impl FakePeloton {
             faults: FaultControl::default(),
             requests: Mutex::new(VecDeque::new()),
             auth_url: format!("http://{auth_addr}"),
+            live: Mutex::default(),
         });
         let (stop, stopped) = watch::channel(false);
         let mut tasks = vec![
@@ -189,6 +226,23 @@ impl FakePeloton {
                 stopped.clone(),
             )),
         ];
+        if let Some(spec) = live_ride {
+            // Started before returning, so the ride is there on the first request.
+            let (_, due) = live::start_live_ride(&shared, &spec);
+            if due.is_some() {
+                let next = LiveRide {
+                    started_ago: Duration::ZERO,
+                    ..spec
+                };
+                tasks.push(tokio::spawn(live::run_rides(
+                    Arc::clone(&shared),
+                    next,
+                    due,
+                    live_ride_gap,
+                    stopped.clone(),
+                )));
+            }
+        }
         if let Some(every) = live_interval {
             tasks.push(tokio::spawn(live::run(Arc::clone(&shared), every, stopped)));
         }
@@ -239,8 +293,9 @@ impl FakePeloton {
         lock(&self.shared.requests).clear();
     }
 
-    /// A copy of the current truth.
+    /// A copy of the current truth (live rides whose end has come are completed first).
     pub fn member(&self) -> MemberData {
+        live::settle(&self.shared, now_unix());
         lock(&self.shared.member).clone()
     }
 
@@ -266,9 +321,44 @@ impl FakePeloton {
         live::start_workout(&self.shared, discipline)
     }
 
-    /// Completes an in-progress workout now (no-op for unknown or completed ids).
+    /// Completes an in-progress workout now (no-op for unknown or completed ids). A live
+    /// ride's graph and totals become its trace up to now.
     pub fn complete_workout(&self, id: &str) {
         live::complete_workout(&self.shared, id);
+    }
+
+    /// Starts a ride in progress in real time as the newest workout (`IN_PROGRESS`,
+    /// `end_time` null, `start_time` now minus `spec.started_ago`, title and instructor
+    /// generated like other workouts unless `spec.title` is given) and returns its id.
+    ///
+    /// `GET /api/workout/{id}/performance_graph?every_n=N` then shows the samples of seconds
+    /// `1..=elapsed` (elapsed = now − `start_time`, whole seconds): on the completed graphs'
+    /// grid `1, 1+N, 1+2N, …` plus the elapsed second itself when off the grid, each value the
+    /// sample at that second ([`Self::live_sample`]); averages, maxima, heart-rate zone
+    /// seconds and summaries (`total_output`, `distance`, …) are running totals over every
+    /// second so far ([`Self::live_totals`]). Once `start_time + ride_for` has come (checked on
+    /// each request), the workout is `COMPLETE` with exactly that `end_time`, its graph the
+    /// trace up to the end, its `total_work` the summed output, and it is counted and awarded
+    /// like [`Self::complete_workout`]. Heart-rate zones follow the member's zones; power
+    /// zones relate to the detail's `ftp_info.ftp`, which for a live ride is the member's
+    /// `ftp`.
+    // By value: callers build the spec in the call.
+    #[allow(clippy::needless_pass_by_value)]
+    pub fn start_live_ride(&self, spec: LiveRide) -> String {
+        live::start_live_ride(&self.shared, &spec).0
+    }
+
+    /// The truth of live ride `id` at `at_second` (from 1): what its graph shows for that
+    /// second. `None` for other workouts, second 0, and seconds after a completed ride's end;
+    /// seconds not yet reached can be asked for (the trace is fixed in advance).
+    pub fn live_sample(&self, id: &str, at_second: u64) -> Option<LiveSample> {
+        live::sample(&self.shared, id, at_second)
+    }
+
+    /// Running totals of live ride `id` over seconds `1..=up_to_second` (capped at a completed
+    /// ride's end); `None` for other workouts.
+    pub fn live_totals(&self, id: &str, up_to_second: u64) -> Option<LiveTotals> {
+        live::totals(&self.shared, id, up_to_second)
     }
 
     /// Every refresh token becomes `invalid_grant`.

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use super::util::b64url;
 use super::*;
 
-const NOW: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+pub(crate) const NOW: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
 
 thread_local! {
     // Building a client loads TLS roots, which is slow in debug builds. Each test runs on
@@ -25,13 +25,13 @@ fn client() -> reqwest::Client {
     CLIENT.with(Clone::clone)
 }
 
-async fn fake(opts: FakeOptions) -> (FakePeloton, String) {
+pub(crate) async fn fake(opts: FakeOptions) -> (FakePeloton, String) {
     let pel = FakePeloton::start(opts).await.unwrap();
     let token = pel.mint_access_token(Duration::from_secs(3600));
     (pel, token)
 }
 
-async fn get(url: &str, token: &str) -> (StatusCode, Value) {
+pub(crate) async fn get(url: &str, token: &str) -> (StatusCode, Value) {
     let r = client()
         .get(url)
         .bearer_auth(token)
@@ -54,7 +54,7 @@ fn keys(v: &Value) -> BTreeSet<String> {
 }
 
 /// A fixture of the repository's own copy; a missing one is a test failure, not a skip.
-fn fixture(name: &str) -> Value {
+pub(crate) fn fixture(name: &str) -> Value {
     // The workspace's one copy of the real samples, shared with the exporter's tests.
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/fixtures")
@@ -64,7 +64,7 @@ fn fixture(name: &str) -> Value {
 }
 
 /// Every key of the real sample exists in ours (we may add more).
-fn assert_has_fixture_keys(ours: &Value, fixture_value: &Value, what: &str) {
+pub(crate) fn assert_has_fixture_keys(ours: &Value, fixture_value: &Value, what: &str) {
     let missing: Vec<String> = keys(fixture_value)
         .difference(&keys(ours))
         .cloned()
@@ -449,7 +449,7 @@ async fn shapes_follow_the_fixtures() {
     pel.shutdown().await;
 }
 
-fn summary(graph: &Value, key: &str, slug: &str) -> Option<Value> {
+pub(crate) fn summary(graph: &Value, key: &str, slug: &str) -> Option<Value> {
     graph[key]
         .as_array()?
         .iter()
