@@ -128,7 +128,7 @@ fn render_once(view: &AccountView, format: Format) -> usize {
         std::slice::from_ref(view),
         &peloton_exporter::metrics::collectors::Collectors::default(),
     );
-    let (body, _) = exposition::render(format, families).expect("renders");
+    let (body, _) = exposition::render(format, &families).expect("renders");
     body.len()
 }
 

@@ -5,6 +5,8 @@
 
 use std::fmt::Write as _;
 
+use super::openmetrics::push_escaped;
+use crate::metrics::catalogue::labels::BUCKET_BOUND;
 use crate::metrics::family::{Family, Kind, Value};
 
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -77,14 +79,15 @@ fn sample(
             first = false;
             out.push_str(k);
             out.push_str("=\"");
-            push_escaped_label(out, v);
+            push_escaped(out, v);
             out.push('"');
         }
         if let Some(le) = le {
             if !first {
                 out.push(',');
             }
-            out.push_str("le=\"");
+            out.push_str(BUCKET_BOUND);
+            out.push_str("=\"");
             push_number(out, le);
             out.push('"');
         }
@@ -107,30 +110,6 @@ fn push_number(out: &mut String, v: f64) {
     }
 }
 
-pub fn number(v: f64) -> String {
-    let mut s = String::new();
-    push_number(&mut s, v);
-    s
-}
-
-fn push_escaped_label(out: &mut String, v: &str) {
-    for ch in v.chars() {
-        match ch {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
-}
-
-/// Backslash, double quote and newline are escaped in label values.
-pub fn escape_label(v: &str) -> String {
-    let mut s = String::with_capacity(v.len());
-    push_escaped_label(&mut s, v);
-    s
-}
-
 /// Only backslash and newline are escaped in HELP of the classic format.
 fn escape_help(v: &str) -> String {
     v.replace('\\', "\\\\").replace('\n', "\\n")
@@ -150,6 +129,8 @@ mod tests {
                     help: "h",
                     unit: None,
                     kind: Kind::Counter,
+                    labels: &[],
+                    group: None,
                 },
                 series: vec![Series {
                     labels: vec![("a", "q\"\\\n".to_owned())],
@@ -162,6 +143,8 @@ mod tests {
                     help: "h",
                     unit: None,
                     kind: Kind::Info,
+                    labels: &[],
+                    group: None,
                 },
                 series: vec![Series {
                     labels: vec![],
@@ -174,6 +157,8 @@ mod tests {
                     help: "h",
                     unit: Some("seconds"),
                     kind: Kind::Histogram,
+                    labels: &[],
+                    group: None,
                 },
                 series: vec![Series {
                     labels: vec![],

@@ -65,13 +65,15 @@ pub fn content_type(format: Format) -> &'static str {
     }
 }
 
+/// The body of `families` in `format`, and its content type. Writing into memory cannot
+/// fail; the `Result` stays for the callers that handle one.
 pub fn render(
     format: Format,
-    families: Vec<Family>,
+    families: &[Family],
 ) -> Result<(String, &'static str), std::fmt::Error> {
     match format {
-        Format::OpenMetrics => Ok((openmetrics::render(families)?, openmetrics::CONTENT_TYPE)),
-        Format::Classic => Ok((classic::render(&families), classic::CONTENT_TYPE)),
+        Format::OpenMetrics => Ok((openmetrics::render(families), openmetrics::CONTENT_TYPE)),
+        Format::Classic => Ok((classic::render(families), classic::CONTENT_TYPE)),
     }
 }
 

@@ -3,3 +3,7 @@
 pub mod backfill;
 pub mod export;
 pub mod remote_write;
+pub mod trace_samples;
+
+#[cfg(test)]
+mod tests;

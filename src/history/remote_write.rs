@@ -12,13 +12,12 @@ use std::time::Duration;
 use prost::Message as _;
 use url::Url;
 
-use std::collections::BTreeMap;
-
 use crate::clock::now_unix;
-use crate::domain::training::Trace;
 use crate::domain::{Status, WorkoutSummary};
 use crate::history::backfill::{self, AccountHistory};
-use crate::metrics::catalogue as c;
+use crate::history::trace_samples::{self, Samples};
+use crate::metrics::catalogue::Metric;
+use crate::metrics::catalogue::labels::NoLabels;
 use crate::metrics::collectors::Collectors;
 use crate::metrics::family::Def;
 use crate::store::database::{Store, StoreError};
@@ -34,6 +33,8 @@ const ATTEMPTS: u32 = 3;
 /// Trace samples per request: a 45-minute ride at 1 s is about 13,500 (five channels), so
 /// a few requests of a size every receiver takes (Prometheus' own sender uses 2,000).
 const TRACE_SAMPLES_PER_REQUEST: usize = 5_000;
+/// The protocol's label for a series' name.
+const NAME_LABEL: &str = "__name__";
 
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct WriteRequest {
@@ -289,24 +290,17 @@ impl RemoteWriter {
         if !self.traces {
             return Ok(());
         }
-        let starts: BTreeMap<&str, i64> = workouts
-            .iter()
-            .filter(|w| self.include_imported || !w.imported)
-            .filter_map(|w| Some((w.id.as_str(), w.start_time? as i64)))
-            .collect();
-        let mut labels: Vec<(String, String)> = Vec::new();
-        if let Some(account) = account {
-            labels.push(("account".to_owned(), account.to_owned()));
-        }
-        labels.extend(self.labels.iter().cloned());
-        // Overlapping workouts (two devices at once): a series' timestamps must increase.
+        let starts = trace_samples::starts(workouts, self.include_imported);
+        let labels = trace_samples::labels(account, &self.labels);
+        // Overlapping workouts (two devices at once): a series' timestamps must increase,
+        // also after those of the workouts pushed before.
         let mut last = [after.unwrap_or(i64::MIN); 5];
         let mut refused = None;
         for (id, end) in store.traces_ending_in(after, until)? {
             let (Some(start), Some(trace)) = (starts.get(id.as_str()), store.trace_of(&id)?) else {
                 continue;
             };
-            let series = trace_series(&trace, *start, &mut last);
+            let series = trace_samples::samples(&trace, *start, &mut last);
             for request in trace_requests(&series, &labels) {
                 let samples: u64 = request
                     .timeseries
@@ -388,47 +382,23 @@ impl RemoteWriter {
     }
 }
 
-/// One workout's samples per channel (Unix seconds, value), gaps left out, each after the
-/// channel's `last` timestamp (which it advances).
-fn trace_series(trace: &Trace, start: i64, last: &mut [i64; 5]) -> Vec<(Def, Vec<(i64, f64)>)> {
-    let first = start + i64::from(trace.offset_s);
-    let step = i64::from(trace.step_s.max(1));
-    c::TRACES
-        .iter()
-        .zip(trace.channels())
-        .zip(last.iter_mut())
-        .map(|((def, (_, values)), last)| {
-            let samples: Vec<(i64, f64)> = values
-                .iter()
-                .enumerate()
-                .filter_map(|(i, v)| Some((first + i as i64 * step, (*v)?)))
-                .filter(|(ts, _)| *ts > *last)
-                .collect();
-            if let Some((ts, _)) = samples.last() {
-                *last = *ts;
-            }
-            (*def, samples)
-        })
-        .collect()
-}
-
 /// Channels cut into requests of at most `TRACE_SAMPLES_PER_REQUEST` samples, in time
 /// order within each series.
 fn trace_requests(
-    series: &[(Def, Vec<(i64, f64)>)],
+    series: &[(Metric<NoLabels>, Samples)],
     labels: &[(String, String)],
 ) -> Vec<WriteRequest> {
     let mut requests = Vec::new();
     let mut current = WriteRequest::default();
     let mut size = 0;
-    for (def, samples) in series {
+    for (metric, samples) in series {
         for chunk in samples.chunks(TRACE_SAMPLES_PER_REQUEST) {
             if size + chunk.len() > TRACE_SAMPLES_PER_REQUEST && size > 0 {
                 requests.push(std::mem::take(&mut current));
                 size = 0;
             }
             current.timeseries.push(TimeSeries {
-                labels: series_labels(def, labels),
+                labels: series_labels(&metric.def, labels),
                 samples: chunk
                     .iter()
                     .map(|(ts, v)| Sample {
@@ -456,7 +426,7 @@ fn series_labels(def: &Def, labels: &[(String, String)]) -> Vec<Label> {
         })
         .collect();
     all.push(Label {
-        name: "__name__".to_owned(),
+        name: NAME_LABEL.to_owned(),
         value: def.sample_name(),
     });
     all.sort_by(|a, b| a.name.cmp(&b.name));
@@ -489,44 +459,25 @@ fn request_for(collected: &backfill::Collected, start: i64, end: i64) -> WriteRe
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
 
-    fn ride(seconds: usize, watts: f64) -> Trace {
-        Trace {
+    fn ride(seconds: usize, watts: f64) -> crate::domain::training::Trace {
+        crate::domain::training::Trace {
             step_s: 1,
             offset_s: 1,
             output_watts: vec![Some(watts); seconds],
             cadence_rpm: vec![Some(80.0); seconds],
-            resistance_ratio: Vec::new(),
-            speed_meters_per_second: Vec::new(),
             heart_rate_bpm: (0..seconds)
                 .map(|i| (i % 2 == 0).then_some(120.0))
                 .collect(),
+            ..Default::default()
         }
-    }
-
-    #[test]
-    fn traces_are_timed_from_the_start_and_overlaps_never_step_back() {
-        let mut last = [i64::MIN; 5];
-        let first = trace_series(&ride(100, 200.0), 1_000, &mut last);
-        let output = &first[0].1;
-        assert_eq!(
-            output.first(),
-            Some(&(1_001, 200.0)),
-            "offset from the start"
-        );
-        assert_eq!(output.last(), Some(&(1_100, 200.0)));
-        assert_eq!(first[4].1.len(), 50, "gaps are left out");
-        assert!(first[2].1.is_empty(), "a channel the graph lacks");
-        // A second device's workout that began 50 s before the first one ended.
-        let second = trace_series(&ride(100, 300.0), 1_050, &mut last);
-        assert_eq!(second[0].1.first(), Some(&(1_101, 300.0)));
-        assert_eq!(second[0].1.len(), 50);
     }
 
     #[test]
     fn trace_requests_stay_small_and_keep_each_series_in_order() {
         let mut last = [i64::MIN; 5];
-        let series = trace_series(&ride(2 * 3600, 250.0), 0, &mut last);
+        let series = trace_samples::samples(&ride(2 * 3600, 250.0), 0, &mut last);
         let total: usize = series.iter().map(|(_, s)| s.len()).sum();
         let labels = vec![("job".to_owned(), "peloton".to_owned())];
         let requests = trace_requests(&series, &labels);
@@ -541,7 +492,7 @@ mod tests {
             let names: Vec<&str> = r
                 .timeseries
                 .iter()
-                .filter_map(|t| t.labels.iter().find(|l| l.name == "__name__"))
+                .filter_map(|t| t.labels.iter().find(|l| l.name == NAME_LABEL))
                 .map(|l| l.value.as_str())
                 .collect();
             let unique: std::collections::BTreeSet<_> = names.iter().collect();
@@ -550,7 +501,7 @@ mod tests {
                 let name = &t
                     .labels
                     .iter()
-                    .find(|l| l.name == "__name__")
+                    .find(|l| l.name == NAME_LABEL)
                     .unwrap()
                     .value;
                 assert!(t.labels.windows(2).all(|w| w[0].name < w[1].name));

@@ -130,7 +130,7 @@ impl Registry {
         }
         let text = match cached(plain) {
             Some(body) => body,
-            None => Bytes::from(exposition::render(format, self.families())?.0),
+            None => Bytes::from(exposition::render(format, &self.families())?.0),
         };
         let body = if gzip {
             gzip_bytes(&text)?
@@ -258,11 +258,11 @@ impl ReloadStatus {
     }
 
     fn families(&self) -> [Family; 2] {
-        let mut ok = Family::new(c::CONFIG_RELOAD_OK);
-        ok.push(Vec::new(), if self.is_successful() { 1.0 } else { 0.0 });
-        let mut time = Family::new(c::CONFIG_RELOAD_TIME);
-        time.push(Vec::new(), self.success_time());
-        [ok, time]
+        let ok = if self.is_successful() { 1.0 } else { 0.0 };
+        [
+            c::CONFIG_RELOAD_OK.with_value(Some(ok)),
+            c::CONFIG_RELOAD_TIME.with_value(Some(self.success_time())),
+        ]
     }
 }
 

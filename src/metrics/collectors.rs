@@ -4,9 +4,6 @@
 
 use std::collections::BTreeSet;
 
-use super::catalogue as c;
-use super::family::Def;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Collector {
     Instructor,
@@ -71,25 +68,6 @@ impl Collector {
     pub fn name(self) -> &'static str {
         self.group().map_or("", |g| g.name)
     }
-
-    pub fn enabled_by_default(self) -> bool {
-        self.group().is_none_or(|g| g.default)
-    }
-
-    /// The group a family belongs to; `None` for families that are always written.
-    pub fn of(def: &Def) -> Option<Collector> {
-        if *def == c::INSTRUCTOR_WORKOUTS {
-            Some(Collector::Instructor)
-        } else if *def == c::WORKOUTS_BY_MONTH {
-            Some(Collector::Monthly)
-        } else if *def == c::PERSONAL_RECORD {
-            Some(Collector::PersonalRecords)
-        } else if def.base.starts_with("peloton_latest_workout") {
-            Some(Collector::LatestWorkout)
-        } else {
-            None
-        }
-    }
 }
 
 /// Which optional groups are written.
@@ -119,27 +97,35 @@ impl Collectors {
         !self.disabled.contains(&collector)
     }
 
-    pub fn writes(&self, def: &Def) -> bool {
-        Collector::of(def).is_none_or(|c| self.is_enabled(c))
+    /// Whether a family of `group` (the catalogue's; `None`: always written) is written.
+    pub fn writes(&self, group: Option<Collector>) -> bool {
+        group.is_none_or(|c| self.is_enabled(c))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::catalogue as c;
 
     #[test]
-    fn every_group_owns_a_family_and_no_family_has_two_groups() {
+    fn every_group_owns_a_family() {
         for group in GROUPS.iter().map(|g| g.collector) {
-            let owned: Vec<_> = c::ALL
-                .iter()
-                .filter(|d| Collector::of(d) == Some(group))
-                .collect();
-            assert!(!owned.is_empty(), "{} owns nothing", group.name());
+            assert_eq!(group.group().map(|g| g.collector), Some(group));
+            assert!(
+                c::ALL.iter().any(|d| d.group == Some(group)),
+                "{} owns nothing",
+                group.name()
+            );
         }
         // The always-on core stays: health, totals and streaks.
-        for core in [c::UP, c::WORKOUTS, c::OUTPUT_TOTAL, c::WEEKLY_STREAK] {
-            assert_eq!(Collector::of(&core), None, "{}", core.base);
+        for core in [
+            c::UP.def,
+            c::WORKOUTS.def,
+            c::OUTPUT_TOTAL.def,
+            c::WEEKLY_STREAK.def,
+        ] {
+            assert_eq!(core.group, None, "{}", core.base);
         }
     }
 
@@ -147,9 +133,9 @@ mod tests {
     fn switching_one_group_off_keeps_the_others() {
         let only_monthly_off = Collectors::new([(Collector::Monthly, false)]);
         for d in c::ALL {
-            let want = Collector::of(d) != Some(Collector::Monthly);
-            assert_eq!(only_monthly_off.writes(d), want, "{}", d.base);
+            let want = d.group != Some(Collector::Monthly);
+            assert_eq!(only_monthly_off.writes(d.group), want, "{}", d.base);
         }
-        assert!(c::ALL.iter().all(|d| Collectors::default().writes(d)));
+        assert!(c::ALL.iter().all(|d| Collectors::default().writes(d.group)));
     }
 }

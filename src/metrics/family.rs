@@ -1,5 +1,7 @@
 //! A format-neutral metric family: what both exposition formats (and the backfill) write.
 
+use super::collectors::Collector;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Gauge,
@@ -8,8 +10,9 @@ pub enum Kind {
     Histogram,
 }
 
-/// A family's identity: its name without type suffixes, help, unit and type. The metric
-/// catalogue is a list of these constants, so every writer uses the same names.
+/// A family's identity: its name without type suffixes, help, unit, type, label names and
+/// group. The catalogue (`metrics::catalogue`) makes each one from a typed entry, so every
+/// writer uses the same names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Def {
     /// Name without the unit and without `_total`/`_info`, as OpenMetrics declares it.
@@ -17,6 +20,11 @@ pub struct Def {
     pub help: &'static str,
     pub unit: Option<&'static str>,
     pub kind: Kind,
+    /// The names of its own labels, in the order its series carry them (an `account`
+    /// label goes before them, extra backfill and remote-write labels after).
+    pub labels: &'static [&'static str],
+    /// The optional group that writes it (`--collector.*`); `None`: always written.
+    pub group: Option<Collector>,
 }
 
 impl Def {

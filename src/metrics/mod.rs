@@ -12,13 +12,19 @@ use std::sync::Arc;
 use crate::domain::totals::Totals;
 use crate::domain::training::{CURVE_DURATION_LABELS, WorkoutTraining};
 use crate::domain::training_summary::{TrainingSummary, WINDOW_90_DAYS, WINDOW_ALL_TIME};
-use crate::domain::{Stat, WorkoutSummary};
+use crate::domain::{self, WorkoutSummary};
 use crate::state::account::AccountState;
 use crate::state::snapshot::Snapshot;
 use crate::state::telemetry::{Histogram, TelemetryValues};
 use catalogue as c;
-use collectors::{Collector, Collectors};
-use family::{Def, Family, Labels, Series, Value};
+use catalogue::Metric;
+use catalogue::labels::{
+    Account, AuthResult, Build, ClassLength, CurvePoint, Discipline, Duration, Endpoint,
+    EndpointCode, InstructorDiscipline, LabelSet, Method, Month, NoLabels, Reason, Source, Stat,
+    User, WorkoutInfo, Zone,
+};
+use collectors::Collectors;
+use family::{Family, Labels, Value};
 
 /// One account's view at scrape time.
 #[derive(Debug, Clone)]
@@ -75,43 +81,69 @@ impl BuildInfo {
     }
 }
 
-/// Collects series into families in catalogue order.
-struct Out {
+/// Collects series into families in catalogue order; a family of a switched-off group gets
+/// none.
+struct Out<'c> {
     families: BTreeMap<(usize, &'static str, Option<&'static str>), Family>,
+    collectors: &'c Collectors,
+    /// What every series is labelled with first: the account, when there are several.
+    prefix: Labels,
 }
 
-impl Out {
-    fn new() -> Self {
-        Self {
-            families: BTreeMap::new(),
+impl Out<'_> {
+    fn series<L: LabelSet>(&mut self, metric: Metric<L>, labels: L, value: Value) {
+        let def = metric.def;
+        if !self.collectors.writes(def.group) {
+            return;
         }
-    }
-
-    fn fam(&mut self, def: Def) -> &mut Family {
         let order = c::ALL.iter().position(|d| *d == def).unwrap_or(usize::MAX);
+        let series = metric.series(&self.prefix, labels, value);
         self.families
             .entry((order, def.base, def.unit))
             .or_insert_with(|| Family::new(def))
+            .series
+            .push(series);
+    }
+
+    fn set<L: LabelSet>(&mut self, metric: Metric<L>, labels: L, value: f64) {
+        self.series(metric, labels, Value::Number(value));
+    }
+
+    /// Adds a series only when the value is known: an absent value is never a 0.
+    fn set_opt<L: LabelSet>(&mut self, metric: Metric<L>, labels: L, value: Option<f64>) {
+        if let Some(v) = value.filter(|v| v.is_finite()) {
+            self.set(metric, labels, v);
+        }
+    }
+
+    fn histogram<L: LabelSet>(&mut self, metric: Metric<L>, labels: L, h: &Histogram) {
+        self.series(metric, labels, histogram(h));
     }
 }
 
-/// All families with at least one series.
-/// Every family of these accounts. A switched-off group (`collectors`) is never built.
+/// Every family of these accounts with at least one series. A switched-off group
+/// (`collectors`) is never built.
 pub fn families(
     build: BuildInfo,
     accounts: &[AccountView],
     collectors: &Collectors,
 ) -> Vec<Family> {
-    let mut out = Out::new();
-    out.fam(c::BUILD_INFO).push(
-        vec![
-            ("version", build.version.to_owned()),
-            ("revision", build.revision.to_owned()),
-        ],
+    let mut out = Out {
+        families: BTreeMap::new(),
+        collectors,
+        prefix: Labels::new(),
+    };
+    out.set(
+        c::BUILD_INFO,
+        Build {
+            version: build.version.to_owned(),
+            revision: build.revision.to_owned(),
+        },
         1.0,
     );
     for a in accounts {
-        account(&mut out, a, collectors);
+        out.prefix = Account::labels(a.account.as_deref());
+        account(&mut out, a);
     }
     out.families
         .into_values()
@@ -119,293 +151,241 @@ pub fn families(
         .collect()
 }
 
-fn account(out: &mut Out, a: &AccountView, collectors: &Collectors) {
-    let on = |c: Collector| collectors.is_enabled(c);
-    let base: Labels = a
-        .account
-        .as_ref()
-        .map(|n| vec![("account", n.clone())])
-        .unwrap_or_default();
-    let with = |extra: &[(&'static str, String)]| -> Labels {
-        let mut l = base.clone();
-        l.extend_from_slice(extra);
-        l
-    };
+fn account(out: &mut Out, a: &AccountView) {
     let s = &a.snapshot;
-    let t = &a.telemetry;
-
-    out.fam(c::UP).push(with(&[]), if s.up { 1.0 } else { 0.0 });
-    out.fam(c::POLL_DURATION)
-        .series
-        .push(histogram(with(&[]), &t.poll_duration));
-    out.fam(c::POLLS).push(with(&[]), t.polls as f64);
-    for (reason, n) in &t.poll_errors {
-        out.fam(c::POLL_ERRORS)
-            .push(with(&[("reason", reason.as_str().to_owned())]), *n as f64);
-    }
-    out.fam(c::LAST_SUCCESS).push_opt(with(&[]), s.last_success);
-    for ((endpoint, code), n) in &t.api_requests {
-        out.fam(c::API_REQUESTS).push(
-            with(&[
-                ("endpoint", endpoint.as_str().to_owned()),
-                ("code", code.clone()),
-            ]),
-            *n as f64,
-        );
-    }
-    for (endpoint, h) in &t.api_duration {
-        out.fam(c::API_DURATION).series.push(histogram(
-            with(&[("endpoint", endpoint.as_str().to_owned())]),
-            h,
-        ));
-    }
-    out.fam(c::TOKEN_EXPIRY)
-        .push_opt(with(&[]), t.token_expiry.map(|v| v as f64));
-    for (result, n) in &t.auth_results {
-        out.fam(c::AUTH_REFRESHES)
-            .push(with(&[("result", result.as_str().to_owned())]), *n as f64);
-    }
-    out.fam(c::HISTORY_PENDING)
-        .push_opt(with(&[]), s.history_pending);
-    if let Some(rw) = t.remote_write {
-        out.fam(c::REMOTE_WRITE_SAMPLES)
-            .push(with(&[]), rw.samples as f64);
-        out.fam(c::REMOTE_WRITE_FAILURES)
-            .push(with(&[]), rw.failures as f64);
-        out.fam(c::REMOTE_WRITE_LAST_SUCCESS)
-            .push_opt(with(&[]), rw.last_success.map(|v| v as f64));
-    }
-
+    health(out, s, &a.telemetry);
     if let Some(p) = &s.profile {
-        out.fam(c::USER_INFO).push(
-            with(&[
-                ("username", p.username.clone().unwrap_or_default()),
-                ("user_id", p.user_id.clone()),
-            ]),
+        out.set(
+            c::USER_INFO,
+            User {
+                username: p.username.clone().unwrap_or_default(),
+                user_id: p.user_id.clone(),
+            },
             1.0,
         );
-        out.fam(c::FOLLOWERS).push_opt(with(&[]), p.followers);
-        out.fam(c::FOLLOWING).push_opt(with(&[]), p.following);
+        out.set_opt(c::FOLLOWERS, NoLabels, p.followers);
+        out.set_opt(c::FOLLOWING, NoLabels, p.following);
         for (source, watts) in &p.ftp {
-            out.fam(c::FTP)
-                .push(with(&[("source", (*source).to_owned())]), *watts);
+            let source = (*source).to_owned();
+            out.set(c::FTP, Source { source }, *watts);
         }
     }
     for (discipline, n) in &s.workout_counts {
-        out.fam(c::WORKOUTS)
-            .push(with(&[("discipline", discipline.clone())]), *n);
+        let discipline = discipline.clone();
+        out.set(c::WORKOUTS, Discipline { discipline }, *n);
     }
-    if on(Collector::Monthly) {
-        for (month, n) in &s.workouts_by_month {
-            out.fam(c::WORKOUTS_BY_MONTH)
-                .push(with(&[("month", month.clone())]), *n);
-        }
+    for (month, n) in &s.workouts_by_month {
+        let month = month.clone();
+        out.set(c::WORKOUTS_BY_MONTH, Month { month }, *n);
     }
     if let Some(o) = &s.overview {
-        out.fam(c::WEEKLY_STREAK)
-            .push_opt(with(&[]), o.weekly_streak);
-        out.fam(c::WEEKLY_STREAK_BEST)
-            .push_opt(with(&[]), o.weekly_streak_best);
-        out.fam(c::DAILY_STREAK).push_opt(with(&[]), o.daily_streak);
-        out.fam(c::WEEKLY_STREAK_START)
-            .push_opt(with(&[]), o.weekly_streak_start);
-        out.fam(c::DAILY_STREAK_START)
-            .push_opt(with(&[]), o.daily_streak_start);
-        out.fam(c::ACHIEVEMENTS).push_opt(with(&[]), o.achievements);
-        for pr in o
-            .personal_records
-            .iter()
-            .filter(|_| on(Collector::PersonalRecords))
-        {
-            out.fam(c::PERSONAL_RECORD).push(
-                with(&[
-                    ("discipline", pr.discipline.clone()),
-                    ("duration_seconds", pr.duration_seconds.clone()),
-                ]),
-                pr.output_joules,
-            );
+        out.set_opt(c::WEEKLY_STREAK, NoLabels, o.weekly_streak);
+        out.set_opt(c::WEEKLY_STREAK_BEST, NoLabels, o.weekly_streak_best);
+        out.set_opt(c::DAILY_STREAK, NoLabels, o.daily_streak);
+        out.set_opt(c::WEEKLY_STREAK_START, NoLabels, o.weekly_streak_start);
+        out.set_opt(c::DAILY_STREAK_START, NoLabels, o.daily_streak_start);
+        out.set_opt(c::ACHIEVEMENTS, NoLabels, o.achievements);
+        for pr in &o.personal_records {
+            let labels = ClassLength {
+                discipline: pr.discipline.clone(),
+                duration_seconds: pr.duration_seconds.clone(),
+            };
+            out.set(c::PERSONAL_RECORD, labels, pr.output_joules);
         }
     }
     for (discipline, running) in &s.in_progress {
-        out.fam(c::IN_PROGRESS).push(
-            with(&[("discipline", discipline.clone())]),
-            if *running { 1.0 } else { 0.0 },
-        );
+        let discipline = discipline.clone();
+        let value = if *running { 1.0 } else { 0.0 };
+        out.set(c::IN_PROGRESS, Discipline { discipline }, value);
     }
-    totals(out, &s.totals, &with);
-    if on(Collector::Instructor) {
-        instructors(out, &s.totals, &with);
-    }
-    if let Some(w) = s.latest.as_ref().filter(|_| on(Collector::LatestWorkout)) {
-        latest(out, w, &with);
+    totals(out, &s.totals);
+    if let Some(w) = &s.latest {
+        latest(out, w);
         if let Some(t) = &s.latest_training {
-            latest_training(out, t, &with);
+            latest_training(out, t);
         }
     }
     if let Some(t) = &s.training {
-        training(out, t, &with);
+        training(out, t);
     }
 }
 
-fn training(out: &mut Out, t: &TrainingSummary, with: WithLabels<'_>) {
+/// The exporter's own health for one account.
+fn health(out: &mut Out, s: &Snapshot, t: &TelemetryValues) {
+    out.set(c::UP, NoLabels, if s.up { 1.0 } else { 0.0 });
+    out.histogram(c::POLL_DURATION, NoLabels, &t.poll_duration);
+    out.set(c::POLLS, NoLabels, t.polls as f64);
+    for (reason, n) in &t.poll_errors {
+        let reason = reason.as_str().to_owned();
+        out.set(c::POLL_ERRORS, Reason { reason }, *n as f64);
+    }
+    out.set_opt(c::LAST_SUCCESS, NoLabels, s.last_success);
+    for ((endpoint, code), n) in &t.api_requests {
+        let labels = EndpointCode {
+            endpoint: endpoint.as_str().to_owned(),
+            code: code.clone(),
+        };
+        out.set(c::API_REQUESTS, labels, *n as f64);
+    }
+    for (endpoint, h) in &t.api_duration {
+        let endpoint = endpoint.as_str().to_owned();
+        out.histogram(c::API_DURATION, Endpoint { endpoint }, h);
+    }
+    out.set_opt(c::TOKEN_EXPIRY, NoLabels, t.token_expiry.map(|v| v as f64));
+    for (result, n) in &t.auth_results {
+        let result = result.as_str().to_owned();
+        out.set(c::AUTH_REFRESHES, AuthResult { result }, *n as f64);
+    }
+    out.set_opt(c::HISTORY_PENDING, NoLabels, s.history_pending);
+    if let Some(rw) = t.remote_write {
+        out.set(c::REMOTE_WRITE_SAMPLES, NoLabels, rw.samples as f64);
+        out.set(c::REMOTE_WRITE_FAILURES, NoLabels, rw.failures as f64);
+        let last = rw.last_success.map(|v| v as f64);
+        out.set_opt(c::REMOTE_WRITE_LAST_SUCCESS, NoLabels, last);
+    }
+}
+
+fn training(out: &mut Out, t: &TrainingSummary) {
     for (window, curve) in [
         (WINDOW_ALL_TIME, &t.power_curve_all_time),
         (WINDOW_90_DAYS, &t.power_curve_90d),
     ] {
         for (duration, watts) in CURVE_DURATION_LABELS.iter().zip(curve) {
-            out.fam(c::POWER_CURVE).push_opt(
-                with(&[
-                    ("duration", (*duration).to_owned()),
-                    ("window", window.to_owned()),
-                ]),
-                *watts,
-            );
+            let point = CurvePoint {
+                duration: (*duration).to_owned(),
+                window: window.to_owned(),
+            };
+            out.set_opt(c::POWER_CURVE, point, *watts);
         }
     }
     if let Some(ftp) = t.zone_ftp {
-        out.fam(c::POWER_ZONE_FTP).push_opt(
-            with(&[("source", ftp.source.label().to_owned())]),
-            Some(ftp.watts),
-        );
+        let source = ftp.source.label().to_owned();
+        out.set_opt(c::POWER_ZONE_FTP, Source { source }, Some(ftp.watts));
     }
     for (method, loads) in &t.loads {
-        let labels = with(&[("method", method.label().to_owned())]);
-        out.fam(c::TRAINING_LOAD_CHRONIC)
-            .push_opt(labels.clone(), Some(loads.ctl));
-        out.fam(c::TRAINING_LOAD_ACUTE)
-            .push_opt(labels.clone(), Some(loads.atl));
-        out.fam(c::TRAINING_FORM)
-            .push_opt(labels, Some(loads.form()));
+        let labels = || Method {
+            method: method.label().to_owned(),
+        };
+        out.set_opt(c::TRAINING_LOAD_CHRONIC, labels(), Some(loads.ctl));
+        out.set_opt(c::TRAINING_LOAD_ACUTE, labels(), Some(loads.atl));
+        out.set_opt(c::TRAINING_FORM, labels(), Some(loads.form()));
     }
     if let Some(zones) = t.power_zone_seconds {
-        for (i, seconds) in zones.iter().enumerate() {
-            out.fam(c::POWER_ZONE_TOTAL)
-                .push_opt(with(&[("zone", (i + 1).to_string())]), Some(*seconds));
+        for (zone, seconds) in zones_from_one(&zones) {
+            out.set_opt(c::POWER_ZONE_TOTAL, zone, Some(*seconds));
         }
     }
     for (method, load) in &t.load_totals {
-        out.fam(c::TRAINING_LOAD_TOTAL)
-            .push_opt(with(&[("method", method.label().to_owned())]), Some(*load));
+        let method = method.label().to_owned();
+        out.set_opt(c::TRAINING_LOAD_TOTAL, Method { method }, Some(*load));
     }
-    out.fam(c::EFFORT_POINTS_TOTAL)
-        .push_opt(with(&[]), t.effort_points);
+    out.set_opt(c::EFFORT_POINTS_TOTAL, NoLabels, t.effort_points);
 }
 
-fn latest_training(out: &mut Out, t: &WorkoutTraining, with: WithLabels<'_>) {
+fn latest_training(out: &mut Out, t: &WorkoutTraining) {
     for (duration, watts) in CURVE_DURATION_LABELS.iter().zip(&t.power_curve_watts) {
-        out.fam(c::LATEST_POWER_BEST)
-            .push_opt(with(&[("duration", (*duration).to_owned())]), *watts);
+        let duration = (*duration).to_owned();
+        out.set_opt(c::LATEST_POWER_BEST, Duration { duration }, *watts);
     }
-    out.fam(c::LATEST_NORMALIZED_POWER)
-        .push_opt(with(&[]), t.normalized_power_watts);
-    out.fam(c::LATEST_INTENSITY_FACTOR)
-        .push_opt(with(&[]), t.intensity_factor);
-    out.fam(c::LATEST_TSS)
-        .push_opt(with(&[]), t.training_stress_score);
+    out.set_opt(
+        c::LATEST_NORMALIZED_POWER,
+        NoLabels,
+        t.normalized_power_watts,
+    );
+    out.set_opt(c::LATEST_INTENSITY_FACTOR, NoLabels, t.intensity_factor);
+    out.set_opt(c::LATEST_TSS, NoLabels, t.training_stress_score);
     if let Some((method, load)) = t.load {
-        out.fam(c::LATEST_TRAINING_LOAD)
-            .push_opt(with(&[("method", method.label().to_owned())]), Some(load));
+        let method = method.label().to_owned();
+        out.set_opt(c::LATEST_TRAINING_LOAD, Method { method }, Some(load));
     }
     if let Some(ftp) = t.ftp {
-        out.fam(c::LATEST_FTP).push_opt(
-            with(&[("source", ftp.source.label().to_owned())]),
-            Some(ftp.watts),
-        );
+        let source = ftp.source.label().to_owned();
+        out.set_opt(c::LATEST_FTP, Source { source }, Some(ftp.watts));
     }
 }
 
-fn totals(out: &mut Out, t: &Totals, with: WithLabels<'_>) {
-    for (def, map) in [
+fn totals(out: &mut Out, t: &Totals) {
+    for (metric, map) in [
         (c::OUTPUT_TOTAL, &t.output_joules),
         (c::DURATION_TOTAL, &t.duration_seconds),
         (c::DISTANCE_TOTAL, &t.distance_meters),
         (c::ENERGY_TOTAL, &t.energy_joules),
     ] {
         for (discipline, v) in map {
-            out.fam(def)
-                .push(with(&[("discipline", discipline.clone())]), *v);
+            let discipline = discipline.clone();
+            out.set(metric, Discipline { discipline }, *v);
         }
     }
     if let Some(zones) = t.hr_zone_seconds {
-        for (i, secs) in zones.iter().enumerate() {
-            out.fam(c::HR_ZONE_TOTAL)
-                .push(with(&[("zone", (i + 1).to_string())]), *secs);
+        for (zone, seconds) in zones_from_one(&zones) {
+            out.set(c::HR_ZONE_TOTAL, zone, *seconds);
         }
     }
     for (discipline, n) in &t.imported_workouts {
-        out.fam(c::IMPORTED_WORKOUTS)
-            .push(with(&[("discipline", discipline.clone())]), *n);
+        let discipline = discipline.clone();
+        out.set(c::IMPORTED_WORKOUTS, Discipline { discipline }, *n);
     }
-}
-
-fn instructors(out: &mut Out, t: &Totals, with: WithLabels<'_>) {
     for ((instructor, discipline), n) in &t.instructor_workouts {
-        out.fam(c::INSTRUCTOR_WORKOUTS).push(
-            with(&[
-                ("instructor", instructor.clone()),
-                ("discipline", discipline.clone()),
-            ]),
-            *n,
-        );
+        let labels = InstructorDiscipline {
+            instructor: instructor.clone(),
+            discipline: discipline.clone(),
+        };
+        out.set(c::INSTRUCTOR_WORKOUTS, labels, *n);
     }
 }
 
-type WithLabels<'a> = &'a dyn Fn(&[(&'static str, String)]) -> Labels;
-
-fn latest(out: &mut Out, w: &WorkoutSummary, with: WithLabels<'_>) {
+fn latest(out: &mut Out, w: &WorkoutSummary) {
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
-    out.fam(c::LATEST_INFO).push(
-        with(&[
-            ("discipline", w.discipline.clone()),
-            ("title", text(&w.title)),
-            ("instructor", text(&w.instructor)),
-            ("workout_type", text(&w.workout_type)),
-            ("device_type", text(&w.device_type)),
-        ]),
-        1.0,
-    );
-    out.fam(c::LATEST_START).push_opt(with(&[]), w.start_time);
-    out.fam(c::LATEST_END).push_opt(with(&[]), w.end_time);
-    out.fam(c::LATEST_DURATION)
-        .push_opt(with(&[]), w.duration_seconds);
-    out.fam(c::LATEST_OUTPUT)
-        .push_opt(with(&[]), w.output_joules);
-    out.fam(c::LATEST_ENERGY)
-        .push_opt(with(&[]), w.energy_joules);
-    out.fam(c::LATEST_DISTANCE)
-        .push_opt(with(&[]), w.distance_meters);
-    out.fam(c::LATEST_ELEVATION)
-        .push_opt(with(&[]), w.elevation_meters);
-    for (stat, def) in [
-        (Stat::OutputWatts, c::LATEST_OUTPUT_WATTS),
-        (Stat::CadenceRpm, c::LATEST_CADENCE),
-        (Stat::ResistanceRatio, c::LATEST_RESISTANCE),
-        (Stat::SpeedMetersPerSecond, c::LATEST_SPEED),
-        (Stat::InclineRatio, c::LATEST_INCLINE),
-        (Stat::HeartRateBpm, c::LATEST_HEART_RATE),
-        (Stat::StrokeRateSpm, c::LATEST_STROKE_RATE),
+    let info = WorkoutInfo {
+        discipline: w.discipline.clone(),
+        title: text(&w.title),
+        instructor: text(&w.instructor),
+        workout_type: text(&w.workout_type),
+        device_type: text(&w.device_type),
+    };
+    out.set(c::LATEST_INFO, info, 1.0);
+    out.set_opt(c::LATEST_START, NoLabels, w.start_time);
+    out.set_opt(c::LATEST_END, NoLabels, w.end_time);
+    out.set_opt(c::LATEST_DURATION, NoLabels, w.duration_seconds);
+    out.set_opt(c::LATEST_OUTPUT, NoLabels, w.output_joules);
+    out.set_opt(c::LATEST_ENERGY, NoLabels, w.energy_joules);
+    out.set_opt(c::LATEST_DISTANCE, NoLabels, w.distance_meters);
+    out.set_opt(c::LATEST_ELEVATION, NoLabels, w.elevation_meters);
+    for (stat, metric) in [
+        (domain::Stat::OutputWatts, c::LATEST_OUTPUT_WATTS),
+        (domain::Stat::CadenceRpm, c::LATEST_CADENCE),
+        (domain::Stat::ResistanceRatio, c::LATEST_RESISTANCE),
+        (domain::Stat::SpeedMetersPerSecond, c::LATEST_SPEED),
+        (domain::Stat::InclineRatio, c::LATEST_INCLINE),
+        (domain::Stat::HeartRateBpm, c::LATEST_HEART_RATE),
+        (domain::Stat::StrokeRateSpm, c::LATEST_STROKE_RATE),
     ] {
         if let Some(v) = w.stats.get(&stat) {
-            let f = out.fam(def);
-            f.push_opt(with(&[("stat", "avg".to_owned())]), v.avg);
-            f.push_opt(with(&[("stat", "max".to_owned())]), v.max);
+            for (stat, value) in [("avg", v.avg), ("max", v.max)] {
+                let stat = stat.to_owned();
+                out.set_opt(metric, Stat { stat }, value);
+            }
         }
     }
     if let Some(zones) = w.hr_zone_seconds {
-        for (i, secs) in zones.iter().enumerate() {
-            out.fam(c::LATEST_HR_ZONE)
-                .push(with(&[("zone", (i + 1).to_string())]), *secs);
+        for (zone, seconds) in zones_from_one(&zones) {
+            out.set(c::LATEST_HR_ZONE, zone, *seconds);
         }
     }
-    out.fam(c::LATEST_EFFORT)
-        .push_opt(with(&[]), w.effort_points);
-    out.fam(c::LATEST_RANK)
-        .push_opt(with(&[]), w.leaderboard_rank);
-    out.fam(c::LATEST_USERS)
-        .push_opt(with(&[]), w.leaderboard_users);
+    out.set_opt(c::LATEST_EFFORT, NoLabels, w.effort_points);
+    out.set_opt(c::LATEST_RANK, NoLabels, w.leaderboard_rank);
+    out.set_opt(c::LATEST_USERS, NoLabels, w.leaderboard_users);
 }
 
-fn histogram(labels: Labels, h: &Histogram) -> Series {
+/// Each value with its zone label, zones counted from 1.
+fn zones_from_one(values: &[f64]) -> impl Iterator<Item = (Zone, &f64)> {
+    values.iter().enumerate().map(|(i, v)| {
+        let zone = (i + 1).to_string();
+        (Zone { zone }, v)
+    })
+}
+
+fn histogram(h: &Histogram) -> Value {
     let mut buckets: Vec<(f64, u64)> = h
         .bounds
         .iter()
@@ -414,20 +394,17 @@ fn histogram(labels: Labels, h: &Histogram) -> Series {
         .collect();
     let below: u64 = h.counts.iter().sum();
     buckets.push((f64::INFINITY, h.count.saturating_sub(below)));
-    Series {
-        labels,
-        value: Value::Histogram {
-            buckets,
-            sum: h.sum,
-            count: h.count,
-        },
+    Value::Histogram {
+        buckets,
+        sum: h.sum,
+        count: h.count,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{AvgMax, Status};
+    use crate::domain::{AvgMax, Stat as WorkoutStat, Status};
 
     #[test]
     fn every_family_written_is_in_the_catalogue() {
@@ -446,13 +423,13 @@ mod tests {
         w.leaderboard_rank = Some(1.0);
         w.leaderboard_users = Some(1.0);
         for stat in [
-            Stat::OutputWatts,
-            Stat::CadenceRpm,
-            Stat::ResistanceRatio,
-            Stat::SpeedMetersPerSecond,
-            Stat::InclineRatio,
-            Stat::HeartRateBpm,
-            Stat::StrokeRateSpm,
+            WorkoutStat::OutputWatts,
+            WorkoutStat::CadenceRpm,
+            WorkoutStat::ResistanceRatio,
+            WorkoutStat::SpeedMetersPerSecond,
+            WorkoutStat::InclineRatio,
+            WorkoutStat::HeartRateBpm,
+            WorkoutStat::StrokeRateSpm,
         ] {
             w.stats.insert(
                 stat,
@@ -476,7 +453,7 @@ mod tests {
                 "{} is not in catalogue::ALL",
                 f.def.base
             );
-            for s in f.series.iter().filter(|_| f.def != c::BUILD_INFO) {
+            for s in f.series.iter().filter(|_| f.def != c::BUILD_INFO.def) {
                 assert_eq!(
                     s.labels.first().map(|(k, _)| *k),
                     Some("account"),
@@ -485,7 +462,7 @@ mod tests {
                 );
             }
         }
-        assert!(fams.iter().any(|f| f.def == c::INSTRUCTOR_WORKOUTS));
-        assert!(fams.iter().any(|f| f.def == c::LATEST_STROKE_RATE));
+        assert!(fams.iter().any(|f| f.def == c::INSTRUCTOR_WORKOUTS.def));
+        assert!(fams.iter().any(|f| f.def == c::LATEST_STROKE_RATE.def));
     }
 }

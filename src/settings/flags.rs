@@ -832,10 +832,7 @@ fn parse_label(s: &str) -> Result<(String, String), String> {
     if name.is_empty() || !valid || name.starts_with("__") {
         return Err(format!("{name:?} is not a valid label name"));
     }
-    if matches!(
-        name,
-        "account" | "discipline" | "zone" | "instructor" | "stat" | "le"
-    ) {
+    if crate::metrics::catalogue::writes_label(name) {
         return Err(format!("{name:?} is a label the exporter sets itself"));
     }
     Ok((name.to_owned(), value.to_owned()))

@@ -582,7 +582,7 @@ fn families_of(snapshot: Snapshot, account: Option<String>) -> Vec<Family> {
 }
 
 fn render(format: Format, families: &[Family]) -> String {
-    exposition::render(format, families.to_vec()).unwrap().0
+    exposition::render(format, families).unwrap().0
 }
 
 /// Every label value the families carry.

@@ -31,7 +31,7 @@ fn reference() -> BTreeMap<String, (String, BTreeSet<String>)> {
 #[test]
 fn reference_and_catalogue_name_the_same_families() {
     let doc = reference();
-    let catalogue: BTreeMap<String, String> = catalogue::ALL
+    let catalogue: BTreeMap<String, (String, BTreeSet<String>)> = catalogue::ALL
         .iter()
         .map(|d| {
             let kind = match d.kind {
@@ -40,14 +40,11 @@ fn reference_and_catalogue_name_the_same_families() {
                 Kind::Info => "info",
                 Kind::Histogram => "histogram",
             };
-            (d.sample_name(), kind.to_owned())
+            let labels = d.labels.iter().map(|l| (*l).to_owned()).collect();
+            (d.sample_name(), (kind.to_owned(), labels))
         })
         .collect();
-    let doc_types: BTreeMap<String, String> = doc
-        .iter()
-        .map(|(k, (t, _))| (k.clone(), t.clone()))
-        .collect();
-    assert_eq!(doc_types, catalogue);
+    assert_eq!(doc, catalogue);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use peloton_exporter::metrics::catalogue;
-use peloton_exporter::metrics::collectors::{Collector, GROUPS};
+use peloton_exporter::metrics::collectors::GROUPS;
 use peloton_fake::{Endpoint, FakeOptions, FakePeloton, Fault};
 
 fn small() -> FakeOptions {
@@ -55,7 +55,7 @@ async fn each_collector_switch_removes_exactly_its_families() {
     for group in GROUPS.iter().map(|g| g.collector) {
         let own: BTreeSet<String> = catalogue::ALL
             .iter()
-            .filter(|d| Collector::of(d) == Some(group))
+            .filter(|d| d.group == Some(group))
             .map(peloton_exporter::metrics::family::Def::family_name)
             .filter(|name| all.contains(name))
             .collect();
