@@ -14,14 +14,14 @@ use crate::domain::training::{CURVE_DURATION_LABELS, WorkoutTraining};
 use crate::domain::training_summary::{TrainingSummary, WINDOW_90_DAYS, WINDOW_ALL_TIME};
 use crate::domain::{self, WorkoutSummary};
 use crate::state::account::AccountState;
-use crate::state::snapshot::Snapshot;
+use crate::state::snapshot::{LiveView, Snapshot};
 use crate::state::telemetry::{Histogram, TelemetryValues};
 use catalogue as c;
 use catalogue::Metric;
 use catalogue::labels::{
     Account, AuthResult, Build, ClassLength, CurvePoint, Discipline, Duration, Endpoint,
-    EndpointCode, InstructorDiscipline, LabelSet, Method, Month, NoLabels, Reason, Source, Stat,
-    User, WorkoutInfo, Zone,
+    EndpointCode, InstructorDiscipline, LabelSet, LiveInfo, Method, Month, NoLabels, Reason,
+    Source, Stat, User, WorkoutInfo, Zone,
 };
 use collectors::Collectors;
 use family::{Family, Labels, Value};
@@ -208,6 +208,36 @@ fn account(out: &mut Out, a: &AccountView) {
     if let Some(t) = &s.training {
         training(out, t);
     }
+    if let Some(v) = &s.live {
+        live(out, v);
+    }
+}
+
+/// The ride in progress; its sample's values only while the sample is current.
+fn live(out: &mut Out, v: &LiveView) {
+    let r = &v.ride;
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let info = LiveInfo {
+        discipline: r.discipline.clone(),
+        title: text(&r.title),
+        instructor: text(&r.instructor),
+    };
+    out.set(c::LIVE_INFO, info, 1.0);
+    out.set(c::LIVE_START, NoLabels, r.started_at);
+    out.set_opt(c::LIVE_CLASS_LENGTH, NoLabels, r.class_length_seconds);
+    let Some(sample) = &v.sample else { return };
+    out.set_opt(c::LIVE_OUTPUT_SO_FAR, NoLabels, r.output_joules);
+    out.set_opt(c::LIVE_DISTANCE_SO_FAR, NoLabels, r.distance_meters);
+    out.set_opt(c::LIVE_SAMPLE_TIME, NoLabels, r.sample_seen_at);
+    out.set(c::LIVE_ELAPSED, NoLabels, sample.elapsed_seconds);
+    out.set_opt(c::LIVE_OUTPUT, NoLabels, sample.output_watts);
+    out.set_opt(c::LIVE_CADENCE, NoLabels, sample.cadence_rpm);
+    out.set_opt(c::LIVE_RESISTANCE, NoLabels, sample.resistance_ratio);
+    out.set_opt(c::LIVE_SPEED, NoLabels, sample.speed_meters_per_second);
+    out.set_opt(c::LIVE_HEART_RATE, NoLabels, sample.heart_rate_bpm);
+    let zone = |z: Option<u8>| z.map(f64::from);
+    out.set_opt(c::LIVE_HR_ZONE, NoLabels, zone(sample.heart_rate_zone));
+    out.set_opt(c::LIVE_POWER_ZONE, NoLabels, zone(sample.power_zone));
 }
 
 /// The exporter's own health for one account.

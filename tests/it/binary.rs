@@ -447,6 +447,10 @@ fn a_closed_stdout_or_stderr_ends_the_command_quietly() {
         child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
         let status = child.wait().unwrap();
         assert_eq!(status.code(), Some(0), "{what} with stderr closed");
-        assert!(out.len() > 1000, "{what} wrote its output: {} bytes", out.len());
+        assert!(
+            out.len() > 1000,
+            "{what} wrote its output: {} bytes",
+            out.len()
+        );
     }
 }

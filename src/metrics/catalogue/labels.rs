@@ -72,6 +72,8 @@ label_sets! {
     Zone { zone }
     /// `peloton_latest_workout_info`.
     WorkoutInfo { discipline, title, instructor, workout_type, device_type }
+    /// `peloton_live_workout_info`.
+    LiveInfo { discipline, title, instructor }
     /// `avg` or `max` of a workout's statistic.
     Stat { stat }
     /// A point of the power curve: its duration in seconds and its window.

@@ -13,7 +13,7 @@ use crate::metrics::collectors::Collector;
 use crate::metrics::family::Def;
 use labels::{
     AuthResult, Build, ClassLength, CurvePoint, Discipline, Duration, Endpoint, EndpointCode,
-    InstructorDiscipline, LabelSet, Method, Month, NoLabels, Reason, Source, Stat, User,
+    InstructorDiscipline, LabelSet, LiveInfo, Method, Month, NoLabels, Reason, Source, Stat, User,
     WorkoutInfo, Zone,
 };
 use metric::{BYTES, JOULES, METERS, METERS_PER_SECOND, RATIO, SECONDS, WATTS};
@@ -106,6 +106,23 @@ families! {
     LATEST_EFFORT: gauge<NoLabels> "peloton_latest_workout_effort_points" if LatestWorkout: "Effort points of the latest completed workout";
     LATEST_RANK: gauge<NoLabels> "peloton_latest_workout_leaderboard_rank" if LatestWorkout: "Leaderboard rank in the latest completed workout";
     LATEST_USERS: gauge<NoLabels> "peloton_latest_workout_leaderboard_users" if LatestWorkout: "Members on the leaderboard of the latest completed workout";
+
+    // The ride in progress, in live mode (--poll.live-interval): absent while none runs and
+    // once its latest sample is older than three live intervals (docs/live.md).
+    LIVE_INFO: info<LiveInfo> "peloton_live_workout": "The workout in progress (live mode)";
+    LIVE_START: gauge<NoLabels> "peloton_live_workout_start_timestamp" in SECONDS: "Unix time the workout in progress started";
+    LIVE_CLASS_LENGTH: gauge<NoLabels> "peloton_live_workout_class_length" in SECONDS: "Length of the class in progress";
+    LIVE_OUTPUT_SO_FAR: gauge<NoLabels> "peloton_live_workout_output" in JOULES: "Output of the workout in progress so far";
+    LIVE_DISTANCE_SO_FAR: gauge<NoLabels> "peloton_live_workout_distance" in METERS: "Distance of the workout in progress so far";
+    LIVE_SAMPLE_TIME: gauge<NoLabels> "peloton_live_sample_timestamp" in SECONDS: "Unix time the latest live sample was read";
+    LIVE_ELAPSED: gauge<NoLabels> "peloton_live_elapsed" in SECONDS: "Seconds since the member started, at the latest live sample";
+    LIVE_OUTPUT: gauge<NoLabels> "peloton_live_output" in WATTS: "Power at the latest live sample";
+    LIVE_CADENCE: gauge<NoLabels> "peloton_live_cadence_rpm": "Cadence at the latest live sample in revolutions per minute";
+    LIVE_RESISTANCE: gauge<NoLabels> "peloton_live_resistance" in RATIO: "Resistance at the latest live sample";
+    LIVE_SPEED: gauge<NoLabels> "peloton_live_speed" in METERS_PER_SECOND: "Speed at the latest live sample";
+    LIVE_HEART_RATE: gauge<NoLabels> "peloton_live_heart_rate_bpm": "Heart rate at the latest live sample in beats per minute";
+    LIVE_HR_ZONE: gauge<NoLabels> "peloton_live_heart_rate_zone": "Heart-rate zone (1-5, the member's own zones) of the latest live sample";
+    LIVE_POWER_ZONE: gauge<NoLabels> "peloton_live_power_zone": "Peloton power zone (1-7, at the FTP zones are drawn with) of the latest live sample";
 
     // Training analytics (docs/metrics.md, "Training").
     POWER_CURVE: gauge<CurvePoint> "peloton_power_curve" in WATTS: "Best average cycling power over duration seconds, over all time or the last 90 days (window)";
