@@ -17,8 +17,9 @@ pub async fn start(settings: &mut Settings) -> std::io::Result<FakePeloton> {
         ..FakeOptions::default()
     })
     .await?;
-    settings.api_url = url::Url::parse(&fake.api_url()).map_err(std::io::Error::other)?;
-    settings.auth_url = url::Url::parse(&fake.auth_url()).map_err(std::io::Error::other)?;
+    let peloton = &mut settings.peloton;
+    peloton.api_url = url::Url::parse(&fake.api_url()).map_err(std::io::Error::other)?;
+    peloton.auth_url = url::Url::parse(&fake.auth_url()).map_err(std::io::Error::other)?;
     let storage_path = settings.accounts.first().map_or_else(
         || std::env::temp_dir().join("peloton-exporter-demo"),
         |a| a.storage_path.clone(),
@@ -31,6 +32,6 @@ pub async fn start(settings: &mut Settings) -> std::io::Result<FakePeloton> {
         password: None,
         storage_path,
     }];
-    tracing::info!(api = %settings.api_url, "demo mode: serving a fake Peloton member on loopback");
+    tracing::info!(api = %settings.peloton.api_url, "demo mode: serving a fake Peloton member on loopback");
     Ok(fake)
 }
