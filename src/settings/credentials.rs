@@ -37,12 +37,14 @@ pub struct SignInFlags {
     password: SecretFlags<Password>,
 }
 
+/// The username is as private as the password. A field added later is left out until
+/// someone decides it is safe to show.
 impl std::fmt::Debug for SignInFlags {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SignInFlags")
             .field("username", &self.username.as_ref().map(|_| "***"))
             .field("password", &self.password)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 

@@ -79,7 +79,8 @@ pub struct PelotonFlags {
     ca_file: Option<PathBuf>,
 }
 
-/// The proxy URL may hold a password.
+/// The proxy URL may hold a password. A field added later is left out until someone
+/// decides it is safe to show.
 impl std::fmt::Debug for PelotonFlags {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PelotonFlags")
@@ -95,7 +96,7 @@ impl std::fmt::Debug for PelotonFlags {
     }
 }
 
-/// Retries of a failed request to Peloton. Nothing here needs resolving.
+/// Retries of a failed request to Peloton, as parsed: the group is the setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Args)]
 pub struct RetrySettings {
     /// Retries of a failed request (network error, timeout, 429, 5xx) within one poll.
@@ -108,8 +109,9 @@ pub struct RetrySettings {
 }
 
 impl PelotonFlags {
-    /// Parses the proxy URL and reads the CA bundle; `timeout` and `retry` are flags of
-    /// their own (the remote writer and `login` read them apart).
+    /// Parses the proxy URL and reads the CA bundle. `timeout` is a flag of `Cli`'s (the
+    /// remote writer's requests get it too) and `retry` a group of its own (`login`
+    /// refuses it).
     pub fn resolve(
         &self,
         timeout: Duration,

@@ -34,14 +34,15 @@ pub struct RemoteWriteSettings {
     pub traces: bool,
 }
 
-/// The URL may carry a password (basic auth of the user's own Prometheus).
+/// The URL may carry a password (basic auth of the user's own Prometheus). A field added
+/// later is left out until someone decides it is safe to show.
 impl std::fmt::Debug for RemoteWriteSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RemoteWriteSettings")
             .field("url", &self.url.as_ref().map(redact))
             .field("labels", &self.labels)
             .field("traces", &self.traces)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
