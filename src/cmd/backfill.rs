@@ -40,7 +40,7 @@ pub async fn run(settings: &Settings, args: &BackfillArgs) -> anyhow::Result<()>
         to,
         labels: args.labels.clone(),
         collectors: settings.collectors.clone(),
-        include_imported: settings.include_imported,
+        include_imported: settings.poll.include_imported,
         traces: args.traces,
     };
     if args.split.is_some() {

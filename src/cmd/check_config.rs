@@ -14,7 +14,7 @@ use crate::settings::resolved::{AccountSettings, Settings};
 
 /// Validates what `cli.settings()` could not (the web config) and writes the summary.
 pub fn run(settings: &Settings, out: &mut impl Write) -> anyhow::Result<()> {
-    let web = match &settings.web_config_file {
+    let web = match &settings.http.web_config_file {
         Some(path) => Some(
             LiveWebConfig::load(path)
                 .map_err(|e| anyhow::anyhow!("--web.config.file: {}: {e}", path.display()))?,
@@ -30,8 +30,8 @@ pub fn run(settings: &Settings, out: &mut impl Write) -> anyhow::Result<()> {
     let field = |out: &mut dyn Write, name: &str, value: &dyn std::fmt::Display| {
         writeln!(out, "  {name:<22} {value}")
     };
-    field(out, "listen address", &settings.listen_address)?;
-    field(out, "telemetry path", &settings.telemetry_path)?;
+    field(out, "listen address", &settings.http.listen_address)?;
+    field(out, "telemetry path", &settings.http.telemetry_path)?;
     let web_summary = match &web {
         Some(w) => {
             let c = w.current();
@@ -46,29 +46,33 @@ pub fn run(settings: &Settings, out: &mut impl Write) -> anyhow::Result<()> {
     };
     field(out, "web config", &web_summary)?;
     if let Some(w) = &web {
-        for warning in w.current().certificate_warnings(settings.listen_address) {
+        for warning in w
+            .current()
+            .certificate_warnings(settings.http.listen_address)
+        {
             writeln!(out, "  warning: web config certificate: {warning}")?;
         }
     }
     field(
         out,
         "lifecycle API",
-        &if settings.enable_lifecycle {
+        &if settings.http.enable_lifecycle {
             "on (POST /-/reload)"
         } else {
             "off (reload with SIGHUP)"
         },
     )?;
+    let peloton = &settings.peloton;
     if settings.demo {
         // The demo replaces both URLs with its own fake's, on a port picked at start.
         let fake = "the demo's fake Peloton, http://127.0.0.1:<a free port>/ (--demo)";
         field(out, "Peloton API", &fake)?;
         field(out, "Peloton auth", &fake)?;
     } else {
-        field(out, "Peloton API", &settings.api_url)?;
-        field(out, "Peloton auth", &settings.auth_url)?;
+        field(out, "Peloton API", &peloton.api_url)?;
+        field(out, "Peloton auth", &peloton.auth_url)?;
     }
-    let a = &settings.auth0;
+    let a = &peloton.auth0;
     field(
         out,
         "Auth0 client",
@@ -77,12 +81,12 @@ pub fn run(settings: &Settings, out: &mut impl Write) -> anyhow::Result<()> {
             a.client_id, a.audience, a.scope, a.redirect_uri
         ),
     )?;
-    let proxy = match &settings.transport.proxy {
+    let proxy = match &peloton.transport.proxy {
         Some(p) => format!("{p} (--peloton.proxy-url; NO_PROXY applies)"),
         None => "from HTTPS_PROXY / HTTP_PROXY / NO_PROXY, if set".to_owned(),
     };
     field(out, "proxy", &proxy)?;
-    let ca = match &settings.transport.ca {
+    let ca = match &peloton.transport.ca {
         Some(ca) => format!(
             "system roots + {} certificate(s) from {}",
             ca.len(),
@@ -94,26 +98,26 @@ pub fn run(settings: &Settings, out: &mut impl Write) -> anyhow::Result<()> {
     field(
         out,
         "poll interval",
-        &humantime::format_duration(settings.poll_interval),
+        &humantime::format_duration(settings.poll.interval),
     )?;
     field(
         out,
         "profile interval",
-        &humantime::format_duration(settings.profile_interval),
+        &humantime::format_duration(settings.poll.profile_interval),
     )?;
     field(
         out,
         "request rate",
-        &format!("{} per second at most", settings.max_request_rate),
+        &format!("{} per second at most", settings.poll.max_request_rate),
     )?;
     field(
         out,
         "timeout, retries",
         &format!(
             "{}, {} (first after {})",
-            humantime::format_duration(settings.timeout),
-            settings.max_retries,
-            humantime::format_duration(settings.retry_backoff)
+            humantime::format_duration(peloton.timeout),
+            peloton.retry.max_retries,
+            humantime::format_duration(peloton.retry.retry_backoff)
         ),
     )?;
     let collectors: Vec<String> = GROUPS
@@ -127,7 +131,7 @@ pub fn run(settings: &Settings, out: &mut impl Write) -> anyhow::Result<()> {
         })
         .collect();
     field(out, "collectors", &collectors.join(", "))?;
-    let remote = match &settings.remote_write_url {
+    let remote = match &settings.remote_write.url {
         Some(url) => redact(url),
         None => "off".to_owned(),
     };

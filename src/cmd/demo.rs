@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::secret::Secret;
 use crate::settings::resolved::{AccountSettings, Settings};
-use peloton_fake::{FakeOptions, FakePeloton};
+use peloton_fake::{FakeOptions, FakePeloton, LiveRide};
 
 /// How often the demo member starts (and, one tick later, finishes) a workout.
 const DEMO_WORKOUT_EVERY: Duration = Duration::from_secs(60);
@@ -14,11 +14,13 @@ const DEMO_WORKOUT_EVERY: Duration = Duration::from_secs(60);
 pub async fn start(settings: &mut Settings) -> std::io::Result<FakePeloton> {
     let fake = FakePeloton::start(FakeOptions {
         live_interval: Some(DEMO_WORKOUT_EVERY),
+        live_ride: settings.demo_live.then(LiveRide::demo),
         ..FakeOptions::default()
     })
     .await?;
-    settings.api_url = url::Url::parse(&fake.api_url()).map_err(std::io::Error::other)?;
-    settings.auth_url = url::Url::parse(&fake.auth_url()).map_err(std::io::Error::other)?;
+    let peloton = &mut settings.peloton;
+    peloton.api_url = url::Url::parse(&fake.api_url()).map_err(std::io::Error::other)?;
+    peloton.auth_url = url::Url::parse(&fake.auth_url()).map_err(std::io::Error::other)?;
     let storage_path = settings.accounts.first().map_or_else(
         || std::env::temp_dir().join("peloton-exporter-demo"),
         |a| a.storage_path.clone(),
@@ -31,6 +33,6 @@ pub async fn start(settings: &mut Settings) -> std::io::Result<FakePeloton> {
         password: None,
         storage_path,
     }];
-    tracing::info!(api = %settings.api_url, "demo mode: serving a fake Peloton member on loopback");
+    tracing::info!(api = %settings.peloton.api_url, "demo mode: serving a fake Peloton member on loopback");
     Ok(fake)
 }

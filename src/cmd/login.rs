@@ -50,8 +50,12 @@ pub async fn run(settings: &Settings, args: &LoginArgs) -> anyhow::Result<()> {
     let (store, _) = crate::run::accounts::open_store(&storage)?;
     let store = Arc::new(store);
     let tokens = TokenStore::new(store.clone(), &storage);
-    let signer = Signer::with_transport(&settings.auth_url, settings.timeout, &settings.transport)?
-        .with_client(settings.auth0.clone());
+    let signer = Signer::with_transport(
+        &settings.peloton.auth_url,
+        settings.peloton.timeout,
+        &settings.peloton.transport,
+    )?
+    .with_client(settings.peloton.auth0.clone());
     let telemetry = Telemetry::default();
 
     let signed_in = if let Some(pasted) = &args.callback_url {
@@ -152,7 +156,7 @@ fn read_line() -> anyhow::Result<String> {
 /// `--callback-url`.
 fn start_browser(store: &Store, settings: &Settings) -> anyhow::Result<()> {
     let pkce = Pkce::new()?;
-    let url = login::authorize_url(&settings.auth_url, &settings.auth0, &pkce)?;
+    let url = login::authorize_url(&settings.peloton.auth_url, &settings.peloton.auth0, &pkce)?;
     let pending = json!({
         "verifier": pkce.verifier.expose(),
         "state": pkce.state,
@@ -170,7 +174,7 @@ fn start_browser(store: &Store, settings: &Settings) -> anyhow::Result<()> {
          2. The browser ends on {}?code=… (the page may show an error: that is fine).\n   \
             Copy that whole address from the address bar at once; the code expires within minutes.\n\n\
          3. Finish here with:\n\n   {again} --callback-url '<the address>'\n",
-        settings.auth0.redirect_uri
+        settings.peloton.auth0.redirect_uri
     );
     std::io::stdout()
         .lock()
@@ -236,12 +240,12 @@ async fn finish_browser(
 /// The member's username, to show whose tokens were stored (`None` if the API says no).
 async fn whoami(settings: &Settings, signed_in: &SignedIn) -> Option<String> {
     let http = wire::http_client(
-        settings.timeout,
+        settings.peloton.timeout,
         Duration::from_secs(10),
-        &settings.transport,
+        &settings.peloton.transport,
     )
     .ok()?;
-    let url = settings.api_url.join("/api/me").ok()?;
+    let url = settings.peloton.api_url.join("/api/me").ok()?;
     let request = http.get(url).bearer_auth(signed_in.access_token.expose());
     let telemetry = Telemetry::default();
     match send(request, Endpoint::Me, &telemetry).await {
@@ -305,12 +309,12 @@ fn command_line(subcommand: &str, settings: &Settings, storage: &Path) -> String
     for (flag, url, default) in [
         (
             "--peloton.api-url",
-            &settings.api_url,
+            &settings.peloton.api_url,
             "https://api.onepeloton.com/",
         ),
         (
             "--peloton.auth-url",
-            &settings.auth_url,
+            &settings.peloton.auth_url,
             "https://auth.onepeloton.com/",
         ),
     ] {

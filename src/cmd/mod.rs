@@ -24,7 +24,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<()> {
     // The demo's default storage is this process's own temporary directory.
     let _demo_dir = (settings.demo && cli.storage_path.is_none())
         .then(|| RemovedOnExit(settings.storage_path.clone()));
-    logging::init(settings.log_level, settings.log_format);
+    logging::init(settings.log.level, settings.log.format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

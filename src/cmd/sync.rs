@@ -106,7 +106,7 @@ impl Out {
                 anyhow::anyhow!(
                     "--out: cannot create {}: {}",
                     path.display(),
-                    crate::settings::flags::io_reason(&e)
+                    crate::settings::error::io_reason(&e)
                 )
             })?;
         Ok(Self {

@@ -14,7 +14,7 @@ use crate::peloton::jwt;
 use crate::peloton::transport::Transport;
 use crate::peloton::wire;
 use crate::poll::poller::{Poller, STEADY_PAGE_LIMIT, Schedule};
-use crate::settings::resolved::{AccountSettings, Settings};
+use crate::settings::resolved::{AccountSettings, PelotonSettings, PollSettings, Settings};
 use crate::state::account::AccountState;
 use crate::state::telemetry::Telemetry;
 use crate::store::database::{OpenNote, Store};
@@ -44,7 +44,7 @@ pub enum WhenBusy {
 /// Builds every account's client stack without serving anything (subcommands use this):
 /// an account whose storage path a running exporter holds is read-only.
 pub fn accounts(settings: &Settings) -> anyhow::Result<Vec<AccountParts>> {
-    let http = peloton_http(settings)?;
+    let http = peloton_http(&settings.peloton)?;
     let labelled = settings.accounts.len() > 1;
     settings
         .accounts
@@ -54,13 +54,16 @@ pub fn accounts(settings: &Settings) -> anyhow::Result<Vec<AccountParts>> {
 }
 
 /// The HTTP client for Peloton's API and Auth0, shared by all accounts.
-pub fn peloton_http(settings: &Settings) -> anyhow::Result<reqwest::Client> {
+pub fn peloton_http(peloton: &PelotonSettings) -> anyhow::Result<reqwest::Client> {
     Ok(wire::http_client(
-        settings.timeout,
-        Duration::from_secs(10),
-        &settings.transport,
+        peloton.timeout,
+        CONNECT_TIMEOUT,
+        &peloton.transport,
     )?)
 }
+
+/// How long a connection to Peloton (or to remote write) may take to open.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub fn accounts_with(
     settings: &Settings,
@@ -125,11 +128,12 @@ fn build_account(
     let telemetry = state
         .as_ref()
         .map_or_else(|| Arc::new(Telemetry::default()), |s| s.telemetry.clone());
+    let peloton = &settings.peloton;
     let tokens = TokenManager::new(
-        &settings.auth_url,
-        &settings.auth0,
+        &peloton.auth_url,
+        &peloton.auth0,
         http.clone(),
-        &settings.transport,
+        &peloton.transport,
         credentials(account),
         Some(Arc::new(TokenStore::new(
             store.clone(),
@@ -137,20 +141,10 @@ fn build_account(
         ))),
         telemetry.clone(),
     )?
-    .with_refresh_backoff(settings.poll_interval);
+    .with_refresh_backoff(settings.poll.interval);
     let client = PelotonClient::new(
         http.clone(),
-        ClientSettings {
-            api_url: settings.api_url.clone(),
-            timeout: settings.timeout,
-            connect_timeout: Duration::from_secs(10),
-            retry: RetryPolicy {
-                max_retries: settings.max_retries,
-                initial_backoff: settings.retry_backoff,
-                ..RetryPolicy::default()
-            },
-            page_limit: STEADY_PAGE_LIMIT,
-        },
+        client_settings(peloton),
         Arc::new(tokens),
         telemetry.clone(),
     );
@@ -162,31 +156,10 @@ fn build_account(
         client,
         state.clone(),
         store.clone(),
-        Schedule {
-            interval: settings.poll_interval,
-            profile_interval: settings.profile_interval,
-            max_request_rate: settings.max_request_rate,
-            include_imported: settings.include_imported,
-            live_interval: None,
-        },
+        schedule(&settings.poll),
     );
-    let poller = match &settings.remote_write_url {
-        Some(url) => poller.with_remote_write(
-            RemoteWriter::new(
-                // The user's own Prometheus: environment proxies apply as usual, but not
-                // Peloton's proxy or CA.
-                wire::http_client(
-                    settings.timeout,
-                    Duration::from_secs(10),
-                    &Transport::default(),
-                )?,
-                url.clone(),
-                settings.remote_write_labels.clone(),
-                settings.collectors.clone(),
-            )
-            .including_imported(settings.include_imported)
-            .with_traces(settings.remote_write_traces),
-        ),
+    let poller = match remote_writer(settings)? {
+        Some(writer) => poller.with_remote_write(writer),
         None => poller,
     };
     let poller = match lock {
@@ -199,6 +172,58 @@ fn build_account(
         store,
         busy,
     })
+}
+
+/// The API client's part of the Peloton settings (the token manager takes the rest).
+fn client_settings(peloton: &PelotonSettings) -> ClientSettings {
+    ClientSettings {
+        api_url: peloton.api_url.clone(),
+        timeout: peloton.timeout,
+        connect_timeout: CONNECT_TIMEOUT,
+        retry: RetryPolicy {
+            max_retries: peloton.retry.max_retries,
+            initial_backoff: peloton.retry.retry_backoff,
+            ..RetryPolicy::default()
+        },
+        page_limit: STEADY_PAGE_LIMIT,
+    }
+}
+
+/// The poller's schedule. `settings` sits below `poll` in the import order, so the poller
+/// keeps its own struct and it is filled in here.
+fn schedule(poll: &PollSettings) -> Schedule {
+    Schedule {
+        interval: poll.interval,
+        profile_interval: poll.profile_interval,
+        max_request_rate: poll.max_request_rate,
+        include_imported: poll.include_imported,
+        live_interval: poll.live_interval,
+    }
+}
+
+/// The remote writer, when `--remote-write.url` is set.
+fn remote_writer(settings: &Settings) -> anyhow::Result<Option<RemoteWriter>> {
+    let remote = &settings.remote_write;
+    let Some(url) = &remote.url else {
+        return Ok(None);
+    };
+    // The user's own Prometheus: environment proxies apply as usual, but not Peloton's
+    // proxy or CA.
+    let http = wire::http_client(
+        settings.peloton.timeout,
+        CONNECT_TIMEOUT,
+        &Transport::default(),
+    )?;
+    Ok(Some(
+        RemoteWriter::new(
+            http,
+            url.clone(),
+            remote.labels.clone(),
+            settings.collectors.clone(),
+        )
+        .including_imported(settings.poll.include_imported)
+        .with_traces(remote.traces),
+    ))
 }
 
 /// Opens an account's store. The error is one line: the store's message already names

@@ -71,24 +71,24 @@ pub async fn start_reloadable(
     settings: &Settings,
     source: Option<SettingsSource>,
 ) -> anyhow::Result<Running> {
-    let web = match &settings.web_config_file {
+    let web = match &settings.http.web_config_file {
         Some(path) => Some(Arc::new(LiveWebConfig::load(path).map_err(|e| {
             anyhow::anyhow!("--web.config.file: {}: {e}", path.display())
         })?)),
         None => None,
     };
-    let http = accounts::peloton_http(settings)?;
+    let http = accounts::peloton_http(&settings.peloton)?;
     let parts = accounts::accounts_with(settings, &http)?;
     let registry = Arc::new(
         Registry::new(Arc::from(Vec::new()), settings.collectors.clone()).with_process_metrics(),
     );
 
-    let listener = tokio::net::TcpListener::bind(settings.listen_address)
+    let listener = tokio::net::TcpListener::bind(settings.http.listen_address)
         .await
         .with_context(|| {
             format!(
                 "--web.listen-address: cannot listen on {}",
-                settings.listen_address
+                settings.http.listen_address
             )
         })?;
     let addr = listener.local_addr()?;
@@ -108,9 +108,9 @@ pub async fn start_reloadable(
     );
     let app = routes::router(AppState {
         registry: registry.clone(),
-        telemetry_path: Arc::from(settings.telemetry_path.as_str()),
+        telemetry_path: Arc::from(settings.http.telemetry_path.as_str()),
         web: web.clone(),
-        reload: settings.enable_lifecycle.then_some(reload_tx),
+        reload: settings.http.enable_lifecycle.then_some(reload_tx),
     });
     let server = tokio::spawn(listener::serve(listener, app, web.clone(), rx.clone()));
     let mut tasks = vec![tokio::spawn(supervisor.run(reload_rx, rx.clone()))];
@@ -126,7 +126,7 @@ pub async fn start_reloadable(
             move |in_force| status.reload.web_config_in_force(in_force),
         )));
     }
-    tracing::info!(%addr, path = %settings.telemetry_path, accounts = settings.accounts.len(), tls, basic_auth, lifecycle = settings.enable_lifecycle, "serving metrics");
+    tracing::info!(%addr, path = %settings.http.telemetry_path, accounts = settings.accounts.len(), tls, basic_auth, lifecycle = settings.http.enable_lifecycle, "serving metrics");
     Ok(Running {
         addr,
         registry,

@@ -151,9 +151,9 @@ impl Supervisor {
         // The `account` label appears with the second account: every series changes.
         let relabel = (new.accounts.len() > 1) != (self.settings.accounts.len() > 1);
         // A new proxy or CA bundle needs a new client, and every account uses it.
-        let transport_changed = new.transport != self.settings.transport;
+        let transport_changed = new.peloton.transport != self.settings.peloton.transport;
         if transport_changed {
-            self.http = accounts::peloton_http(&new)?;
+            self.http = accounts::peloton_http(&new.peloton)?;
         }
         let mut keep = Vec::new();
         let mut retire = Vec::new();

@@ -134,7 +134,7 @@ fn password(
         )),
         (Some(v), None) if v.is_empty() => Err(format!("account {account}: password is empty")),
         (Some(v), None) => Ok(Some(Secret::new(v))),
-        (None, Some(path)) => match super::resolved::read_password_file(&path) {
+        (None, Some(path)) => match super::secret_flags::read_password_file(&path) {
             Ok(Some(p)) => Ok(Some(p)),
             Ok(None) => Err(format!(
                 "account {account}: password_file: {} is empty",

@@ -1,4 +1,9 @@
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
 use super::*;
+use crate::metrics::collectors::{Collector, Collectors, GROUPS};
+use crate::settings::poll::DEMO_POLL_INTERVAL;
 
 fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
     Cli::parse_args(std::iter::once("peloton-exporter").chain(args.iter().copied()))
@@ -10,11 +15,11 @@ fn defaults() {
         .unwrap()
         .settings()
         .unwrap();
-    assert_eq!(s.listen_address.to_string(), "0.0.0.0:10058");
-    assert_eq!(s.telemetry_path, "/metrics");
-    assert_eq!(s.api_url.as_str(), "https://api.onepeloton.com/");
-    assert_eq!(s.auth_url.as_str(), "https://auth.onepeloton.com/");
-    assert_eq!(s.poll_interval, Duration::from_secs(300));
+    assert_eq!(s.http.listen_address.to_string(), "0.0.0.0:10058");
+    assert_eq!(s.http.telemetry_path, "/metrics");
+    assert_eq!(s.peloton.api_url.as_str(), "https://api.onepeloton.com/");
+    assert_eq!(s.peloton.auth_url.as_str(), "https://auth.onepeloton.com/");
+    assert_eq!(s.poll.interval, Duration::from_secs(300));
     assert_eq!(s.storage_path, PathBuf::from("data"));
 }
 
@@ -141,7 +146,7 @@ fn help_is_in_sections_and_each_subcommand_shows_only_its_flags() {
     let cli = parse(&["backfill", "--out", "-", "--no-collector.monthly"]).unwrap();
     assert!(!cli.collectors.collectors().is_enabled(Collector::Monthly));
     let cli = parse(&["check-config", "--web.listen-address=127.0.0.1:1"]).unwrap();
-    assert_eq!(cli.listen_address.to_string(), "127.0.0.1:1");
+    assert_eq!(cli.http.listen_address.to_string(), "127.0.0.1:1");
 }
 
 #[test]
@@ -188,8 +193,11 @@ fn repeatable_flags_still_accumulate() {
         "--poll.interval=2m",
     ])
     .unwrap();
-    assert_eq!(cli.remote_write_labels.len(), 2);
-    assert_eq!(cli.poll_interval, Some(Duration::from_secs(120)));
+    assert_eq!(cli.remote_write.labels.len(), 2);
+    assert_eq!(
+        cli.settings().unwrap().poll.interval,
+        Duration::from_secs(120)
+    );
 }
 
 #[test]
@@ -286,7 +294,7 @@ fn help_never_shows_secret_env_values() {
 #[test]
 fn demo_defaults() {
     let s = parse(&["--demo"]).unwrap().settings().unwrap();
-    assert_eq!(s.poll_interval, DEMO_POLL_INTERVAL);
+    assert_eq!(s.poll.interval, DEMO_POLL_INTERVAL);
     assert!(s.storage_path.starts_with(std::env::temp_dir()));
 }
 
@@ -354,7 +362,7 @@ fn proxy_url_is_checked_named_and_never_shown() {
     let s = cli.settings().unwrap();
     assert!(!format!("{s:?}").contains(pw));
     assert_eq!(
-        s.transport.proxy.unwrap().to_string(),
+        s.peloton.transport.proxy.unwrap().to_string(),
         "https://***@proxy.example:8443/"
     );
     assert!(
@@ -423,8 +431,137 @@ fn ca_file_must_hold_usable_certificates() {
     let key = std::fs::read_to_string(&key_only).unwrap();
     std::fs::write(&bundle, format!("{}{key}{}", ca("one"), ca("two"))).unwrap();
     let s = settings(&bundle).unwrap();
-    let loaded = s.transport.ca.as_ref().unwrap();
+    let loaded = s.peloton.transport.ca.as_ref().unwrap();
     assert_eq!(loaded.len(), 2);
-    crate::peloton::wire::http_client(Duration::from_secs(1), Duration::from_secs(1), &s.transport)
-        .unwrap();
+    crate::peloton::wire::http_client(
+        Duration::from_secs(1),
+        Duration::from_secs(1),
+        &s.peloton.transport,
+    )
+    .unwrap();
+}
+
+/// The long names of the flags that `sub` refuses (hidden there, an error when given).
+fn refused(sub: &str) -> Vec<String> {
+    let cmd = Cli::clap_command();
+    let Some(sub) = cmd.find_subcommand(sub) else {
+        panic!("no subcommand {sub}");
+    };
+    let mut out: Vec<String> = sub
+        .get_arguments()
+        .filter(|a| a.is_hide_set())
+        .filter_map(|a| a.get_long().map(str::to_owned))
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn each_subcommand_refuses_exactly_the_groups_it_does_not_read() {
+    // By namespace, so that a flag added to a group needs no edit here: `--web.*`,
+    // `--remote-write.*` and `--poll.*` are the server's alone.
+    let server = |long: &str| {
+        ["web.", "remote-write.", "poll."]
+            .iter()
+            .any(|p| long.starts_with(p))
+    };
+    let collector = |long: &str| GROUPS.iter().any(|g| long == g.flag || long == g.no_flag);
+    // `login` signs in with a password and makes requests one at a time, without retries.
+    let tokens_and_pacing = |long: &str| {
+        long.ends_with("-token")
+            || long.ends_with("-token-file")
+            || matches!(
+                long,
+                "peloton.max-retries" | "peloton.retry-backoff" | "peloton.max-request-rate"
+            )
+    };
+    let root = Cli::clap_command();
+    let expected = |refuses: &dyn Fn(&str) -> bool| {
+        let mut v: Vec<String> = root
+            .get_arguments()
+            .filter(|a| a.is_global_set())
+            .filter_map(|a| a.get_long())
+            .filter(|long| refuses(long))
+            .map(str::to_owned)
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(refused("backfill"), expected(&server));
+    assert_eq!(
+        refused("export"),
+        expected(&|l: &str| server(l) || collector(l))
+    );
+    assert_eq!(
+        refused("login"),
+        expected(&|l: &str| server(l) || collector(l) || tokens_and_pacing(l))
+    );
+    assert!(refused("check-config").is_empty());
+    // Not vacuous: the namespaces hold flags.
+    for long in [
+        "web.listen-address",
+        "poll.interval",
+        "peloton.refresh-token-file",
+    ] {
+        assert!(refused("login").iter().any(|l| l == long), "{long}");
+    }
+}
+
+#[test]
+fn the_command_line_passes_clap_s_own_checks() {
+    Cli::clap_command().debug_assert();
+}
+
+#[test]
+fn debug_of_flags_and_settings_shows_no_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pw");
+    std::fs::write(&file, "file-password-3c2b\n").unwrap();
+    let secrets = [
+        "v1.refresh-7f6e",
+        "eyJ.access-5d4c",
+        "user-a1b2@example.com",
+        "proxy-pw-9e8d",
+        "remote-pw-0f1e",
+        "file-password-3c2b",
+    ];
+    let cli = parse(&[
+        "--peloton.refresh-token=v1.refresh-7f6e",
+        "--peloton.access-token=eyJ.access-5d4c",
+        "--peloton.username=user-a1b2@example.com",
+        &format!("--peloton.password-file={}", file.display()),
+        "--peloton.proxy-url=http://u:proxy-pw-9e8d@proxy:3128",
+        "--remote-write.url=https://u:remote-pw-0f1e@prom.example/api/v1/write",
+    ])
+    .unwrap();
+    let settings = cli.settings().unwrap();
+    let text = format!("{cli:?} {settings:?}");
+    for secret in secrets {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+    assert!(text.contains("***"), "{text}");
+}
+
+#[test]
+fn a_password_keeps_its_spaces_and_a_token_does_not() {
+    let s = parse(&[
+        "--peloton.refresh-token",
+        "  v1.token  ",
+        "--peloton.username",
+        "me",
+        "--peloton.password",
+        " pw ",
+    ])
+    .unwrap()
+    .settings()
+    .unwrap();
+    let a = &s.accounts[0];
+    assert_eq!(a.refresh_token.as_ref().unwrap().expose(), "v1.token");
+    assert_eq!(a.password.as_ref().unwrap().expose(), " pw ");
+    let err = parse(&["--peloton.username", "me", "--peloton.password", ""])
+        .unwrap()
+        .settings()
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("--peloton.password: "), "{err}");
 }
