@@ -1,7 +1,8 @@
 //! Live mode (`--poll.live-interval`): while the newest workout on page 0 is in progress,
-//! its performance graph is read once per live interval, and nothing else unless the
-//! samples stop growing (then page 0 once, to see whether the ride ended). The regular
-//! poll keeps its own interval. Live values never reach a lifetime total.
+//! its performance graph is read once per live interval and nothing else: no new workout
+//! can appear while the member rides. Page 0 is read again only when the samples stop
+//! growing (the ride may have ended); the regular poll returns when live mode ends. Live
+//! values never reach a lifetime total.
 
 use super::error::PollError;
 use super::poller::Poller;
@@ -15,14 +16,6 @@ use crate::peloton::ApiError;
 pub const LIVE_EVERY_N: u32 = 1;
 
 impl Poller {
-    /// Whether this round is a live tick: a ride is watched and the regular poll is not due.
-    pub(super) fn live_tick_due(&self) -> bool {
-        self.live.is_some()
-            && self
-                .last_full_poll
-                .is_some_and(|t| t.elapsed() < self.schedule.interval)
-    }
-
     /// After a list read: starts watching the newest workout when it is in progress (and
     /// reads its graph at once), stops when it is not.
     pub(super) async fn follow_newest(&mut self) -> Result<(), PollError> {

@@ -72,8 +72,6 @@ pub struct Poller {
     /// The ride in progress being watched (live mode), and one given up on.
     pub(super) live: Option<LiveRide>,
     pub(super) live_given_up: Option<String>,
-    /// When the regular poll (profile, overview, list) last succeeded.
-    pub(super) last_full_poll: Option<Instant>,
     pub(super) limiter: RateLimiter,
     /// The storage path's lock: held while this poller may write there.
     lock: Option<crate::store::lock::StorageLock>,
@@ -132,7 +130,6 @@ impl Poller {
             health: Health::default(),
             live: None,
             live_given_up: None,
-            last_full_poll: None,
             lock: None,
             progress_log: ProgressLog::default(),
         }
@@ -228,7 +225,7 @@ impl Poller {
         let telemetry = self.state.telemetry.clone();
         telemetry.poll_started();
         let started = Instant::now();
-        let live_only = self.phase == Phase::Live && self.live_tick_due();
+        let live_only = self.phase == Phase::Live && self.live.is_some();
         let mut result = if live_only {
             self.live_tick().await
         } else {
@@ -362,7 +359,6 @@ impl Poller {
         };
         self.walk_list(&user_id, walk).await?;
         self.counting.list_read();
-        self.last_full_poll = Some(Instant::now());
         self.follow_newest().await
     }
 
@@ -466,7 +462,11 @@ impl Poller {
                     .live_interval
                     .map_or(0.0, |i| i.as_secs_f64() * LIVE_STALE_INTERVALS);
                 LiveView {
-                    sample: ride.current(now_unix() as f64, stale_after).copied(),
+                    // After a failed read nothing vouches that the sample is current.
+                    sample: ride
+                        .current(now_unix() as f64, stale_after)
+                        .filter(|_| self.phase.is_up())
+                        .copied(),
                     ride: ride.clone(),
                 }
             }),

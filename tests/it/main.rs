@@ -31,6 +31,7 @@ mod fuzz;
 mod history;
 mod job_name;
 mod layers;
+mod live;
 mod login;
 mod metric_reference;
 mod operator;
