@@ -3,6 +3,7 @@
 use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
 use common::*;
 use peloton_exporter::metrics::catalogue;
@@ -52,10 +53,17 @@ async fn live_exposition_matches_the_reference() {
     let doc = reference();
     let fake = fake(FakeOptions::default()).await;
     let dir = tempfile::tempdir().unwrap();
-    let a = args_with_token(&fake, dir.path());
+    let mut a = args_with_token(&fake, dir.path());
+    a.push("--poll.live-interval=5s".to_owned());
     let exporter = start(&a).await;
     wait_synced(exporter.addr).await;
-    let (_, text) = scrape(exporter.addr, None).await;
+    // A ride in progress, so the live families are exposed too.
+    fake.start_live_ride(peloton_fake::LiveRide::default());
+    let text = eventually(Duration::from_secs(15), "live values", || async {
+        let (_, text) = scrape(exporter.addr, None).await;
+        text.contains("peloton_live_power_zone ").then_some(text)
+    })
+    .await;
     exporter.stop().await.unwrap();
 
     let mut seen = BTreeSet::new();
