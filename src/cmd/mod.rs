@@ -30,10 +30,21 @@ pub fn run(cli: &Cli) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
+        // Before anything starts, so a SIGTERM during start-up still ends `serve` cleanly.
+        // Only `serve`: the other commands keep the default, where Ctrl-C ends them.
+        let shutdown = cli.command.is_none().then(crate::run::shutdown_signal);
         // Kept alive until shutdown: the demo's fake Peloton runs in this process.
         let _fake = start_demo(&mut settings).await?;
         match &cli.command {
-            None => serve::run(cli, &settings).await,
+            None => {
+                let stop = async {
+                    match shutdown {
+                        Some(signal) => signal.await,
+                        None => std::future::pending().await,
+                    }
+                };
+                serve::run(cli, &settings, stop).await
+            }
             Some(Command::Backfill(args)) => backfill::run(&settings, args).await,
             Some(Command::Export(args)) => export::run(&settings, args).await,
             Some(Command::Login(args)) => login::run(&settings, args).await,

@@ -4,7 +4,11 @@ use crate::run::{self, supervisor::SettingsSource};
 use crate::settings::flags::Cli;
 use crate::settings::resolved::Settings;
 
-pub async fn run(cli: &Cli, settings: &Settings) -> anyhow::Result<()> {
+pub async fn run(
+    cli: &Cli,
+    settings: &Settings,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
     // The demo's settings point at its in-process fake: nothing to re-read.
     let source: Option<SettingsSource> = if settings.demo {
         None
@@ -13,5 +17,5 @@ pub async fn run(cli: &Cli, settings: &Settings) -> anyhow::Result<()> {
         Some(Box::new(move || cli.settings()))
     };
     let running = run::start_reloadable(settings, source).await?;
-    running.stop_on(run::shutdown_signal()).await
+    running.stop_on(shutdown).await
 }
