@@ -37,7 +37,7 @@ pub struct PollFlags {
 
     /// Live mode, off unless given: while the newest workout is in progress, read its
     /// latest sample this often (5s to 60s; one request each, docs/live.md)
-    /// [default: off; 5s with --demo.live]
+    /// [env: PELOTON_POLL_LIVE_INTERVAL=] [default: off; 5s with --demo.live]
     #[arg(global = true, long = "poll.live-interval", env = "PELOTON_POLL_LIVE_INTERVAL", hide_env = true, value_name = "DURATION", value_parser = parse_duration, help_heading = "Polling")]
     live_interval: Option<Duration>,
 }

@@ -4,9 +4,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::middleware::from_fn_with_state;
+use axum::middleware::{Next, from_fn_with_state};
 use axum::response::Response;
 use axum::routing::get;
 use serde_json::Value;
@@ -41,8 +41,19 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             get(performance_graph),
         )
         .fallback(not_found)
+        .layer(from_fn_with_state(Arc::clone(&shared), settle_live_rides))
         .layer(from_fn_with_state(ctx, server::layer))
         .with_state(shared)
+}
+
+/// Live rides whose end has come complete before anything is rendered.
+async fn settle_live_rides(
+    State(shared): State<Arc<Shared>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    live::settle(&shared, now_unix());
+    next.run(req).await
 }
 
 fn ok(shared: &Shared, endpoint: Endpoint, mut v: Value) -> Response {

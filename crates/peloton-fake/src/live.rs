@@ -2,7 +2,6 @@
 //! (workouts in progress in real time, completed lazily when their end comes), and the demo
 //! tasks that keep starting and completing them.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,21 +12,8 @@ use super::generator::{
 };
 use super::model::{GeneratedWorkout, WorkoutStatus};
 use super::server::Shared;
-use super::trace::{LiveRide, LiveSample, LiveTotals, Trace};
+use super::trace::{LiveRide, LiveSample, LiveState, LiveTotals, Trace};
 use super::util::{lock, now_millis, now_unix};
-
-/// A live ride's trace and schedule.
-#[derive(Clone, Debug)]
-pub(crate) struct LiveState {
-    pub(crate) trace: Trace,
-    /// When it completes by itself (`start + ride_for`); `None` when it never does.
-    pub(crate) due: Option<i64>,
-    /// Completed (by itself or by `complete_workout`).
-    pub(crate) done: bool,
-}
-
-/// Live rides by workout id, completed ones included (their graph stays the trace).
-pub(crate) type LiveRides = HashMap<String, LiveState>;
 
 fn shift(w: &mut GeneratedWorkout, delta: i64) {
     w.created_at += delta;

@@ -26,10 +26,10 @@ use tokio::sync::watch;
 use super::FakeOptions;
 use super::endpoint::{Endpoint, ServerKind, classify};
 use super::faults::{self, Fault, FaultControl};
-use super::live::{self, LiveRides};
 use super::model::MemberData;
 use super::tokens::TokenBook;
-use super::util::{lock, now_unix};
+use super::trace::LiveRides;
+use super::util::lock;
 
 /// The request log keeps at most this many entries (oldest dropped) so a long demo does not
 /// grow without bound.
@@ -228,10 +228,6 @@ fn header_string(headers: &HeaderMap, name: &str) -> Option<String> {
 
 pub(crate) async fn layer(State(ctx): State<LayerCtx>, req: Request, next: Next) -> Response {
     let shared = &ctx.shared;
-    if ctx.server == ServerKind::Api {
-        // Live rides whose end has come complete before anything is rendered.
-        live::settle(shared, now_unix());
-    }
     let path = req.uri().path().to_owned();
     let endpoint = classify(ctx.server, &path);
     let headers = req.headers();

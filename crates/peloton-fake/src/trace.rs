@@ -8,6 +8,8 @@
 
 use std::time::Duration;
 
+use std::collections::HashMap;
+
 use super::catalog::{Kind, kind_of};
 use super::generator::{EFFORT_WEIGHTS, WorkoutCtx, speed_display};
 use super::graph::{pace_of, split_pace_of};
@@ -503,6 +505,19 @@ impl Trace {
         })
     }
 }
+
+/// A live ride's trace and schedule.
+#[derive(Clone, Debug)]
+pub(crate) struct LiveState {
+    pub(crate) trace: Trace,
+    /// When it completes by itself (`start + ride_for`); `None` when it never does.
+    pub(crate) due: Option<i64>,
+    /// Completed (by itself or by `complete_workout`).
+    pub(crate) done: bool,
+}
+
+/// Live rides by workout id, completed ones included (their graph stays the trace).
+pub(crate) type LiveRides = HashMap<String, LiveState>;
 
 #[cfg(test)]
 mod tests {
