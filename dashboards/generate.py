@@ -1001,12 +1001,158 @@ def health():
         "Is peloton-exporter reaching Peloton: polls, API requests and errors, token, "
         "history sync.", L, "now-6h", "30s")
 
+# --- live ride ---------------------------------------------------------------------------
+
+NO_RIDE = "No ride in progress"
+# Zone colours for the stats (value mappings; a mapping's colour is the panel's colour).
+HR_ZONES = {str(z): (f"Zone {z}", c)
+            for z, c in zip(range(1, 6), ("blue", "green", "yellow", "orange", "red"))}
+POWER_ZONES = {str(z): (f"Z{z} {name}", c) for z, (name, c) in enumerate((
+    ("Active recovery", "blue"), ("Endurance", "green"), ("Tempo", "yellow"),
+    ("Threshold", "orange"), ("VO2 max", "red"), ("Anaerobic", "dark-red"),
+    ("Neuromuscular", "purple")), start=1)}
+# The shortest live interval (--poll.live-interval 5s): the graphs' finest step.
+LIVE_STEP = "5s"
+
+
+def live():
+    def qi(*args, **kwargs):
+        """Instant: once the ride ends (or its sample is stale) the series are absent and a
+        stat must say so, not show the last value of the range."""
+        return q(*args, instant=True, **kwargs)
+
+    def now(title, description, metric, unit, decimals, scale="", w=3):
+        return L.add(stat(
+            title, description + " At the latest live sample.",
+            [qi(f"max({metric}{sel()}){scale}", title)],
+            field(unit, decimals, color={"mode": "fixed", "fixedColor": "text"},
+                  no_value="–"),
+            graph=False, color_mode="none"), w, 4)
+
+    def zone(title, description, metric, zones, w):
+        colours = [c for _, c in zones.values()]
+        return L.add(stat(
+            title, description,
+            [qi(f"max({metric}{sel()})", title)],
+            field("short", 0, steps(colours[0], *enumerate(colours[1:], start=2)),
+                  mappings=[value_map(zones)], no_value="–"),
+            graph=False, color_mode="background"), w, 4)
+
+    def graph(title, description, targets, unit, decimals=0, w=12, h=8, **extra):
+        return L.add(timeseries(
+            title, description + " One point per live sample; gaps between rides.",
+            targets, field(unit, decimals, no_value=NO_RIDE), interval=LIVE_STEP,
+            **extra), w, h)
+
+    def gq(expr, legend, ref="A"):
+        return q(expr, legend, ref, interval=LIVE_STEP)
+
+    L = Layout()
+    L.row("Ride")
+    L.add(stat(
+        "Class", "Title of the class in progress. Live mode (--poll.live-interval) reads "
+        "it while the newest workout is in progress; otherwise no ride is shown.",
+        [qi(f"max by (title) (peloton_live_workout_info{sel()})", "{{title}}")],
+        field("short", color={"mode": "fixed", "fixedColor": "text"}, no_value=NO_RIDE),
+        graph=False, text_mode="name", color_mode="none"), 8, 4)
+    L.add(stat(
+        "Instructor", "Instructor and discipline of the class in progress.",
+        [qi(readable("max by (instructor, discipline) "
+                     f"(peloton_live_workout_info{sel()})"),
+            "{{instructor}} · {{discipline}}")],
+        field("short", color={"mode": "fixed", "fixedColor": "text"}, no_value="–"),
+        graph=False, text_mode="name", color_mode="none"), 6, 4)
+    L.add(stat(
+        "Ride", "Whether live mode sees a workout in progress now.",
+        [qi(f"max(peloton_live_workout_info{sel()}) or on () vector(0)", "Ride")],
+        field("short", mappings=[value_map({"0": (NO_RIDE, "text"),
+                                            "1": ("In progress", "green")})],
+              no_value=NO_RIDE),
+        graph=False, color_mode="background"), 4, 4)
+    L.add(stat(
+        "Started", "When the class in progress started.",
+        [qi(f"max(peloton_live_workout_start_timestamp_seconds{sel()}) * 1000", "Started")],
+        field("dateTimeFromNow", color={"mode": "fixed", "fixedColor": "text"},
+              no_value="–"),
+        graph=False, color_mode="none"), 3, 4)
+    L.add(stat(
+        "Sample age", "Time since the latest live sample was read. The exporter reads one "
+        "per live interval and drops the sample values once it is older than three.",
+        [qi(f"time() - max(peloton_live_sample_timestamp_seconds{sel()})", "Age")],
+        field("s", 0, steps("green", (30, "orange"), (60, "red")), no_value="–"),
+        graph=False), 3, 4)
+
+    L.row("Progress")
+    L.add(stat(
+        "Elapsed", "Time since the start at the latest sample, and the class length.",
+        [qi(f"max(peloton_live_elapsed_seconds{sel()})", "Elapsed", "A"),
+         qi(f"max(peloton_live_workout_class_length_seconds{sel()})", "Class length", "B")],
+        field("dthms", color={"mode": "fixed", "fixedColor": "purple"}, no_value="–"),
+        graph=False, text_mode="value_and_name"), 8, 5)
+    L.add(gauge(
+        "Class progress", "Elapsed time as a share of the class length.",
+        [qi(f"max(peloton_live_elapsed_seconds{sel()}) / "
+            f"max(peloton_live_workout_class_length_seconds{sel()})", "Progress")],
+        field("percentunit", 0, steps("blue", (1, "green")), min_=0, max_=1,
+              no_value="–")), 4, 5)
+    L.add(stat(
+        "Output so far", "Output of the class in progress so far (Peloton's kJ).",
+        [qi(f"max(peloton_live_workout_output_joules{sel()})", "Output")],
+        field("joule", 1, color={"mode": "fixed", "fixedColor": "orange"}, no_value="–"),
+        graph=False), 6, 5)
+    L.add(stat(
+        "Distance so far", "Distance of the class in progress so far.",
+        [qi(f"max(peloton_live_workout_distance_meters{sel()}) / {KM}", "km", "A"),
+         qi(f"max(peloton_live_workout_distance_meters{sel()}) / {MI}", "mi", "B")],
+        field("short", 2, color={"mode": "fixed", "fixedColor": "green"}, no_value="–"),
+        graph=False, text_mode="value_and_name"), 6, 5)
+
+    L.row("Now")
+    now("Output", "Power.", "peloton_live_output_watts", "watt", 0)
+    now("Cadence", "Cadence.", "peloton_live_cadence_rpm", "rotrpm", 0)
+    now("Resistance", "Bike resistance.", "peloton_live_resistance_ratio", "percentunit", 0)
+    now("Speed", "Speed, in km/h.", "peloton_live_speed_meters_per_second", "velocitykmh", 1,
+        " * 3.6")
+    now("Heart rate", "Heart rate (needs a heart-rate monitor).",
+        "peloton_live_heart_rate_bpm", "suffix:bpm", 0)
+    zone("Heart-rate zone", "Heart-rate zone 1 to 5 (the member's own zones) at the latest "
+         "sample.", "peloton_live_heart_rate_zone", HR_ZONES, 4)
+    zone("Power zone", "Peloton power zone 1 to 7 (at the FTP the zones are drawn with) at "
+         "the latest sample.", "peloton_live_power_zone", POWER_ZONES, 5)
+
+    L.row("Over time")
+    graph("Output", "Power at each live sample.",
+          [gq(f"max(peloton_live_output_watts{sel()})", "output")], "watt")
+    graph("Heart rate", "Heart rate at each live sample.",
+          [gq(f"max(peloton_live_heart_rate_bpm{sel()})", "heart rate")], "suffix:bpm")
+    graph("Cadence", "Cadence at each live sample.",
+          [gq(f"max(peloton_live_cadence_rpm{sel()})", "cadence")], "rotrpm", w=8)
+    graph("Resistance", "Bike resistance at each live sample.",
+          [gq(f"max(peloton_live_resistance_ratio{sel()})", "resistance")], "percentunit",
+          w=8)
+    graph("Speed", "Speed at each live sample, in km/h.",
+          [gq(f"max(peloton_live_speed_meters_per_second{sel()}) * 3.6", "speed")],
+          "velocitykmh", 1, w=8)
+    graph("Zones", "Heart-rate zone (1-5) and power zone (1-7) at each live sample.",
+          [gq(f"max(peloton_live_heart_rate_zone{sel()})", "heart-rate zone", "A"),
+           gq(f"max(peloton_live_power_zone{sel()})", "power zone", "B")], "short",
+          interpolation="stepAfter")
+    graph("Output so far", "Output of the class in progress so far, growing through the "
+          "class.", [gq(f"max(peloton_live_workout_output_joules{sel()})", "output")],
+          "joule", 1)
+    return dashboard(
+        "peloton-live-ride", "Peloton live ride",
+        "The class in progress, read once per live interval (--poll.live-interval): power, "
+        "cadence, heart rate, zones, progress (peloton-exporter).", L, "now-15m", "5s",
+        tags=("live",))
+
 
 DASHBOARDS = {
     "peloton-overview.json": overview,
     "peloton-latest-workout.json": latest,
     "peloton-exporter-health.json": health,
     "peloton-training.json": training,
+    "peloton-live-ride.json": live,
 }
 
 

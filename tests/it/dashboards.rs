@@ -1,6 +1,6 @@
 //! The Grafana dashboards (dashboards/*.json): Grafana's JSON schema, provisioning, the
 //! generator, and every panel query run against a real Prometheus scraping the demo
-//! exporter.
+//! exporter with a ride in progress (`--demo --demo.live`).
 
 use crate::support;
 
@@ -13,7 +13,7 @@ const SCHEMA_DIR: &str = "tests/it/support/grafana-schema";
 const VALIDATOR: &str = "tests/it/support/validate_dashboards.py";
 
 /// The dashboards and their uids, which links and bookmarks rely on: never change one.
-const DASHBOARDS: [(&str, &str); 4] = [
+const DASHBOARDS: [(&str, &str); 5] = [
     ("dashboards/peloton-overview.json", "peloton-overview"),
     (
         "dashboards/peloton-latest-workout.json",
@@ -24,12 +24,17 @@ const DASHBOARDS: [(&str, &str); 4] = [
         "peloton-exporter-health",
     ),
     ("dashboards/peloton-training.json", "peloton-training"),
+    ("dashboards/peloton-live-ride.json", "peloton-live-ride"),
 ];
+
+/// The live dashboard, which must show every live family.
+const LIVE_DASHBOARD: &str = "peloton-live-ride.json";
 
 /// Metrics of the last completed class that a discipline does not have (no cadence on a
 /// run, no stroke rate on a ride, no leaderboard on a meditation). The demo's latest
-/// class changes every minute, so a panel on one of them may be empty during the test:
-/// such a panel must name a metric of the exporter's reference (docs/metrics.md) instead.
+/// class changes every minute (not while its live ride runs: then it is the history's
+/// last), so a panel on one of them may be empty during the test: such a panel must name
+/// a metric of the exporter's reference (docs/metrics.md) instead.
 const DEPENDS_ON_THE_CLASS: [&str; 20] = [
     "peloton_latest_workout_output_joules",
     "peloton_latest_workout_energy_burned_joules",
@@ -225,6 +230,13 @@ async fn check(api: &Api, q: &Query, documented: &[String]) -> Result<Option<Str
                 exported.join(", ")
             ));
         }
+        if exported.iter().any(|m| m.starts_with("peloton_live_")) {
+            why.push(
+                "a live metric is absent: no ride in progress right now? (the demo's ride \
+                 lasts 5 minutes from the exporter's start, then 30 s without one)"
+                    .to_owned(),
+            );
+        }
         if !recorded.is_empty() {
             why.push(format!(
                 "recorded series {} missing (not in deploy/prometheus/rules/recording.yml, or its input is not exported)",
@@ -269,14 +281,7 @@ async fn every_panel_query_returns_data_from_a_real_prometheus() {
     };
     let files = dashboard_files();
     let dir = tempfile::tempdir().unwrap();
-    let (mut exporter, target) = support::start_demo_exporter(dir.path()).await;
-    let rule_files: Vec<_> = support::files("deploy/prometheus/rules", ".yml")
-        .iter()
-        .map(|f| support::repo().join(f))
-        .collect();
-    let (mut prom, api) =
-        support::start_prometheus(&prometheus, dir.path(), &target, &rule_files).await;
-    api.wait_for_history(15).await;
+    let (mut exporter, mut prom, api) = support::start_live_demo(&prometheus, dir.path()).await;
 
     let mut args = vec![
         "dashboards",
@@ -294,6 +299,14 @@ async fn every_panel_query_returns_data_from_a_real_prometheus() {
         "only {} queries in the dashboards",
         queries.len()
     );
+    let on_live: Vec<&str> = queries
+        .iter()
+        .filter(|q| q.source.starts_with(LIVE_DASHBOARD))
+        .flat_map(|q| q.metrics.iter().map(String::as_str))
+        .collect();
+    for m in support::LIVE_METRICS {
+        assert!(on_live.contains(&m), "{LIVE_DASHBOARD} shows no {m}");
+    }
     let documented = support::documented_metrics();
 
     let mut failures = Vec::new();
@@ -351,8 +364,8 @@ async fn every_panel_query_returns_data_from_a_real_prometheus() {
         failures.join("\n  ")
     );
 
-    // The check is real: a renamed metric fails it, also behind `or vector(0)` and also
-    // among the metrics a class may lack; a broken expression does not parse.
+    // The check is real: a renamed metric fails it, also behind `or vector(0)`, among the
+    // metrics a class may lack and among the live ones; a broken expression does not parse.
     let find = |metric: &str| {
         queries
             .iter()
@@ -370,6 +383,7 @@ async fn every_panel_query_returns_data_from_a_real_prometheus() {
             "discipline:peloton_workouts:increase1w",
             "discipline:peloton_workouts:increase7d",
         ),
+        ("peloton_live_heart_rate_bpm", "peloton_live_heart_rate"),
     ] {
         let q = renamed(find(from), from, to);
         assert!(q.promql.contains(to), "{}", q.promql);

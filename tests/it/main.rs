@@ -29,6 +29,7 @@ mod faults;
 mod first_run;
 mod fuzz;
 mod history;
+mod home_assistant;
 mod job_name;
 mod layers;
 mod live;

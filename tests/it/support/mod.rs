@@ -1,7 +1,7 @@
 //! Shared test harness: external tools (python3, promtool, prometheus), child processes
 //! killed on drop, the demo exporter and a real Prometheus, and the Prometheus HTTP API.
-//! dashboards.rs, rules.rs and deploy.rs use it directly; common re-exports the tool
-//! helpers.
+//! dashboards.rs, home_assistant.rs, rules.rs and deploy.rs use it directly; common
+//! re-exports the tool helpers.
 //!
 //! A missing tool skips the test with `SKIPPED: …`, except under `CI=true`, where it fails.
 
@@ -193,15 +193,25 @@ where
 
 /// The demo exporter binary (`--demo`) on a free loopback port, polling every second.
 pub async fn start_demo_exporter(dir: &Path) -> (Process, String) {
+    start_demo_exporter_with(dir, "1s", &[]).await
+}
+
+/// [`start_demo_exporter`] polling every `poll_interval`, with more flags (`--demo.live`).
+pub async fn start_demo_exporter_with(
+    dir: &Path,
+    poll_interval: &str,
+    extra: &[&str],
+) -> (Process, String) {
     let port = free_port();
     let addr = format!("127.0.0.1:{port}");
-    let args = vec![
+    let mut args = vec![
         "--demo".to_owned(),
         format!("--web.listen-address={addr}"),
-        "--poll.interval=1s".to_owned(),
+        format!("--poll.interval={poll_interval}"),
         format!("--storage.path={}", dir.join("exporter-state").display()),
         "--log.level=warn".to_owned(),
     ];
+    args.extend(extra.iter().map(|a| (*a).to_owned()));
     let mut exporter = Process::spawn(
         "peloton-exporter --demo",
         Path::new(BIN),
@@ -236,6 +246,59 @@ pub async fn start_demo_exporter(dir: &Path) -> (Process, String) {
     )
     .await;
     (exporter, addr)
+}
+
+/// The live families (`--poll.live-interval`): present while a ride is in progress.
+pub const LIVE_METRICS: [&str; 14] = [
+    "peloton_live_workout_info",
+    "peloton_live_workout_start_timestamp_seconds",
+    "peloton_live_workout_class_length_seconds",
+    "peloton_live_workout_output_joules",
+    "peloton_live_workout_distance_meters",
+    "peloton_live_sample_timestamp_seconds",
+    "peloton_live_elapsed_seconds",
+    "peloton_live_output_watts",
+    "peloton_live_cadence_rpm",
+    "peloton_live_resistance_ratio",
+    "peloton_live_speed_meters_per_second",
+    "peloton_live_heart_rate_bpm",
+    "peloton_live_heart_rate_zone",
+    "peloton_live_power_zone",
+];
+
+/// The stack the dashboards and docs/home-assistant.md are checked against: the demo
+/// exporter with `--demo.live` (the demo member's history and workouts, plus a 5-minute
+/// ride in real time from its start, live mode at 5 s) and a real Prometheus scraping it
+/// every second with deploy/prometheus/rules loaded. Returns once Prometheus holds 15
+/// scrapes, has evaluated every rule and has a series of every [`LIVE_METRICS`] family.
+///
+/// The exporter polls at the demo's default 10 s: a live read happens in a round where
+/// the regular poll is not due, so a poll interval under the live interval (1 s, as
+/// [`start_demo_exporter`]) would leave the ride without samples after the first.
+pub async fn start_live_demo(prometheus: &Path, dir: &Path) -> (Process, Process, Api) {
+    let (exporter, target) = start_demo_exporter_with(dir, "10s", &["--demo.live"]).await;
+    let rule_files: Vec<_> = files("deploy/prometheus/rules", ".yml")
+        .iter()
+        .map(|f| repo().join(f))
+        .collect();
+    let (prom, api) = start_prometheus(prometheus, dir, &target, &rule_files).await;
+    api.wait_for_history(15).await;
+    // The ride runs 5 minutes from the exporter's start, then pauses 30 s: bounded so that
+    // a start in the pause still finds the next ride.
+    wait_for(
+        Duration::from_secs(90),
+        "a series of every live metric (the demo's ride in progress)",
+        || async {
+            for m in LIVE_METRICS {
+                if !api.metric_exists(m).await? {
+                    return Err(format!("no {m} yet"));
+                }
+            }
+            Ok(())
+        },
+    )
+    .await;
+    (exporter, prom, api)
 }
 
 /// A real Prometheus with its own TSDB in `dir`, scraping `target` every second and
@@ -315,6 +378,15 @@ impl Api {
         self.get("/api/v1/query", &[("query", query)]).await
     }
 
+    /// An instant query at Unix time `time`.
+    pub async fn query_at(&self, query: &str, time: f64) -> Result<Value, String> {
+        self.get(
+            "/api/v1/query",
+            &[("query", query), ("time", &time.to_string())],
+        )
+        .await
+    }
+
     /// Whether an instant query returns at least one sample (a scalar counts).
     pub async fn has_data(&self, query: &str) -> Result<bool, String> {
         let data = self.query(query).await?;
@@ -387,6 +459,8 @@ pub struct Query {
     pub history: bool,
     pub error: Option<String>,
     pub record: Option<String>,
+    /// docs/home-assistant.md: the Home Assistant domain (`sensor`, `binary_sensor`).
+    pub kind: Option<String>,
 }
 
 /// Runs tests/it/support/promql_queries.py and parses its JSON.
@@ -413,6 +487,7 @@ pub fn list_queries(python: &Path, args: &[&str]) -> Vec<Query> {
             history: q["history"].as_bool().unwrap(),
             error: q["error"].as_str().map(str::to_owned),
             record: q["record"].as_str().map(str::to_owned),
+            kind: q["kind"].as_str().map(str::to_owned),
         })
         .collect()
 }

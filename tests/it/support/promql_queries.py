@@ -4,6 +4,7 @@
     python3 tests/it/support/promql_queries.py dashboards [--range D] [--rate-interval D]
                                             [--interval D] FILE.json...
     python3 tests/it/support/promql_queries.py rules FILE.yml...
+    python3 tests/it/support/promql_queries.py home-assistant FILE.md...
     python3 tests/it/support/promql_queries.py parse EXPR
 
 Prints a JSON array with one object per query:
@@ -17,6 +18,13 @@ Prints a JSON array with one object per query:
   history  true when the query reads a range of samples (`[...]` or a subquery) or a
            recording rule's output, so it needs more than the last scrape
   error    why the query does not parse (absent when it does)
+  kind     home-assistant mode: the Home Assistant domain, `sensor` or `binary_sensor`
+
+`home-assistant` reads the ```yaml blocks of Markdown files (each must be valid YAML) and
+lists the `expr` of every query of a `prometheus_sensor` platform (the HACS "Prometheus
+Sensor" integration), with source "<file> / <domain> / <query name>". Keys the
+integration does not know, a missing name or expr, and an `expr:` line outside such a
+query are reported as errors.
 
 `parse EXPR` exits 1 and prints the parser's message when EXPR is not valid PromQL.
 The parser is promql-parser (PyPI), bindings to the Rust PromQL parser.
@@ -27,6 +35,7 @@ import json
 import pathlib
 import re
 import sys
+import textwrap
 
 import promql_parser
 
@@ -148,6 +157,72 @@ def rules(files):
     return out
 
 
+# The "Prometheus Sensor" integration (HACS, mweinelt/ha-prometheus-sensor, 1.3.0): the
+# keys of a platform entry and of its queries, per domain.
+HA_PLATFORM = "prometheus_sensor"
+HA_PLATFORM_KEYS = {"platform", "url", "headers", "queries", "scan_interval"}
+HA_QUERY_KEYS = {
+    "sensor": {"name", "unique_id", "expr", "unit_of_measurement", "device_class",
+               "state_class"},
+    "binary_sensor": {"name", "unique_id", "expr", "value_template", "device_class"},
+}
+HA_STATE_CLASSES = {"measurement", "total", "total_increasing"}
+YAML_BLOCK = re.compile(r"^[ \t]*```ya?ml[ \t]*\n(.*?)^[ \t]*```", re.S | re.M)
+EXPR_LINE = re.compile(r"^\s*(?:-\s+)?expr\s*:", re.M)
+
+
+def home_assistant(files):
+    import yaml  # PyYAML
+
+    out = []
+    for f in files:
+        name = pathlib.Path(f).name
+        text = pathlib.Path(f).read_text(encoding="utf-8")
+
+        def bad(where, msg):
+            out.append({"source": f"{name} / {where}", "expr": "", "query": "",
+                        "metrics": [], "history": False, "error": msg})
+
+        found = 0
+        for i, block in enumerate(YAML_BLOCK.findall(text), start=1):
+            try:
+                doc = yaml.safe_load(textwrap.dedent(block))
+            except yaml.YAMLError as e:
+                bad(f"yaml block {i}", f"not valid YAML: {e}")
+                continue
+            for domain, entries in doc.items() if isinstance(doc, dict) else []:
+                if domain not in HA_QUERY_KEYS or not isinstance(entries, list):
+                    continue
+                for entry in entries:
+                    if not isinstance(entry, dict) or entry.get("platform") != HA_PLATFORM:
+                        continue
+                    unknown = set(entry) - HA_PLATFORM_KEYS
+                    if unknown or "url" not in entry or not entry.get("queries"):
+                        bad(f"{domain} platform", f"keys {sorted(entry)}: needs url and "
+                            f"queries, knows {sorted(HA_PLATFORM_KEYS)}")
+                    for query in entry.get("queries") or []:
+                        found += 1
+                        where = f"{domain} / {query.get('name')}"
+                        expr = str(query.get("expr", ""))
+                        d = describe(f"{name} / {where}", expr, expr)
+                        d["kind"] = domain
+                        unknown = set(query) - HA_QUERY_KEYS[domain]
+                        state_class = query.get("state_class", "measurement")
+                        if unknown:
+                            d["error"] = f"keys the integration does not know: {sorted(unknown)}"
+                        elif not query.get("name") or not expr.strip():
+                            d["error"] = "a query needs a name and an expr"
+                        elif state_class not in HA_STATE_CLASSES:
+                            d["error"] = f"state_class {state_class!r} is not one of Home " \
+                                         f"Assistant's {sorted(HA_STATE_CLASSES)}"
+                        out.append(d)
+        lines = sum(len(EXPR_LINE.findall(b)) for b in YAML_BLOCK.findall(text))
+        if lines != found:
+            bad("expr lines", f"{lines} `expr:` lines in yaml blocks but {found} queries of "
+                f"{HA_PLATFORM} platforms: an expression the test would not check")
+    return out
+
+
 def main(argv):
     if not argv:
         print(__doc__)
@@ -175,6 +250,8 @@ def main(argv):
         result = dashboards(files, durations)
     elif mode == "rules":
         result = rules(files)
+    elif mode == "home-assistant":
+        result = home_assistant(files)
     else:
         print(__doc__)
         return 2
