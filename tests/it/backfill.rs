@@ -65,7 +65,6 @@ async fn backfill_becomes_blocks_that_prometheus_queries() {
         stderr.contains("promtool tsdb create-blocks-from openmetrics"),
         "{stderr}"
     );
-    let end = peloton_exporter::clock::now_unix() - 3 * 3600;
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.ends_with("# EOF\n"));
 
@@ -88,6 +87,10 @@ async fn backfill_becomes_blocks_that_prometheus_queries() {
         ],
     );
     assert!(stderr.contains("monthly files"), "{stderr}");
+    // The blocks come from the monthly files, whose closing samples are three hours before
+    // they were written: the range query ends right after those, not before (a query point
+    // only sees samples at or before it).
+    let end = peloton_exporter::clock::now_unix() - 3 * 3600;
     let mut files: Vec<_> = std::fs::read_dir(&monthly)
         .unwrap()
         .map(|e| e.unwrap().path())
