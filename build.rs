@@ -41,6 +41,16 @@ fn main() {
     println!("cargo:rustc-env=PELOTON_EXPORTER_RUST_VERSION={rust_version}");
     let target = std::env::var("TARGET").unwrap_or_else(|_| "unknown".to_owned());
     println!("cargo:rustc-env=PELOTON_EXPORTER_TARGET={target}");
+
+    // The static (musl) binary relocates itself at start (static PIE): its 0.4 MB of
+    // relative relocations stayed resident for good. Packed (DT_RELR, which musl's
+    // start-up code applies since 1.2.4; GNU ld 2.38 or later) they take a few kB
+    // (docs/benchmarks.md, "The static build against nginx").
+    if std::env::var("CARGO_CFG_TARGET_ENV").as_deref() == Ok("musl")
+        && std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux")
+    {
+        println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
+    }
 }
 
 /// The checked-out commit, and the files whose change means another one is checked out.

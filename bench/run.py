@@ -14,6 +14,12 @@ BENCH_CONNECTIONS (default 16), BENCH_WRK_THREADS (default 1: on 2 cores one wrk
 leaves the exporter's two workers a core and gives the lowest tail), BENCH_SKIP_PEER=1,
 BENCH_EXTRA_BINARIES (other exporter builds whose idle memory is measured on the same
 store, comma-separated paths).
+
+BENCH_BUILDS=label=path,label=path (what `bench/run.sh builds` sets) runs another comparison
+instead: the store is synced once, each build serves a copy of it and nginx the first
+build's bytes, all at once; then BENCH_ROUNDS rounds (default 5) of wrk on each format of
+each server in turn, with the first build's RSS sampled under its load (builds()).
+Results go to stdout and target/bench/builds.{json,md}.
 """
 
 import json
@@ -47,6 +53,9 @@ WRK_THREADS = int(os.environ.get("BENCH_WRK_THREADS", "1"))
 SKIP_PEER = os.environ.get("BENCH_SKIP_PEER") == "1"
 # Other builds whose idle memory is measured on the same store, comma-separated paths.
 EXTRA_BINARIES = [b for b in os.environ.get("BENCH_EXTRA_BINARIES", "").split(",") if b]
+# label=path pairs: the builds compared with each other and with nginx (builds()).
+BUILDS = [tuple(b.split("=", 1)) for b in os.environ.get("BENCH_BUILDS", "").split(",") if "=" in b]
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 OPENMETRICS = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"
 CLASSIC = "text/plain;version=0.0.4"
 TICK = os.sysconf("SC_CLK_TCK")
@@ -563,6 +572,238 @@ def peer(fake, n):
     return r
 
 
+def wrk_sampled(pid, port, accept):
+    """`wrk()` with the server's VmRSS read every 0.25 s while it runs: the RSS under load."""
+    import threading
+
+    seen = []
+    stop = threading.Event()
+
+    def sample():
+        while not stop.wait(0.25):
+            try:
+                seen.append(proc_status(pid)["VmRSS"])
+            except OSError:
+                return
+
+    t = threading.Thread(target=sample, daemon=True)
+    t.start()
+    try:
+        w = wrk(port, accept)
+    finally:
+        stop.set()
+        t.join()
+    w["rss_load_max_kb"] = max(seen) if seen else None
+    return w
+
+
+class Nginx:
+    """nginx serving bodies as static files, each at its own path with its Content-Type
+    (`{path: (body, content_type)}`), until stop(). None of it when nginx is missing."""
+
+    def __init__(self, files):
+        nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+        if not nginx:
+            raise FileNotFoundError("nginx is missing (apt-get install -y nginx-light)")
+        self.dir = d = tempfile.mkdtemp(prefix="bench-nginx-")
+        os.chmod(d, 0o755)  # nginx's workers run as another user
+        self.port = free_port()
+        locations = []
+        for path, (body, ctype) in files.items():
+            name = path.strip("/")
+            with open(os.path.join(d, name), "wb") as f:
+                f.write(body)
+            os.chmod(os.path.join(d, name), 0o644)
+            locations.append(f'    location = {path} {{ root {d}; default_type "{ctype}"; }}')
+        conf = os.path.join(d, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(
+                f"""worker_processes auto;
+daemon off;
+pid {d}/nginx.pid;
+error_log {d}/error.log;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  client_body_temp_path {d}; proxy_temp_path {d}; fastcgi_temp_path {d};
+  uwsgi_temp_path {d}; scgi_temp_path {d};
+  server {{
+    listen 127.0.0.1:{self.port};
+{chr(10).join(locations)}
+  }}
+}}
+"""
+            )
+        self.proc = Proc([nginx, "-p", d, "-e", os.path.join(d, "error.log"), "-c", conf], name="nginx")
+        first = next(iter(files))
+
+        def serving():
+            try:
+                return http(f"http://127.0.0.1:{self.port}{first}")[0] == 200
+            except OSError:
+                return False
+
+        wait_until("nginx: serving", serving, 10)
+
+    def cpu_seconds(self):
+        """CPU of the master and its workers."""
+        pids = [self.proc.pid]
+        for pid in os.listdir("/proc"):
+            if pid.isdigit():
+                try:
+                    with open(f"/proc/{pid}/stat") as f:
+                        if int(f.read().rsplit(")", 1)[1].split()[1]) == self.proc.pid:
+                            pids.append(int(pid))
+                except (OSError, ValueError, IndexError):
+                    pass
+        return sum(cpu_seconds(pid) for pid in pids)
+
+    def stop(self):
+        self.proc.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def median(values):
+    v = sorted(x for x in values if x is not None)
+    if not v:
+        return None
+    m = len(v) // 2
+    return v[m] if len(v) % 2 else (v[m - 1] + v[m]) / 2
+
+
+def builds(fake, n):
+    """The builds of BENCH_BUILDS and nginx, all started at once and idle but for the one
+    under wrk: each build on its own copy of one synced store, nginx with the bytes the
+    first build serves. Then ROUNDS rounds; in each, every format is scraped on every
+    server in turn for BENCH_WRK_SECONDS, the order rotating, so that what else this
+    shared machine does falls on all of them alike and the ratios of one round compare
+    runs seconds apart. The first build's RSS is sampled during its runs."""
+    storage = tempfile.mkdtemp(prefix="pe-bench-")
+    procs, dirs, nginx = {}, [storage], None
+    out = {"rounds": [], "idle_memory": {}, "memory_after": {}, "bytes": {}}
+    formats = (("classic", CLASSIC), ("openmetrics", OPENMETRICS))
+    try:
+        port = free_port()
+        t0 = time.monotonic()
+        p = start_exporter(fake, storage, port, "5m", BUILDS[0][1])
+        try:
+            wait_until(
+                "first sync",
+                lambda: ready(port) and metric(port, "peloton_history_workouts_pending") == 0.0,
+                60 + n * 0.02,
+            )
+        finally:
+            p.stop()
+        log(f"  synced {n} workouts in {time.monotonic() - t0:.1f} s")
+        for label, binary in BUILDS:
+            d = f"{storage}-{label}"
+            shutil.copytree(storage, d)
+            dirs.append(d)
+            port = free_port()
+            procs[label] = (start_exporter(fake, d, port, "5m", binary), port)
+        for label, (p, port) in procs.items():
+            wait_until(f"{label}: ready", lambda: ready(port), 60)
+        time.sleep(2)
+        files = {}
+        for label, (p, port) in procs.items():
+            out["idle_memory"][label] = proc_status(p.pid)
+        first_port = procs[BUILDS[0][0]][1]
+        for f, accept in formats:
+            _, ctype, body = http(f"http://127.0.0.1:{first_port}/metrics", accept=accept)
+            files[f"/{f}"] = (body, ctype)
+            out["bytes"][f] = len(body)
+        try:
+            nginx = Nginx(files)
+        except FileNotFoundError as e:
+            log(f"  {e}: no nginx comparison")
+        servers = [label for label, _ in BUILDS] + (["nginx"] if nginx else [])
+        for i in range(ROUNDS):
+            rnd = {"load_start": loadavg(), "rustc_running": rustc_running(), "runs": {}}
+            log(f"  round {i + 1} (load {rnd['load_start']}, rustc processes {rnd['rustc_running']})")
+            order = servers[i % len(servers):] + servers[: i % len(servers)]
+            for f, accept in formats:
+                for label in order:
+                    if label == "nginx":
+                        c0 = nginx.cpu_seconds()
+                        w = wrk(nginx.port, accept, f"/{f}")
+                        w["cpu_us_per_scrape"] = (nginx.cpu_seconds() - c0) / w["requests"] * 1e6 if w["requests"] else None
+                    else:
+                        p, port = procs[label]
+                        c0 = cpu_seconds(p.pid)
+                        w = wrk_sampled(p.pid, port, accept)
+                        w["cpu_us_per_scrape"] = (cpu_seconds(p.pid) - c0) / w["requests"] * 1e6 if w["requests"] else None
+                    rnd["runs"].setdefault(f, {})[label] = w
+                    rss = f", RSS under load {w['rss_load_max_kb']} kB" if "rss_load_max_kb" in w else ""
+                    log(f"    {f} {label}: {w['rps']:,.0f}/s, p99 {w.get('p99_ms')} ms{rss}")
+            rnd["load_end"] = loadavg()
+            out["rounds"].append(rnd)
+        for label, (p, port) in procs.items():
+            out["memory_after"][label] = proc_status(p.pid)
+    finally:
+        for p, _ in procs.values():
+            p.stop()
+        if nginx:
+            nginx.stop()
+        for d in dirs:
+            shutil.rmtree(d, ignore_errors=True)
+    return out
+
+
+def rustc_running():
+    n = 0
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open(f"/proc/{pid}/comm") as f:
+                    n += f.read().strip() == "rustc"
+            except OSError:
+                pass
+    return n
+
+
+def builds_table(results):
+    """Per format, each server's scrapes/s in every round, its median, and the ratios of
+    the first build to nginx and to each other build: of the medians, and the lowest and
+    highest of the rounds' own ratios. Then the builds' memory."""
+    labels = [label for label, _ in BUILDS]
+    first = labels[0]
+    rows = []
+    for n, res in results.items():
+        servers = labels + (["nginx"] if any("nginx" in r["runs"].get("classic", {}) for r in res["rounds"]) else [])
+        loads = ", ".join(f"{r['load_start'].split()[0]} ({r['rustc_running']} rustc)" for r in res["rounds"])
+        rows.append(f"{n:,} workouts, {len(res['rounds'])} rounds; load average (1 min) at each round's start: {loads}")
+        rows.append("")
+        head = ["format", "server"] + [f"round {i + 1}" for i in range(len(res["rounds"]))] + ["median", f"{first} ÷ this: of the medians", "of each round (lowest–highest)", "CPU per scrape (µs), median"]
+        rows += ["| " + " | ".join(head) + " |", "|---|---|" + "---:|" * (len(head) - 2)]
+        for f in ("classic", "openmetrics"):
+            for label in servers:
+                rps = [r["runs"].get(f, {}).get(label, {}).get("rps") for r in res["rounds"]]
+                mine = [r["runs"].get(f, {}).get(first, {}).get("rps") for r in res["rounds"]]
+                cells = [f"{f} ({res['bytes'][f]:,} B)", label] + [fmt(x) for x in rps] + [f"**{fmt(median(rps))}**"]
+                if label == first:
+                    cells += ["", ""]
+                else:
+                    each = [ratio(a, b) for a, b in zip(mine, rps)]
+                    each = [x for x in each if x is not None]
+                    cells.append(f"**{fmt(ratio(median(mine), median(rps)), '.2f')}×**")
+                    cells.append(f"{min(each):.2f}–{max(each):.2f}×" if each else "–")
+                cpu = median([r["runs"].get(f, {}).get(label, {}).get("cpu_us_per_scrape") for r in res["rounds"]])
+                cells.append(fmt(cpu, ".1f"))
+                rows.append("| " + " | ".join(cells) + " |")
+        rows.append("")
+        rows.append("| build | binary (bytes) | RSS idle: total (anon + file), MB | RSS under load: lowest–highest of the runs' peak samples, MB | peak (VmHWM), MB |")
+        rows.append("|---|---:|---|---|---|")
+        for label, path in BUILDS:
+            idle = res["idle_memory"][label]
+            under = [r["runs"][f][label].get("rss_load_max_kb") for r in res["rounds"] for f in ("classic", "openmetrics") if label in r["runs"].get(f, {})]
+            under = [x for x in under if x]
+            rows.append(
+                f"| {label} | {os.path.getsize(path):,} | {mb(idle['VmRSS']):.2f} ({mb(idle['RssAnon']):.2f} + {mb(idle['RssFile']):.2f}) | "
+                f"{mb(min(under)):.2f}–{mb(max(under)):.2f} | {mb(res['memory_after'][label]['VmHWM']):.2f} |"
+            )
+    return "\n".join(rows)
+
+
 def machine():
     def cmd(*a):
         try:
@@ -666,7 +907,7 @@ def table(results):
 
 
 def main():
-    for path in (EXPORTER, FAKE):
+    for path in (FAKE,) if BUILDS else (EXPORTER, FAKE):
         if not os.path.exists(path):
             sys.exit(f"{path} is missing: run bench/run.sh (it builds the release binaries)")
     if not shutil.which("wrk"):
@@ -675,6 +916,29 @@ def main():
     log(f"machine: {info}")
     results = {}
     started = time.monotonic()
+    if BUILDS:
+        for label, path in BUILDS:
+            if not os.path.exists(path):
+                sys.exit(f"{label}: {path} is missing")
+        info["builds"] = {label: {"path": path, "bytes": os.path.getsize(path)} for label, path in BUILDS}
+        for n in SIZES:
+            log(f"== {n} workouts (load {loadavg()})")
+            fake = Fake(n)
+            try:
+                results[n] = builds(fake, n)
+            finally:
+                fake.stop()
+        info["loadavg_end"] = loadavg()
+        info["seconds"] = round(time.monotonic() - started)
+        md = builds_table(results)
+        os.makedirs(OUT_DIR, exist_ok=True)
+        with open(os.path.join(OUT_DIR, "builds.json"), "w") as f:
+            json.dump({"machine": info, "results": results}, f, indent=1)
+        with open(os.path.join(OUT_DIR, "builds.md"), "w") as f:
+            f.write(md + "\n")
+        print(json.dumps(info))
+        print(md)
+        return
     for n in SIZES:
         log(f"== {n} workouts (load {loadavg()})")
         fake = Fake(n)

@@ -9,7 +9,8 @@
 #
 # Needs rustup (the musl target is added when missing) and musl-gcc
 # (`apt-get install musl-tools`): aws-lc-sys compiles C for the target.
-# TARGET overrides the target triple (default: <this machine>-unknown-linux-musl).
+# TARGET overrides the target triple (default: <this machine>-unknown-linux-musl);
+# CARGO_TARGET_DIR is honoured.
 set -euo pipefail
 
 usage() { echo "usage: $0 [--no-smoke]" >&2; }
@@ -35,7 +36,8 @@ revision=${PELOTON_EXPORTER_REVISION:-$(git rev-parse --short=12 HEAD 2>/dev/nul
 PELOTON_EXPORTER_REVISION=$revision \
     cargo build --profile release-static --locked --no-default-features --target "$target" --bin peloton-exporter
 
-bin=target/$target/release-static/peloton-exporter
+target_dir=${CARGO_TARGET_DIR:-target}
+bin=$target_dir/$target/release-static/peloton-exporter
 [ -x "$bin" ] || die "$bin was not built"
 
 # Static means no program interpreter and no shared libraries.
@@ -75,7 +77,7 @@ cleanup() {
 trap cleanup EXIT
 
 cargo build --locked -p peloton-fake --example fake_peloton
-fake=target/debug/examples/fake_peloton
+fake=$target_dir/debug/examples/fake_peloton
 "$fake" --workouts 50 --port 0 >"$work/fake.json" 2>"$work/fake.log" &
 fake_pid=$!
 for _ in $(seq 1 100); do

@@ -3,7 +3,9 @@
 use std::io::IsTerminal as _;
 
 use clap::ValueEnum;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -30,25 +32,40 @@ impl LogLevel {
             LogLevel::Trace => "trace",
         }
     }
+
+    fn filter(self) -> LevelFilter {
+        match self {
+            LogLevel::Error => LevelFilter::ERROR,
+            LogLevel::Warn => LevelFilter::WARN,
+            LogLevel::Info => LevelFilter::INFO,
+            LogLevel::Debug => LevelFilter::DEBUG,
+            LogLevel::Trace => LevelFilter::TRACE,
+        }
+    }
 }
 
 /// Installs the global subscriber. Dependencies log at warn at most, except at trace,
-/// so that one flag does not flood the log with HTTP internals.
+/// so that one flag does not flood the log with HTTP internals. A fixed `Targets` filter
+/// rather than an `EnvFilter`: the same two directives without a regex engine in the
+/// binary (docs/benchmarks.md, "The static build against nginx").
 pub fn init(level: LogLevel, format: LogFormat) {
     let filter = match level {
-        LogLevel::Trace => EnvFilter::new("trace"),
-        other => EnvFilter::new(format!("warn,peloton_exporter={}", other.as_str())),
+        LogLevel::Trace => Targets::new().with_default(LevelFilter::TRACE),
+        other => Targets::new()
+            .with_default(LevelFilter::WARN)
+            .with_target("peloton_exporter", other.filter()),
     };
     let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        // Everything reaches the filter above, which decides.
+        .with_max_level(LevelFilter::TRACE)
         .with_writer(|| QuietStderr)
         // Colour codes only for a person at a terminal: journald, `kubectl logs` and
         // files get plain text that grep and log shippers can read.
         .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
         .with_target(false);
     let _ = match format {
-        LogFormat::Json => builder.json().try_init(),
-        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().finish().with(filter).try_init(),
+        LogFormat::Text => builder.finish().with(filter).try_init(),
     };
 }
 

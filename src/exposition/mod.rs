@@ -20,10 +20,15 @@ pub fn negotiate(accept: Option<&str>) -> Format {
     };
     let mut best: Option<(Format, f32)> = None;
     for (media, q) in weighted(accept) {
-        let format = match media.as_str() {
-            "application/openmetrics-text" => Format::OpenMetrics,
-            "text/plain" | "*/*" | "text/*" => Format::Classic,
-            _ => continue,
+        let format = if media.eq_ignore_ascii_case("application/openmetrics-text") {
+            Format::OpenMetrics
+        } else if ["text/plain", "*/*", "text/*"]
+            .iter()
+            .any(|m| media.eq_ignore_ascii_case(m))
+        {
+            Format::Classic
+        } else {
+            continue;
         };
         if q <= 0.0 {
             continue;
@@ -38,17 +43,22 @@ pub fn negotiate(accept: Option<&str>) -> Format {
 /// gzip when `Accept-Encoding` lists it (or `*`) with a non-zero quality.
 pub fn accepts_gzip(accept_encoding: Option<&str>) -> bool {
     accept_encoding.is_some_and(|value| {
-        weighted(value)
-            .any(|(coding, q)| matches!(coding.as_str(), "gzip" | "x-gzip" | "*") && q > 0.0)
+        weighted(value).any(|(coding, q)| {
+            ["gzip", "x-gzip", "*"]
+                .iter()
+                .any(|c| coding.eq_ignore_ascii_case(c))
+                && q > 0.0
+        })
     })
 }
 
-/// The entries of an `Accept`-style header, lowercased, with their quality (1 unless
-/// `q=` says otherwise).
-fn weighted(header: &str) -> impl Iterator<Item = (String, f32)> + '_ {
+/// The entries of an `Accept`-style header, trimmed (compare them ignoring ASCII case),
+/// with their quality (1 unless `q=` says otherwise). Borrowed from the header: a scrape
+/// allocates nothing to negotiate.
+fn weighted(header: &str) -> impl Iterator<Item = (&str, f32)> + '_ {
     header.split(',').map(|part| {
         let mut params = part.split(';').map(str::trim);
-        let name = params.next().unwrap_or("").to_ascii_lowercase();
+        let name = params.next().unwrap_or("");
         let q = params
             .filter_map(|p| p.strip_prefix("q="))
             .find_map(|q| q.trim().parse::<f32>().ok())

@@ -28,6 +28,7 @@ use tower::ServiceExt as _;
 
 use crate::http::basic_auth::ClientAddr;
 use crate::http::connection_slots::{ConnectionSlots, MAX_BEFORE_REQUEST, Slot, Stage};
+use crate::http::routes::Scrapes;
 use crate::http::web_config::LiveWebConfig;
 
 pub use crate::http::connection_slots::MAX_CONNECTIONS;
@@ -43,10 +44,12 @@ pub const FIRST_BYTE_TIMEOUT: Duration = Duration::from_secs(3);
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// Serves `app` on `listener` until `shutdown` turns true. With a web config that has
-/// TLS, every connection is TLS, with the certificates in force when it arrives.
+/// TLS, every connection is TLS, with the certificates in force when it arrives. Without
+/// a web config, scrapes are answered by `scrapes` rather than the router.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
+    scrapes: Scrapes,
     web: Option<Arc<LiveWebConfig>>,
     mut shutdown: watch::Receiver<bool>,
 ) -> io::Result<()> {
@@ -77,6 +80,7 @@ pub async fn serve(
             stream,
             peer,
             tls.map(TlsAcceptor::from),
+            web.is_none().then(|| scrapes.clone()),
             app.clone(),
             shutdown.clone(),
             Arc::new(slots.admit(peer.ip())),
@@ -105,6 +109,7 @@ async fn connection(
     stream: TcpStream,
     peer: SocketAddr,
     tls: Option<TlsAcceptor>,
+    scrapes: Option<Scrapes>,
     app: Router,
     mut shutdown: watch::Receiver<bool>,
     slot: Arc<Slot>,
@@ -123,7 +128,7 @@ async fn connection(
     }
     slot.set(Stage::Started);
     let Some(acceptor) = tls else {
-        return http(stream, peer, app, shutdown, slot).await;
+        return http(stream, peer, scrapes, app, shutdown, slot).await;
     };
     let handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream));
     let stream = tokio::select! {
@@ -141,12 +146,15 @@ async fn connection(
         () = slot.reclaimed() => return,
         () = stopped(&mut shutdown) => return,
     };
-    http(stream, peer, app, shutdown, slot).await;
+    http(stream, peer, scrapes, app, shutdown, slot).await;
 }
 
+/// `scrapes`: `None` when a web config is in force, and every request goes through the
+/// router (its basic auth budgets failures by client address).
 async fn http<I>(
     io: I,
     peer: SocketAddr,
+    scrapes: Option<Scrapes>,
     app: Router,
     mut shutdown: watch::Receiver<bool>,
     slot: Arc<Slot>,
@@ -154,20 +162,34 @@ async fn http<I>(
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let busy_slot = slot.clone();
-    // Each request carries the client's address (basic auth budgets failures by it) and
-    // holds the slot busy while it is served.
+    // Each request holds the slot busy while it is served. Without a web config a scrape
+    // is answered at once; under one, each request carries the client's address (basic
+    // auth budgets failures by it) to the router.
     let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
-        request.extensions_mut().insert(ClientAddr(peer));
         let busy = busy_slot.busy();
+        let scrape = scrapes.as_ref().and_then(|s| s.answer(&request));
+        if scrapes.is_none() {
+            request.extensions_mut().insert(ClientAddr(peer));
+        }
         let app = app.clone();
         async move {
-            let response = app.oneshot(request).await;
+            let response = match scrape {
+                Some(response) => Ok(response),
+                None => app.oneshot(request).await,
+            };
             drop(busy);
             response
         }
     });
+    // `half_close`: no read while a request is in flight, to notice a client that hung up
+    // meanwhile. That read came with every scrape and found the buffer still shared with
+    // the request's headers, so hyper allocated a new 8 kB one each time (and musl's
+    // malloc mapped and unmapped memory for it). A handler here ends within
+    // REQUEST_TIMEOUT anyway, and a client that only shut down its sending side gets its
+    // answer.
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
+        .half_close(true)
         .header_read_timeout(HEADER_READ_TIMEOUT)
         .serve_connection(TokioIo::new(io), service);
     tokio::pin!(conn);

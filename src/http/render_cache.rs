@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
+use axum::http::HeaderValue;
 
 use crate::exposition::{self, Format};
 use crate::metrics::catalogue as c;
@@ -41,8 +42,17 @@ pub const PROCESS_REFRESH_SECONDS: u64 = 5;
 #[derive(Debug, Default)]
 struct Rendered {
     key: Vec<u64>,
-    /// Classic, OpenMetrics, then each gzipped.
-    bodies: [Option<Bytes>; 4],
+    /// Classic, OpenMetrics, then each gzipped; each with its length as a header value.
+    bodies: [Option<(Bytes, HeaderValue)>; 4],
+}
+
+/// What a scrape answers: the body, its content type, and its `Content-Length`, kept with
+/// the body so that a scrape between changes allocates nothing for it.
+#[derive(Debug, Clone)]
+pub struct Scrape {
+    pub body: Bytes,
+    pub content_type: &'static str,
+    pub content_length: HeaderValue,
 }
 
 impl Registry {
@@ -101,39 +111,45 @@ impl Registry {
     /// The body of a scrape in `format` and its content type, rendered again only when
     /// something it shows has changed.
     pub fn render(&self, format: Format) -> Result<(Bytes, &'static str), RenderError> {
-        self.body(format, false)
+        self.scrape(format, false).map(|s| (s.body, s.content_type))
     }
 
     /// As `render`, gzipped (Prometheus asks for gzip): compressed once per change too.
     pub fn render_gzip(&self, format: Format) -> Result<(Bytes, &'static str), RenderError> {
-        self.body(format, true)
+        self.scrape(format, true).map(|s| (s.body, s.content_type))
     }
 
-    fn body(&self, format: Format, gzip: bool) -> Result<(Bytes, &'static str), RenderError> {
-        // Read before the values: a change after this point moves the key on, so a body
-        // rendered from newer values is at worst re-rendered once, never served stale.
-        let key = self.key();
+    /// The response to a scrape in `format`, gzipped or not. Between changes this is a
+    /// lookup: reference-counted copies of the bytes and the header value, no allocation.
+    pub fn scrape(&self, format: Format, gzip: bool) -> Result<Scrape, RenderError> {
         let plain = match format {
             Format::Classic => 0,
             Format::OpenMetrics => 1,
         };
         let slot = if gzip { plain + 2 } else { plain };
         let content_type = exposition::content_type(format);
-        let cached = |slot: usize| {
-            let cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
-            (cache.key == key)
-                .then(|| cache.bodies.get(slot).cloned().flatten())
-                .flatten()
+        let scrape = |(body, content_length): (Bytes, HeaderValue)| Scrape {
+            body,
+            content_type,
+            content_length,
         };
-        if let Some(body) = cached(slot) {
-            return Ok((body, content_type));
+        let accounts = self.accounts();
+        // The cached body, if what it was rendered from has not changed since.
+        if let Some(hit) = self.cached(slot, |key| {
+            key.iter().copied().eq(self.key_parts(&accounts))
+        }) {
+            return Ok(scrape(hit));
         }
-        let text = match cached(plain) {
-            Some(body) => body,
-            None => Bytes::from(exposition::render(format, &self.families())?.0),
+        // Read before the values: a change after this point moves the key on, so a body
+        // rendered from newer values is at worst re-rendered once, never served stale.
+        let key: Vec<u64> = self.key_parts(&accounts).collect();
+        drop(accounts);
+        let text = match self.cached(plain, |k| k == key.as_slice()) {
+            Some(hit) => hit,
+            None => with_length(Bytes::from(exposition::render(format, &self.families())?.0)),
         };
         let body = if gzip {
-            gzip_bytes(&text)?
+            with_length(gzip_bytes(&text.0)?)
         } else {
             text.clone()
         };
@@ -149,23 +165,48 @@ impl Registry {
                 *b = Some(value);
             }
         }
-        Ok((body, content_type))
+        drop(cache);
+        Ok(scrape(body))
     }
 
+    /// The body in `slot` when the key it was rendered from passes `fresh`.
+    fn cached(
+        &self,
+        slot: usize,
+        fresh: impl FnOnce(&[u64]) -> bool,
+    ) -> Option<(Bytes, HeaderValue)> {
+        let cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        if fresh(&cache.key) {
+            cache.bodies.get(slot).cloned().flatten()
+        } else {
+            None
+        }
+    }
+
+    #[cfg(test)]
     fn key(&self) -> Vec<u64> {
-        let accounts = self.accounts();
-        let mut key = Vec::with_capacity(3 + 2 * accounts.len());
-        key.push(self.swaps.load(Ordering::Acquire));
-        key.push(self.reload.generation.load(Ordering::Acquire));
-        if self.process {
-            key.push(crate::clock::now_unix().unsigned_abs() / PROCESS_REFRESH_SECONDS);
-        }
-        for a in accounts.iter() {
+        self.key_parts(&self.accounts()).collect()
+    }
+
+    /// What a body shows, as counters that move on every change: account-set swaps, the
+    /// reload status, the `process_*` tick, and each account's snapshot and telemetry.
+    fn key_parts<'a>(
+        &'a self,
+        accounts: &'a [Arc<AccountState>],
+    ) -> impl Iterator<Item = u64> + 'a {
+        let process = self
+            .process
+            .then(|| crate::clock::now_unix().unsigned_abs() / PROCESS_REFRESH_SECONDS);
+        [
+            self.swaps.load(Ordering::Acquire),
+            self.reload.generation.load(Ordering::Acquire),
+        ]
+        .into_iter()
+        .chain(process)
+        .chain(accounts.iter().flat_map(|a| {
             let (snapshot, telemetry) = a.generation();
-            key.push(snapshot);
-            key.push(telemetry);
-        }
-        key
+            [snapshot, telemetry]
+        }))
     }
 
     /// Every family a scrape writes, in catalogue order.
@@ -192,6 +233,11 @@ pub enum RenderError {
     Encode(#[from] std::fmt::Error),
     #[error("cannot compress metrics: {0}")]
     Compress(#[from] std::io::Error),
+}
+
+fn with_length(body: Bytes) -> (Bytes, HeaderValue) {
+    let length = HeaderValue::from(body.len());
+    (body, length)
 }
 
 fn gzip_bytes(text: &[u8]) -> Result<Bytes, std::io::Error> {

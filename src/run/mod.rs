@@ -106,13 +106,21 @@ pub async fn start_reloadable(
         registry.clone(),
         web.clone(),
     );
-    let app = routes::router(AppState {
+    let state = AppState {
         registry: registry.clone(),
         telemetry_path: Arc::from(settings.http.telemetry_path.as_str()),
         web: web.clone(),
         reload: settings.http.enable_lifecycle.then_some(reload_tx),
-    });
-    let server = tokio::spawn(listener::serve(listener, app, web.clone(), rx.clone()));
+    };
+    let scrapes = routes::Scrapes::of(&state);
+    let app = routes::router(state);
+    let server = tokio::spawn(listener::serve(
+        listener,
+        app,
+        scrapes,
+        web.clone(),
+        rx.clone(),
+    ));
     let mut tasks = vec![tokio::spawn(supervisor.run(reload_rx, rx.clone()))];
     let (tls, basic_auth) = web.as_ref().map_or((false, false), |w| {
         let c = w.current();

@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use peloton_exporter::domain::Profile;
 use peloton_exporter::http::render_cache::Registry;
-use peloton_exporter::http::routes::{AppState, ReloadRequest, router};
+use peloton_exporter::http::routes::{AppState, ReloadRequest, Scrapes, router};
 use peloton_exporter::metrics::collectors::{Collector, Collectors};
 use peloton_exporter::state::account::AccountState;
 use peloton_exporter::state::progress::Progress;
@@ -298,4 +298,66 @@ async fn reload_is_403_without_the_lifecycle_api_and_answers_what_the_supervisor
         failed.text()
     );
     supervisor.await.unwrap();
+}
+
+/// Without a web config the listener answers scrapes itself (`Scrapes`, skipping the
+/// router): the same status, headers and bytes as the router's, and nothing but a `GET`
+/// on the telemetry path.
+#[tokio::test]
+async fn the_listeners_scrape_answer_is_the_routers() {
+    let state = AppState {
+        registry: Arc::new(Registry::new(
+            Arc::from(vec![account(true)]),
+            Collectors::default(),
+        )),
+        telemetry_path: Arc::from("/probe/metrics"),
+        web: None,
+        reload: None,
+    };
+    let scrapes = Scrapes::of(&state);
+    let app = router(state);
+    let om = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5";
+    for headers in [
+        vec![],
+        vec![("accept", om)],
+        vec![("accept", om), ("accept-encoding", "gzip")],
+        vec![("accept-encoding", "br;q=1, GZIP;q=0.5")],
+        vec![("accept", "application/openmetrics-text;q=0")],
+    ] {
+        let mut request = Request::builder()
+            .method(Method::GET)
+            .uri("/probe/metrics?x=1");
+        for (k, v) in &headers {
+            request = request.header(*k, *v);
+        }
+        let request = request.body(Body::empty()).unwrap();
+        let direct = scrapes.answer(&request).expect("a scrape");
+        let direct = Answer {
+            status: direct.status(),
+            headers: direct.headers().clone(),
+            body: axum::body::to_bytes(direct.into_body(), 64 << 20)
+                .await
+                .unwrap()
+                .to_vec(),
+        };
+        let pairs: Vec<(&str, &str)> = headers.clone();
+        let routed = call(app.clone(), Method::GET, "/probe/metrics?x=1", &pairs).await;
+        assert_eq!(direct.status, routed.status, "{headers:?}");
+        assert_eq!(direct.headers, routed.headers, "{headers:?}");
+        assert_eq!(direct.body, routed.body, "{headers:?}");
+    }
+    for (method, uri) in [
+        (Method::HEAD, "/probe/metrics"),
+        (Method::POST, "/probe/metrics"),
+        (Method::GET, "/metrics"),
+        (Method::GET, "/probe/metrics/"),
+        (Method::GET, "/"),
+    ] {
+        let request = Request::builder()
+            .method(method.clone())
+            .uri(uri)
+            .body(Body::empty())
+            .unwrap();
+        assert!(scrapes.answer(&request).is_none(), "{method} {uri}");
+    }
 }
