@@ -128,14 +128,13 @@ async fn a_ride_in_progress_is_followed_live_then_counted_once() {
     // The ride ends by itself; the values are gone within one live interval after it.
     let end = started + ride_for;
     tokio::time::sleep_until(end.into()).await;
-    let s = wait_for_samples_within(
+    wait_for_samples_within(
         exporter.addr,
         Duration::from_secs(LIVE_INTERVAL_S + 2),
         "live values gone",
         |s| live_series(s).is_empty(),
     )
     .await;
-    let _ = s;
     // Counted once, from its final detail and graph: totals equal the fake's truth.
     let s = wait_for_samples_within(
         exporter.addr,
