@@ -174,6 +174,7 @@ mod tests {
             leaderboard_rank: None,
             leaderboard_users: None,
             imported: false,
+            extras: crate::domain::workout_extras::WorkoutExtras::default(),
         }
     }
 

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::training::{FtpInForce, Trace};
+use super::workout_extras::WorkoutExtras;
 use super::{AvgMax, Stat, WorkoutSummary, plausible};
 
 /// Disciplines whose `output` is a bike's power, on the scale a cycling FTP describes.
@@ -47,6 +48,8 @@ pub struct WorkoutDetail {
     pub imported: bool,
     /// The FTP in force at the workout (`ftp_info`), for its power analytics.
     pub ftp: Option<FtpInForce>,
+    /// Badges earned and tracked strength movements.
+    pub extras: WorkoutExtras,
 }
 
 /// What `/api/workout/{id}/performance_graph` says of a workout.
@@ -68,6 +71,8 @@ pub struct WorkoutGraph {
     pub hr_zone_floors_bpm: Option<[f64; 5]>,
     /// The per-sample series, placed by their timestamps.
     pub trace: Trace,
+    /// Muscle groups, time in target, the best split.
+    pub extras: WorkoutExtras,
 }
 
 impl WorkoutGraph {
@@ -89,6 +94,7 @@ impl WorkoutSummary {
             self.output_joules = detail.output_joules;
         }
         self.imported |= detail.imported;
+        self.extras.merge(&detail.extras);
         self.checked()
     }
 
@@ -116,6 +122,7 @@ impl WorkoutSummary {
         if g.effort_points.is_some() {
             self.effort_points = g.effort_points;
         }
+        self.extras.merge(&g.extras);
         self.checked()
     }
 

@@ -2,6 +2,7 @@
 //! knows about `display_unit`, kJ versus J, percentages and paces; metrics code downstream
 //! only ever sees meters, seconds, joules, ratios and m/s.
 
+pub mod challenge;
 pub mod counting;
 pub mod fetched;
 pub mod labels;
@@ -11,6 +12,7 @@ pub mod totals;
 pub mod training;
 pub mod training_summary;
 pub mod units;
+pub mod workout_extras;
 
 use std::collections::BTreeMap;
 
@@ -25,6 +27,25 @@ pub struct Profile {
     pub following: Option<f64>,
     /// Watts per FTP source (`workout`, `manual`, `estimated`); zero means "not set".
     pub ftp: BTreeMap<&'static str, f64>,
+    /// The member's own zones when set, else Peloton's defaults.
+    pub hr_zones: Option<HeartRateZones>,
+}
+
+/// Heart-rate zones 1..5 in bpm.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HeartRateZones {
+    /// Each zone's lowest heart rate, ascending.
+    pub floors: [f64; 5],
+    /// The maximum heart rate: the top of zone 5.
+    pub max_bpm: Option<f64>,
+}
+
+impl HeartRateZones {
+    /// Each zone's highest heart rate: the next zone's floor, and for zone 5 the maximum.
+    pub fn ceilings(&self) -> [Option<f64>; 5] {
+        let f = self.floors;
+        [Some(f[1]), Some(f[2]), Some(f[3]), Some(f[4]), self.max_bpm]
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -102,6 +123,12 @@ pub struct WorkoutSummary {
     /// Peloton: counted apart unless `--peloton.include-imported`.
     #[serde(default)]
     pub imported: bool,
+    /// Badges, strength work, time in target and the best split (issue 25).
+    #[serde(
+        default,
+        skip_serializing_if = "workout_extras::WorkoutExtras::is_empty"
+    )]
+    pub extras: workout_extras::WorkoutExtras,
 }
 
 /// Discipline slug for a workout that names none.

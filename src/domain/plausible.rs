@@ -139,6 +139,7 @@ mod tests {
             leaderboard_rank: Some(100.0),
             leaderboard_users: Some(10_000.0),
             imported: false,
+            extras: crate::domain::workout_extras::WorkoutExtras::default(),
         }
     }
 

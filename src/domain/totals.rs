@@ -5,7 +5,11 @@
 use std::collections::BTreeMap;
 
 use super::labels::{self, MAX_DISCIPLINES, MAX_INSTRUCTOR_PAIRS, OTHER};
+use super::workout_extras::{SplitDistance, WorkoutExtras};
 use super::{Status, WorkoutSummary};
+
+/// In or out of a target range: the `range` label.
+pub const RANGES: [&str; 2] = ["in", "out"];
 
 /// What one workout adds to the totals; `None` where the workout gave no value.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -53,6 +57,16 @@ pub struct Totals {
     pub imported_workouts: BTreeMap<String, f64>,
     /// `--peloton.include-imported`: imports count in every total like Peloton workouts.
     pub include_imported: bool,
+    /// Badges earned in completed workouts whose detail was read.
+    pub workout_badges: Option<f64>,
+    pub strength_repetitions: Option<f64>,
+    pub strength_volume_kilograms: Option<f64>,
+    pub strength_tension_seconds: Option<f64>,
+    pub muscle_group_score: BTreeMap<String, f64>,
+    /// Seconds per (target metric, `in`/`out`).
+    pub target_seconds: BTreeMap<(String, &'static str), f64>,
+    /// The fastest whole split ever, per distance.
+    pub best_split_seconds: BTreeMap<SplitDistance, f64>,
 }
 
 impl Totals {
@@ -123,6 +137,13 @@ impl Totals {
             before.energy_joules,
             after.energy_joules,
         );
+        if is_complete {
+            let no_extras = WorkoutExtras::default();
+            let before = old
+                .filter(|o| o.status == Status::Complete)
+                .map_or(&no_extras, |o| &o.extras);
+            self.add_extras(before, &new.extras);
+        }
         if let Some(after_zones) = after.hr_zone_seconds {
             let before_zones = before.hr_zone_seconds.unwrap_or_default();
             let zones = self.hr_zone_seconds.get_or_insert([0.0; 5]);
@@ -132,6 +153,79 @@ impl Totals {
                 }
             }
         }
+    }
+}
+
+impl Totals {
+    /// Adds what a workout's extras grew by since `before`.
+    fn add_extras(&mut self, before: &WorkoutExtras, after: &WorkoutExtras) {
+        grow_one(&mut self.workout_badges, before.badges, after.badges);
+        let (b, a) = (before.strength.as_ref(), after.strength.as_ref());
+        let field =
+            |s: Option<&super::workout_extras::Strength>,
+             f: fn(&super::workout_extras::Strength) -> Option<f64>| s.and_then(f);
+        grow_one(
+            &mut self.strength_repetitions,
+            field(b, |s| s.repetitions),
+            field(a, |s| s.repetitions),
+        );
+        grow_one(
+            &mut self.strength_volume_kilograms,
+            field(b, |s| s.volume_kilograms),
+            field(a, |s| s.volume_kilograms),
+        );
+        grow_one(
+            &mut self.strength_tension_seconds,
+            field(b, |s| s.tension_seconds),
+            field(a, |s| s.tension_seconds),
+        );
+        if let Some(a) = a {
+            for (group, score) in &a.muscle_groups {
+                let was = b.and_then(|b| b.muscle_groups.get(group)).copied();
+                grow(&mut self.muscle_group_score, group, was, Some(*score));
+            }
+        }
+        for (metric, time) in &after.targets {
+            let was = before.targets.get(metric);
+            for (range, now, then) in [
+                ("in", Some(time.in_seconds), was.map(|w| w.in_seconds)),
+                ("out", time.out_seconds, was.and_then(|w| w.out_seconds)),
+            ] {
+                let Some(now) = now.filter(|v| v.is_finite() && *v >= 0.0) else {
+                    continue;
+                };
+                let total = self
+                    .target_seconds
+                    .entry((metric.clone(), range))
+                    .or_insert(0.0);
+                let then = then.unwrap_or(0.0);
+                if now > then {
+                    *total += now - then;
+                }
+            }
+        }
+        if let Some(split) = after.best_split
+            && split.seconds.is_finite()
+            && split.seconds > 0.0
+        {
+            let best = self
+                .best_split_seconds
+                .entry(split.distance)
+                .or_insert(split.seconds);
+            *best = best.min(split.seconds);
+        }
+    }
+}
+
+/// Adds to `total` what `after` grew by since `before`; a first value creates it.
+fn grow_one(total: &mut Option<f64>, before: Option<f64>, after: Option<f64>) {
+    let Some(after) = after.filter(|v| v.is_finite() && *v >= 0.0) else {
+        return;
+    };
+    let before = before.filter(|v| v.is_finite() && *v >= 0.0).unwrap_or(0.0);
+    let total = total.get_or_insert(0.0);
+    if after > before {
+        *total += after - before;
     }
 }
 
@@ -190,6 +284,59 @@ mod tests {
         assert_eq!(t.distance_meters["cycling"], 5000.0);
         assert_eq!(t.hr_zone_seconds, Some([60.0, 120.0, 180.0, 240.0, 0.0]));
         assert_eq!(t.workouts["cycling"], 1.0);
+    }
+
+    #[test]
+    fn extras_add_only_their_growth_and_keep_the_fastest_split() {
+        use crate::domain::workout_extras::{BestSplit, Strength, TargetTime};
+        let mut t = Totals::default();
+        let listed = w("s", "COMPLETE", None);
+        t.update(None, &listed);
+        assert!(t.workout_badges.is_none() && t.strength_repetitions.is_none());
+        let mut detailed = listed.clone();
+        detailed.extras.badges = Some(2.0);
+        detailed.extras.strength = Some(Strength {
+            repetitions: Some(84.0),
+            volume_kilograms: Some(500.0),
+            tension_seconds: Some(360.0),
+            muscle_groups: BTreeMap::from([("core".to_owned(), 300.0)]),
+        });
+        detailed.extras.targets = BTreeMap::from([(
+            "cadence".to_owned(),
+            TargetTime {
+                in_seconds: 72.0,
+                out_seconds: Some(1128.0),
+            },
+        )]);
+        detailed.extras.best_split = Some(BestSplit {
+            distance: SplitDistance::Meters500,
+            seconds: 120.0,
+        });
+        t.update(Some(&listed), &detailed);
+        t.update(Some(&detailed), &detailed);
+        assert_eq!(t.workout_badges, Some(2.0), "counted once");
+        assert_eq!(t.strength_repetitions, Some(84.0));
+        assert_eq!(t.strength_volume_kilograms, Some(500.0));
+        assert_eq!(t.strength_tension_seconds, Some(360.0));
+        assert_eq!(t.muscle_group_score["core"], 300.0);
+        assert_eq!(t.target_seconds[&("cadence".to_owned(), "in")], 72.0);
+        assert_eq!(t.target_seconds[&("cadence".to_owned(), "out")], 1128.0);
+        let mut slower = w("r", "COMPLETE", None);
+        slower.extras.best_split = Some(BestSplit {
+            distance: SplitDistance::Meters500,
+            seconds: 130.0,
+        });
+        slower.extras.badges = Some(0.0);
+        t.update(None, &slower);
+        assert_eq!(t.best_split_seconds[&SplitDistance::Meters500], 120.0);
+        assert_eq!(t.workout_badges, Some(2.0));
+        // A value that shrank (or vanished) on a re-fetch never takes anything back.
+        let mut shrunk = detailed.clone();
+        shrunk.extras.strength = None;
+        shrunk.extras.badges = Some(1.0);
+        t.update(Some(&detailed), &shrunk);
+        assert_eq!(t.workout_badges, Some(2.0));
+        assert_eq!(t.strength_repetitions, Some(84.0));
     }
 
     #[test]

@@ -5,6 +5,8 @@
 const MILE: f64 = 1609.344;
 const FOOT: f64 = 0.3048;
 const YARD: f64 = 0.9144;
+/// Kilograms per pound.
+const POUND: f64 = 0.453_592_37;
 /// Joules per kilocalorie (the "calories" Peloton shows are kcal).
 pub const JOULES_PER_KCAL: f64 = 4184.0;
 
@@ -55,6 +57,16 @@ pub fn energy_to_joules(value: f64, unit: &str) -> Option<f64> {
         "j" => 1.0,
         // Peloton's "calories" are kilocalories.
         "kcal" | "cal" | "calories" => JOULES_PER_KCAL,
+        _ => return None,
+    };
+    Some(value * factor)
+}
+
+/// A weight in `unit` (lb, kg) in kilograms.
+pub fn weight_to_kilograms(value: f64, unit: &str) -> Option<f64> {
+    let factor = match norm(unit).as_str() {
+        "lb" | "lbs" | "pound" | "pounds" => POUND,
+        "kg" | "kgs" | "kilograms" => 1.0,
         _ => return None,
     };
     Some(value * factor)

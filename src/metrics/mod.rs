@@ -9,9 +9,11 @@ pub mod process;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::domain::challenge::{AnnualChallenge, Tier};
 use crate::domain::totals::Totals;
 use crate::domain::training::{CURVE_DURATION_LABELS, WorkoutTraining};
 use crate::domain::training_summary::{TrainingSummary, WINDOW_90_DAYS, WINDOW_ALL_TIME};
+use crate::domain::workout_extras::WorkoutExtras;
 use crate::domain::{self, WorkoutSummary};
 use crate::state::account::AccountState;
 use crate::state::snapshot::{LiveView, Snapshot};
@@ -19,9 +21,10 @@ use crate::state::telemetry::{Histogram, TelemetryValues};
 use catalogue as c;
 use catalogue::Metric;
 use catalogue::labels::{
-    Account, AuthResult, Build, ClassLength, CurvePoint, Discipline, Duration, Endpoint,
-    EndpointCode, InstructorDiscipline, LabelSet, LiveInfo, Method, Month, NoLabels, Reason,
-    Source, Stat, User, WorkoutInfo, Zone,
+    Account, AuthResult, Build, Category, Challenge, ChallengeTier, ClassLength, CurvePoint,
+    Discipline, Duration, Endpoint, EndpointCode, InstructorDiscipline, LabelSet, LiveInfo, Method,
+    Month, MuscleGroup, NoLabels, Reason, Source, SplitLength, Stat, TargetRange, User,
+    WorkoutInfo, Zone,
 };
 use collectors::Collectors;
 use family::{Family, Labels, Value};
@@ -193,6 +196,22 @@ fn account(out: &mut Out, a: &AccountView) {
             out.set(c::PERSONAL_RECORD, labels, pr.output_joules);
         }
     }
+    if let Some(zones) = s.profile.as_ref().and_then(|p| p.hr_zones) {
+        for (i, (floor, ceiling)) in zones.floors.iter().zip(zones.ceilings()).enumerate() {
+            let zone = || Zone {
+                zone: (i + 1).to_string(),
+            };
+            out.set(c::HR_ZONE_MIN, zone(), *floor);
+            out.set_opt(c::HR_ZONE_MAX, zone(), ceiling);
+        }
+    }
+    for (category, n) in s.badge_categories.iter().flatten() {
+        let category = category.clone();
+        out.set(c::ACHIEVEMENTS_BY_CATEGORY, Category { category }, *n);
+    }
+    if let Some(ch) = &s.challenge {
+        challenge(out, ch, crate::clock::now_unix() as f64);
+    }
     for (discipline, running) in &s.in_progress {
         let discipline = discipline.clone();
         let value = if *running { 1.0 } else { 0.0 };
@@ -334,7 +353,89 @@ fn latest_training(out: &mut Out, t: &WorkoutTraining) {
     }
 }
 
+fn challenge(out: &mut Out, ch: &AnnualChallenge, now: f64) {
+    let title = || Challenge {
+        challenge: ch.title.clone(),
+    };
+    out.set(c::CHALLENGE_PROGRESS, title(), ch.progress_seconds);
+    out.set(c::CHALLENGE_START, title(), ch.start_time);
+    out.set(c::CHALLENGE_END, title(), ch.end_time);
+    let tier = |t: &Tier| ChallengeTier {
+        challenge: ch.title.clone(),
+        tier: t.title.clone(),
+    };
+    for t in &ch.tiers {
+        out.set(c::CHALLENGE_TIER, tier(t), t.target_seconds);
+    }
+    for (t, seconds) in ch.needed_per_day(now) {
+        out.set(c::CHALLENGE_NEEDED_PER_DAY, tier(t), seconds);
+    }
+}
+
+/// Badges, strength, targets and splits summed over the history.
+fn extras_totals(out: &mut Out, t: &Totals) {
+    out.set_opt(c::WORKOUT_BADGES_TOTAL, NoLabels, t.workout_badges);
+    out.set_opt(c::STRENGTH_REPS_TOTAL, NoLabels, t.strength_repetitions);
+    out.set_opt(
+        c::STRENGTH_VOLUME_TOTAL,
+        NoLabels,
+        t.strength_volume_kilograms,
+    );
+    out.set_opt(
+        c::STRENGTH_TENSION_TOTAL,
+        NoLabels,
+        t.strength_tension_seconds,
+    );
+    for (group, score) in &t.muscle_group_score {
+        let muscle_group = group.clone();
+        out.set(c::MUSCLE_GROUP_TOTAL, MuscleGroup { muscle_group }, *score);
+    }
+    for ((metric, range), seconds) in &t.target_seconds {
+        let labels = TargetRange {
+            metric: metric.clone(),
+            range: (*range).to_owned(),
+        };
+        out.set(c::TARGET_TOTAL, labels, *seconds);
+    }
+    for (distance, seconds) in &t.best_split_seconds {
+        let distance = distance.label().to_owned();
+        out.set(c::BEST_SPLIT, SplitLength { distance }, *seconds);
+    }
+}
+
+/// The latest workout's badges, strength, targets and split.
+fn latest_extras(out: &mut Out, e: &WorkoutExtras) {
+    out.set_opt(c::LATEST_BADGES, NoLabels, e.badges);
+    if let Some(s) = &e.strength {
+        out.set_opt(c::LATEST_REPS, NoLabels, s.repetitions);
+        out.set_opt(c::LATEST_VOLUME, NoLabels, s.volume_kilograms);
+        out.set_opt(c::LATEST_TENSION, NoLabels, s.tension_seconds);
+        for (group, score) in &s.muscle_groups {
+            let muscle_group = group.clone();
+            out.set(c::LATEST_MUSCLE_GROUP, MuscleGroup { muscle_group }, *score);
+        }
+    }
+    for (metric, time) in &e.targets {
+        for (range, seconds) in [("in", Some(time.in_seconds)), ("out", time.out_seconds)] {
+            let labels = TargetRange {
+                metric: metric.clone(),
+                range: range.to_owned(),
+            };
+            out.set_opt(c::LATEST_TARGET, labels, seconds);
+        }
+    }
+    if let Some(split) = e.best_split {
+        let distance = split.distance.label().to_owned();
+        out.set(
+            c::LATEST_BEST_SPLIT,
+            SplitLength { distance },
+            split.seconds,
+        );
+    }
+}
+
 fn totals(out: &mut Out, t: &Totals) {
+    extras_totals(out, t);
     for (metric, map) in [
         (c::OUTPUT_TOTAL, &t.output_joules),
         (c::DURATION_TOTAL, &t.duration_seconds),
@@ -405,6 +506,7 @@ fn latest(out: &mut Out, w: &WorkoutSummary) {
     out.set_opt(c::LATEST_EFFORT, NoLabels, w.effort_points);
     out.set_opt(c::LATEST_RANK, NoLabels, w.leaderboard_rank);
     out.set_opt(c::LATEST_USERS, NoLabels, w.leaderboard_users);
+    latest_extras(out, &w.extras);
 }
 
 /// Each value with its zone label, zones counted from 1.

@@ -10,14 +10,19 @@ use url::Url;
 
 use super::auth::TokenManager;
 use super::convert;
+use super::convert::account;
 use super::error::ApiError;
-use super::model::{Me, Overview, PerformanceGraph, Workout, WorkoutPage};
+use super::model::{
+    Achievements, ChallengeDetail, Challenges, Me, Overview, PerformanceGraph, Workout, WorkoutPage,
+};
 use super::wire::{parse_json, send};
 use crate::clock::now_unix;
+use crate::domain::challenge::AnnualChallenge;
 use crate::domain::fetched::{ListPage, WorkoutDetail, WorkoutGraph};
 use crate::domain::{AccountOverview, Profile};
 use crate::state::labels::Endpoint;
 use crate::state::telemetry::Telemetry;
+use std::collections::BTreeMap;
 
 /// `/api/me` as a profile; an answer without a user id is no profile.
 pub fn profile_of(me: &Me) -> Result<Profile, ApiError> {
@@ -117,6 +122,38 @@ impl PelotonClient {
             .get(Endpoint::Overview, &path, &[("version", "1")])
             .await?;
         Ok(AccountOverview::from_api(&overview))
+    }
+
+    /// The annual challenge, when the member has joined it: the joined list, then the
+    /// annual one's detail (two requests; one when none is joined).
+    pub async fn annual_challenge(
+        &self,
+        user_id: &str,
+    ) -> Result<Option<AnnualChallenge>, ApiError> {
+        let path = format!("/api/user/{}/challenges/current", segment(user_id));
+        let list: Challenges = self
+            .get(Endpoint::Challenges, &path, &[("has_joined", "true")])
+            .await?;
+        let Some(annual) = account::annual_challenge(&list, now_unix() as f64) else {
+            return Ok(None);
+        };
+        let path = format!(
+            "/api/user/{}/challenge/{}",
+            segment(user_id),
+            segment(&annual.id)
+        );
+        let detail: ChallengeDetail = self.get(Endpoint::Challenge, &path, &[]).await?;
+        Ok(account::challenge_detail(&detail, &annual))
+    }
+
+    /// Badges per category; `None` when the answer has no category list.
+    pub async fn achievements(
+        &self,
+        user_id: &str,
+    ) -> Result<Option<BTreeMap<String, f64>>, ApiError> {
+        let path = format!("/api/user/{}/achievements", segment(user_id));
+        let answer: Achievements = self.get(Endpoint::Achievements, &path, &[]).await?;
+        Ok(account::achievement_categories(&answer))
     }
 
     pub async fn workouts(

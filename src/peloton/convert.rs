@@ -2,6 +2,8 @@
 //! `display_unit`, kJ versus J, percentages and paces are resolved, so nothing past it sees
 //! an API shape.
 
+pub mod account;
+pub mod extras;
 pub mod training;
 
 use std::collections::BTreeMap;
@@ -11,6 +13,7 @@ use crate::domain::fetched::{ListPage, WorkoutDetail, WorkoutGraph};
 use crate::domain::labels::{self, MAX_DISCIPLINES, MAX_PERSONAL_RECORDS};
 use crate::domain::plausible;
 use crate::domain::units;
+use crate::domain::workout_extras::WorkoutExtras;
 use crate::domain::{
     AccountOverview, AvgMax, PersonalRecord, Profile, Stat, Status, UNKNOWN_DISCIPLINE,
     WorkoutSummary,
@@ -40,6 +43,7 @@ impl Profile {
             followers: me.total_followers.map(|v| v as f64),
             following: me.total_following.map(|v| v as f64),
             ftp,
+            hr_zones: account::hr_zones(me),
         })
     }
 }
@@ -177,6 +181,7 @@ impl WorkoutSummary {
                 leaderboard_rank: w.leaderboard_rank.map(|v| v as f64),
                 leaderboard_users: w.total_leaderboard_users.map(|v| v as f64),
                 imported: is_imported(w),
+                extras: WorkoutExtras::default(),
             }
             .checked(),
         )
@@ -208,6 +213,7 @@ pub fn detail(d: &model::Workout) -> WorkoutDetail {
         output_joules: d.total_work.filter(|v| *v >= 0.0),
         imported: is_imported(d),
         ftp: training::ftp_in_force(d),
+        extras: extras::from_detail(d),
     }
 }
 
@@ -254,6 +260,7 @@ pub fn graph(g: &PerformanceGraph, every_n: u32) -> WorkoutGraph {
     out.class_length_seconds =
         plausible::within(g.duration, plausible::MAX_DURATION_SECONDS).filter(|d| *d > 0.0);
     out.hr_zone_floors_bpm = by_slug("heart_rate").and_then(|m| zone_floors(&m.zones));
+    out.extras = extras::from_graph(g);
     out
 }
 

@@ -60,6 +60,24 @@ where
     })
 }
 
+/// A JSON array of `T` (elements that do not parse skipped), or `None` when the value is
+/// no array at all: "no field" stays apart from "an empty list".
+pub fn vec_opt<'de, D, T>(d: D) -> Result<Option<Vec<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    Ok(match Value::deserialize(d)? {
+        Value::Array(items) => Some(
+            items
+                .into_iter()
+                .filter_map(|v| serde_json::from_value(v).ok())
+                .collect(),
+        ),
+        _ => None,
+    })
+}
+
 /// A JSON array of numbers, position kept: an element that is not a finite number (null,
 /// text, an object) becomes `None` so the values stay aligned with their timestamps. A
 /// null or a non-array is an empty list.

@@ -1,6 +1,7 @@
 //! The one runner that fetches what stored workouts still lack, newest first, at the rate
 //! limit, for at most one poll interval per round: the graph and detail of a workout
-//! listed as completed, or the graph of a workout stored before training analytics.
+//! listed as completed, the graph of a workout stored before training analytics, or the
+//! graph and detail of a strength workout stored before its movements were read.
 //! Resumable: each workout is stored as it arrives, and one fetched but not stored (the
 //! disk was full) is stored on the next try without asking Peloton again.
 
@@ -30,22 +31,29 @@ impl Poller {
         let left = match lacking {
             Lacking::Details => self.sync.pending,
             Lacking::Training => self.sync.backlog,
+            Lacking::Strength => self.sync.strength,
         };
         if left.is_none_or(|n| n == 0) {
             return Ok(());
         }
         let deadline = Instant::now() + self.schedule.interval;
-        if lacking == Lacking::Training {
-            tracing::info!(
+        match lacking {
+            Lacking::Training => tracing::info!(
                 workouts = left,
                 rate = self.schedule.max_request_rate,
                 "fetching the graphs of workouts stored before training analytics, once"
-            );
+            ),
+            Lacking::Strength => tracing::info!(
+                workouts = left,
+                rate = self.schedule.max_request_rate,
+                "fetching the details of strength workouts stored before reps and volume were read, once"
+            ),
+            Lacking::Details => {}
         }
         // The newest workout's detail is fetched even without bike power: its leaderboard.
         let newest_id = match lacking {
             Lacking::Details => self.store.newest_complete()?.map(|w| w.summary.id),
-            Lacking::Training => None,
+            Lacking::Training | Lacking::Strength => None,
         };
         let mut published = Instant::now();
         let mut done = 0_u64;
@@ -53,6 +61,7 @@ impl Poller {
             let batch = match lacking {
                 Lacking::Details => self.store.pending(BATCH)?,
                 Lacking::Training => self.store.training_backlog(BATCH)?,
+                Lacking::Strength => self.store.strength_backlog(BATCH)?,
             };
             if batch.is_empty() {
                 break;
@@ -69,9 +78,9 @@ impl Poller {
                 };
                 self.keep(lacking, &w, fetched)?;
                 done += 1;
-                if lacking == Lacking::Training && done.is_multiple_of(100) {
+                if lacking != Lacking::Details && done.is_multiple_of(100) {
                     let left = left.unwrap_or(0).saturating_sub(done);
-                    tracing::info!(done, left, "training backlog");
+                    tracing::info!(done, left, backlog = lacking.name(), "re-fetching");
                 }
                 if published.elapsed() >= Duration::from_secs(1) {
                     self.publish();
@@ -87,7 +96,12 @@ impl Poller {
             Lacking::Training => {
                 let left = self.store.training_backlog_count()?;
                 self.sync.backlog = Some(left);
-                tracing::info!(done, left, "training backlog");
+                tracing::info!(done, left, backlog = lacking.name(), "re-fetching");
+            }
+            Lacking::Strength => {
+                let left = self.store.strength_backlog_count()?;
+                self.sync.strength = Some(left);
+                tracing::info!(done, left, backlog = lacking.name(), "re-fetching");
             }
         }
         if done > 0 {
@@ -104,7 +118,7 @@ impl Poller {
         fetched: Fetched,
     ) -> Result<(), PollError> {
         let stored = match lacking {
-            Lacking::Details => self.store.set_details_with_training(
+            Lacking::Details | Lacking::Strength => self.store.set_details_with_training(
                 &fetched.enriched,
                 &fetched.training,
                 fetched.trace.as_ref(),
@@ -122,7 +136,18 @@ impl Poller {
         if lacking == Lacking::Training {
             return Ok(());
         }
+        // Only what the workout grew by is added: a re-fetched strength workout adds its
+        // reps and volume, nothing it had counted already.
         self.counting.detailed(listed, &fetched.enriched);
+        if lacking == Lacking::Strength {
+            if let Some(latest) = self.account.latest.as_mut()
+                && latest.id == listed.id
+            {
+                *latest = fetched.enriched;
+            }
+            self.sync.strength = self.sync.strength.map(|n| n.saturating_sub(1));
+            return Ok(());
+        }
         let newer = self.may_be_latest(&fetched.enriched, now_unix() as f64)
             && self
                 .account
@@ -163,7 +188,7 @@ impl Poller {
             Some(g) => w.clone().with_graph(g),
             None => w.clone(),
         };
-        let wanted = newest || graph.as_ref().is_some_and(|g| needs_detail(w, g));
+        let wanted = newest || needs_detail(w, graph.as_ref());
         let detail = if wanted {
             self.detail_of(w).await?
         } else {

@@ -6,6 +6,7 @@ mod list_walk;
 mod live;
 pub mod phase;
 pub mod poller;
+mod profile_extras;
 pub mod progress_log;
 mod rate_limit;
 mod sync_state;

@@ -21,6 +21,7 @@ use super::progress_log::ProgressLog;
 use super::rate_limit::RateLimiter;
 use super::sync_state::{Lacking, META_HISTORY_COMPLETE, SyncState, Walk};
 use crate::clock::now_unix;
+use crate::domain::challenge::AnnualChallenge;
 use crate::domain::counting::{self, Counting};
 use crate::domain::live::LiveRide;
 use crate::domain::plausible;
@@ -90,6 +91,9 @@ pub(super) struct AccountFacts {
     pub workouts_by_month: BTreeMap<String, f64>,
     pub training: Option<TrainingSummary>,
     pub latest_training: Option<WorkoutTraining>,
+    pub extras_at: Option<Instant>,
+    pub challenge: Option<AnnualChallenge>,
+    pub badge_categories: Option<BTreeMap<String, f64>>,
 }
 
 #[derive(Debug, Default)]
@@ -216,6 +220,9 @@ impl Poller {
         while self.sync.backlog.is_some_and(|b| b > 0) {
             self.fill(Lacking::Training).await?;
         }
+        while self.sync.strength.is_some_and(|b| b > 0) {
+            self.fill(Lacking::Strength).await?;
+        }
         Ok(())
     }
 
@@ -238,6 +245,9 @@ impl Poller {
         }
         if result.is_ok() && self.sync.pending.is_some_and(|p| p == 0) {
             result = self.fill(Lacking::Training).await;
+        }
+        if result.is_ok() && self.sync.pending.is_some_and(|p| p == 0) {
+            result = self.fill(Lacking::Strength).await;
         }
         if result.is_ok()
             && self
@@ -317,7 +327,7 @@ impl Poller {
         let progress = Progress {
             history_listed: self.sync.history_listed,
             pending: self.sync.pending.unwrap_or(0),
-            backlog: self.sync.backlog.unwrap_or(0),
+            backlog: self.sync.refetch_owed(),
             live: self.live.is_some(),
         };
         self.phase = self
@@ -352,6 +362,7 @@ impl Poller {
             self.counting.overview_read(overview);
             self.account.overview_at = Some(Instant::now());
         }
+        self.refresh_profile_extras(&user_id).await?;
         let walk = if self.sync.history_listed {
             Walk::Newest
         } else {
@@ -391,6 +402,7 @@ impl Poller {
         self.sync.history_listed = self.store.meta(META_HISTORY_COMPLETE)?.as_deref() == Some("1");
         self.sync.pending = Some(self.store.pending_count()?);
         self.sync.backlog = Some(self.store.training_backlog_count()?);
+        self.sync.strength = Some(self.store.strength_backlog_count()?);
         self.account.latest_training = match &self.account.latest {
             Some(latest) => self.store.training_of(&latest.id)?,
             None => None,
@@ -452,10 +464,12 @@ impl Poller {
             history_pending: self
                 .sync
                 .pending
-                .map(|p| (p + self.sync.backlog.unwrap_or(0)) as f64),
+                .map(|p| (p + self.sync.refetch_owed()) as f64),
             history_progress: self.progress_log.current(),
             training: a.training.clone(),
             latest_training: a.latest_training.clone(),
+            challenge: a.challenge.clone(),
+            badge_categories: a.badge_categories.clone(),
             live: self.live.as_ref().map(|ride| {
                 let stale_after = self
                     .schedule

@@ -32,6 +32,20 @@ pub enum Lacking {
     Details,
     /// Details stored before training analytics existed; its graph once more.
     Training,
+    /// A strength workout stored before its movements and badges were read; its graph
+    /// and detail once more.
+    Strength,
+}
+
+impl Lacking {
+    /// The log's name for a re-fetch.
+    pub fn name(self) -> &'static str {
+        match self {
+            Lacking::Details => "details",
+            Lacking::Training => "training",
+            Lacking::Strength => "strength",
+        }
+    }
 }
 
 /// One workout as fetched: enriched by its graph and detail, with its analytics.
@@ -42,6 +56,13 @@ pub struct Fetched {
     pub trace: Option<Trace>,
 }
 
+impl SyncState {
+    /// Workouts stored earlier that are still to fetch once more.
+    pub fn refetch_owed(&self) -> u64 {
+        self.backlog.unwrap_or(0) + self.strength.unwrap_or(0)
+    }
+}
+
 /// What the sync owes Peloton's history.
 #[derive(Debug, Default)]
 pub struct SyncState {
@@ -50,6 +71,9 @@ pub struct SyncState {
     pub pending: Option<u64>,
     /// Workouts fetched before training analytics existed, still to fetch once more.
     pub backlog: Option<u64>,
+    /// Strength workouts fetched before their movements were read, still to fetch once
+    /// more.
+    pub strength: Option<u64>,
     /// Fetched but not stored (the disk was full): stored on the next try without
     /// asking Peloton again.
     pub unsaved: BTreeMap<String, Fetched>,

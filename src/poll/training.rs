@@ -5,16 +5,18 @@
 use crate::domain::WorkoutSummary;
 use crate::domain::fetched::{WorkoutDetail, WorkoutGraph};
 use crate::domain::training::{Trace, WorkoutTraining};
+use crate::domain::workout_extras::STRENGTH_DISCIPLINES;
 
 /// The `every_n` the graph is requested with (docs/metrics.md, "Resolution"): 1 s, because
 /// Peloton's coarser buckets are point samples rather than averages and do not reproduce
 /// its own average output.
 pub const GRAPH_EVERY_N: u32 = 1;
 
-/// Whether the workout's detail is needed for its analytics: bike power needs the FTP in
-/// force, which only the detail's `ftp_info` gives.
-pub fn needs_detail(w: &WorkoutSummary, graph: &WorkoutGraph) -> bool {
-    graph.has_bike_power(&w.discipline)
+/// Whether the workout's detail is needed: bike power needs the FTP in force, which only
+/// the detail's `ftp_info` gives, and a strength class's reps and weights are only there.
+pub fn needs_detail(w: &WorkoutSummary, graph: Option<&WorkoutGraph>) -> bool {
+    STRENGTH_DISCIPLINES.contains(&w.discipline.as_str())
+        || graph.is_some_and(|g| g.has_bike_power(&w.discipline))
 }
 
 /// The analytics and the trace of a workout from what Peloton served (`graph` is `None`
@@ -73,7 +75,7 @@ mod tests {
             "workout_detail_cycling_2020_with_instructor.json",
         ));
         let w = summary("cycling", &graph);
-        assert!(needs_detail(&w, &graph));
+        assert!(needs_detail(&w, Some(&graph)));
         let (t, trace) = analyse(&w, Some(graph.clone()), Some(&detail));
         assert_eq!(t.ftp.map(|f| f.watts), Some(243.0));
         // Peloton's own average output of this ride is 94 W; gaps count as 0 W here.
@@ -99,7 +101,7 @@ mod tests {
     fn a_run_gets_a_heart_rate_load_and_no_power() {
         let graph = graph("performance_graph_running_tread_2020.json");
         let w = summary("running", &graph);
-        assert!(!needs_detail(&w, &graph));
+        assert!(!needs_detail(&w, Some(&graph)));
         let (t, trace) = analyse(&w, Some(graph.clone()), None);
         assert_eq!(
             t.power_curve_watts, [None; 5],

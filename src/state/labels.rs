@@ -12,6 +12,9 @@ pub enum Endpoint {
     Workouts,
     Workout,
     PerformanceGraph,
+    Challenges,
+    Challenge,
+    Achievements,
     Token,
     Login,
 }
@@ -24,6 +27,9 @@ impl Endpoint {
             Endpoint::Workouts => "workouts",
             Endpoint::Workout => "workout",
             Endpoint::PerformanceGraph => "performance_graph",
+            Endpoint::Challenges => "challenges",
+            Endpoint::Challenge => "challenge",
+            Endpoint::Achievements => "achievements",
             Endpoint::Token => "token",
             Endpoint::Login => "login",
         }

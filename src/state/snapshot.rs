@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::domain::challenge::AnnualChallenge;
 use crate::domain::live::{LiveRide, LiveSample};
 use crate::domain::totals::Totals;
 use crate::domain::training::WorkoutTraining;
@@ -40,6 +41,10 @@ pub struct Snapshot {
     pub latest_training: Option<WorkoutTraining>,
     /// The ride in progress, in live mode only.
     pub live: Option<LiveView>,
+    /// The annual challenge the member has joined, read at the profile interval.
+    pub challenge: Option<AnnualChallenge>,
+    /// Badges per achievement category, read at the profile interval.
+    pub badge_categories: Option<BTreeMap<String, f64>>,
 }
 
 /// A ride in progress as a scrape shows it.

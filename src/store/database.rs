@@ -20,7 +20,7 @@ use crate::secret::Secret;
 
 pub const FILE_NAME: &str = "peloton.db";
 /// Version of the schema this build writes. Older files are migrated on open.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -376,7 +376,7 @@ impl Store {
         let json = to_json(summary).map_err(|e| self.err(e))?;
         self.conn()
             .execute(
-                "UPDATE workouts SET summary = ?2, status = ?3, discipline = ?4, details = 1 WHERE id = ?1",
+                "UPDATE workouts SET summary = ?2, status = ?3, discipline = ?4, details = 1, extras = 1 WHERE id = ?1",
                 params![summary.id, json, status_str(summary.status), summary.discipline],
             )
             .map(|_| ())
@@ -506,6 +506,9 @@ fn migrate(conn: &Connection, from: i64) -> Result<bool, rusqlite::Error> {
                      trace BLOB
                  );"
             }
+            // v4: whether a workout's details were read for badges and strength (issue
+            // 25); strength workouts fetched before are fetched once more.
+            3 => "ALTER TABLE workouts ADD COLUMN extras INTEGER NOT NULL DEFAULT 0;",
             _ => "",
         };
         conn.execute_batch(&format!(

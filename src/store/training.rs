@@ -113,6 +113,10 @@ fn analytics_json(t: &WorkoutTraining) -> Result<String, rusqlite::Error> {
     serde_json::to_string(t).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
 }
 
+/// Strength workouts stored with details but without the extras read (schema v4).
+const STRENGTH_BACKLOG: &str =
+    "status = 'COMPLETE' AND details = 1 AND extras = 0 AND discipline IN ('strength')";
+
 const UPSERT: &str = "INSERT INTO training (id, end_time, analytics, trace) VALUES (?1, ?2, ?3, ?4)
      ON CONFLICT(id) DO UPDATE SET end_time = excluded.end_time, analytics = excluded.analytics, trace = excluded.trace";
 
@@ -129,7 +133,7 @@ impl Store {
         let result = (|| {
             let tx = conn.transaction()?;
             tx.execute(
-                "UPDATE workouts SET summary = ?2, status = ?3, discipline = ?4, details = 1 WHERE id = ?1",
+                "UPDATE workouts SET summary = ?2, status = ?3, discipline = ?4, details = 1, extras = 1 WHERE id = ?1",
                 params![summary.id, to_json(summary)?, status_str(summary.status), summary.discipline],
             )?;
             tx.execute(
@@ -183,6 +187,28 @@ impl Store {
             .query_row(
                 "SELECT COUNT(*) FROM workouts w LEFT JOIN training t ON t.id = w.id
                  WHERE w.status = 'COMPLETE' AND w.details = 1 AND t.id IS NULL",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n.max(0) as u64)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Completed strength workouts whose details were stored before their movements and
+    /// badges were read, newest first.
+    pub fn strength_backlog(&self, limit: usize) -> Result<Vec<WorkoutSummary>, StoreError> {
+        self.summaries(
+            &format!(
+                "SELECT id, summary FROM workouts WHERE {STRENGTH_BACKLOG} ORDER BY created_at DESC, id LIMIT ?1"
+            ),
+            limit,
+        )
+    }
+
+    pub fn strength_backlog_count(&self) -> Result<u64, StoreError> {
+        self.conn()
+            .query_row(
+                &format!("SELECT COUNT(*) FROM workouts WHERE {STRENGTH_BACKLOG}"),
                 [],
                 |r| r.get::<_, i64>(0),
             )

@@ -146,20 +146,22 @@ async fn a_2000_workout_history_gives_exact_totals_then_costs_one_request_per_po
     assert_totals(&s, &expected(&fake));
 
     // The first sync: ceil(2000/100) list pages, one graph per workout, the detail of
-    // every ride (its ftp_info, for the training analytics) and of the newest workout.
+    // every ride (its ftp_info, for the training analytics), of every strength class (its
+    // reps and weights) and of the newest workout.
     let requests = fake.requests();
     let count = |e: Endpoint| requests.iter().filter(|r| r.endpoint == e).count();
     assert_eq!(count(Endpoint::PerformanceGraph), 2000);
     let member = fake.member();
-    let is_ride = |w: &&peloton_fake::GeneratedWorkout| {
-        ["cycling", "bike_bootcamp"].contains(&w.discipline.as_str())
-            && w.output_watts.is_some_and(|o| o.max > 0.0)
+    let needs_detail = |w: &&peloton_fake::GeneratedWorkout| {
+        let ride = ["cycling", "bike_bootcamp"].contains(&w.discipline.as_str())
+            && w.output_watts.is_some_and(|o| o.max > 0.0);
+        ride || w.discipline == "strength"
     };
-    let rides = member.workouts.iter().filter(is_ride).count();
-    let newest_is_ride = member.workouts.first().is_some_and(|w| is_ride(&w));
+    let detailed = member.workouts.iter().filter(needs_detail).count();
+    let newest_detailed = member.workouts.first().is_some_and(|w| needs_detail(&w));
     assert_eq!(
         count(Endpoint::Workout),
-        rides + usize::from(!newest_is_ride)
+        detailed + usize::from(!newest_detailed)
     );
     let big_pages = requests
         .iter()

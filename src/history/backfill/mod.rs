@@ -33,8 +33,8 @@ pub const RECENT_SECONDS: i64 = 3 * 3600;
 const DAY: i64 = 86_400;
 const WEEK: i64 = 7 * DAY;
 
-/// The families a history can give (the overview's streaks and records, and the exporter's
-/// own health, have no history).
+/// The families a history can give (the overview's streaks and records, the challenge and
+/// badge categories, and the exporter's own health, have no history).
 const HISTORY_FAMILIES: &[Def] = &[
     c::WORKOUTS.def,
     c::OUTPUT_TOTAL.def,
@@ -49,6 +49,13 @@ const HISTORY_FAMILIES: &[Def] = &[
     c::POWER_ZONE_TOTAL.def,
     c::TRAINING_LOAD_TOTAL.def,
     c::EFFORT_POINTS_TOTAL.def,
+    c::WORKOUT_BADGES_TOTAL.def,
+    c::STRENGTH_REPS_TOTAL.def,
+    c::STRENGTH_VOLUME_TOTAL.def,
+    c::STRENGTH_TENSION_TOTAL.def,
+    c::MUSCLE_GROUP_TOTAL.def,
+    c::TARGET_TOTAL.def,
+    c::BEST_SPLIT.def,
 ];
 
 /// Fitness, fatigue and form: one sample at the end of each UTC day.

@@ -82,6 +82,18 @@ label_sets! {
     Duration { duration }
     /// How a training load was scored (`power_tss`, `hr_trimp`).
     Method { method }
+    /// An achievement category's slug (`workout_milestones`, `streaks`, ...).
+    Category { category }
+    /// One of Peloton's muscle groups, or `other`.
+    MuscleGroup { muscle_group }
+    /// A class target's metric and whether the time was `in` or `out` of its range.
+    TargetRange { metric, range }
+    /// The distance of a split: `500m`, `1km` or `1mi`.
+    SplitLength { distance }
+    /// The annual challenge's title.
+    Challenge { challenge }
+    /// The annual challenge's title and one of its tiers.
+    ChallengeTier { challenge, tier }
 }
 
 /// The label of a histogram's bucket bounds, which the exposition writers add.

@@ -12,11 +12,11 @@ pub use metric::Metric;
 use crate::metrics::collectors::Collector;
 use crate::metrics::family::Def;
 use labels::{
-    AuthResult, Build, ClassLength, CurvePoint, Discipline, Duration, Endpoint, EndpointCode,
-    InstructorDiscipline, LabelSet, LiveInfo, Method, Month, NoLabels, Reason, Source, Stat, User,
-    WorkoutInfo, Zone,
+    AuthResult, Build, Category, Challenge, ChallengeTier, ClassLength, CurvePoint, Discipline,
+    Duration, Endpoint, EndpointCode, InstructorDiscipline, LabelSet, LiveInfo, Method, Month,
+    MuscleGroup, NoLabels, Reason, Source, SplitLength, Stat, TargetRange, User, WorkoutInfo, Zone,
 };
-use metric::{BYTES, JOULES, METERS, METERS_PER_SECOND, RATIO, SECONDS, WATTS};
+use metric::{BYTES, JOULES, KILOGRAMS, METERS, METERS_PER_SECOND, RATIO, SECONDS, WATTS};
 
 /// Declares one constant per row and `ALL`, every family in the rows' order, which is the
 /// order of the exposition. A row reads
@@ -74,6 +74,16 @@ families! {
     WEEKLY_STREAK_START: gauge<NoLabels> "peloton_weekly_streak_start_timestamp" in SECONDS: "Unix time the current weekly streak started";
     DAILY_STREAK_START: gauge<NoLabels> "peloton_daily_streak_start_timestamp" in SECONDS: "Unix time the current daily streak started";
     ACHIEVEMENTS: counter<NoLabels> "peloton_achievements": "Achievements earned";
+    ACHIEVEMENTS_BY_CATEGORY: gauge<Category> "peloton_achievements_by_category": "Badges earned per achievement category (unknown categories included, past 32 as other)";
+    HR_ZONE_MIN: gauge<Zone> "peloton_heart_rate_zone_min_bpm": "Lowest heart rate of each of the member's heart-rate zones in beats per minute";
+    HR_ZONE_MAX: gauge<Zone> "peloton_heart_rate_zone_max_bpm": "Highest heart rate of each of the member's heart-rate zones in beats per minute (zone 5: the maximum heart rate)";
+
+    // The annual minutes challenge, while the member has joined one.
+    CHALLENGE_PROGRESS: gauge<Challenge> "peloton_annual_challenge_progress" in SECONDS: "Workout time counted towards the annual challenge";
+    CHALLENGE_TIER: gauge<ChallengeTier> "peloton_annual_challenge_tier" in SECONDS: "Workout time each tier of the annual challenge asks for";
+    CHALLENGE_NEEDED_PER_DAY: gauge<ChallengeTier> "peloton_annual_challenge_needed_per_day" in SECONDS: "Workout time per remaining day (today included) still needed to reach each tier; 0 once reached";
+    CHALLENGE_START: gauge<Challenge> "peloton_annual_challenge_start_timestamp" in SECONDS: "Unix time the annual challenge started";
+    CHALLENGE_END: gauge<Challenge> "peloton_annual_challenge_end_timestamp" in SECONDS: "Unix time the annual challenge ends";
     PERSONAL_RECORD: gauge<ClassLength> "peloton_personal_record_output" in JOULES if PersonalRecords: "Best total output for a class length (duration_seconds)";
     IN_PROGRESS: gauge<Discipline> "peloton_workout_in_progress": "1 while the newest workout of this discipline is in progress, else 0";
 
@@ -106,6 +116,13 @@ families! {
     LATEST_EFFORT: gauge<NoLabels> "peloton_latest_workout_effort_points" if LatestWorkout: "Effort points of the latest completed workout";
     LATEST_RANK: gauge<NoLabels> "peloton_latest_workout_leaderboard_rank" if LatestWorkout: "Leaderboard rank in the latest completed workout";
     LATEST_USERS: gauge<NoLabels> "peloton_latest_workout_leaderboard_users" if LatestWorkout: "Members on the leaderboard of the latest completed workout";
+    LATEST_BADGES: gauge<NoLabels> "peloton_latest_workout_achievements" if LatestWorkout: "Badges earned in the latest completed workout";
+    LATEST_REPS: gauge<NoLabels> "peloton_latest_workout_strength_repetitions" if LatestWorkout: "Repetitions of tracked movements in the latest completed workout";
+    LATEST_VOLUME: gauge<NoLabels> "peloton_latest_workout_strength_volume" in KILOGRAMS if LatestWorkout: "Weight lifted times repetitions in the latest completed workout";
+    LATEST_TENSION: gauge<NoLabels> "peloton_latest_workout_strength_time_under_tension" in SECONDS if LatestWorkout: "Time under load in the latest completed workout";
+    LATEST_MUSCLE_GROUP: gauge<MuscleGroup> "peloton_latest_workout_muscle_group_score" if LatestWorkout: "Peloton's muscle-group score of the latest completed workout";
+    LATEST_TARGET: gauge<TargetRange> "peloton_latest_workout_target_metric" in SECONDS if LatestWorkout: "Time in and out of the target range per target metric in the latest completed workout";
+    LATEST_BEST_SPLIT: gauge<SplitLength> "peloton_latest_workout_best_split" in SECONDS if LatestWorkout: "Fastest whole split of the latest completed workout";
 
     // The ride in progress, in live mode (--poll.live-interval): absent while none runs and
     // once its latest sample is older than three live intervals (docs/live.md).
@@ -133,6 +150,15 @@ families! {
     POWER_ZONE_TOTAL: counter<Zone> "peloton_power_zone" in SECONDS: "Time in each of Peloton's seven power zones over completed rides, each at its own FTP";
     TRAINING_LOAD_TOTAL: counter<Method> "peloton_training_load": "Training load of completed workouts summed, per load method (power_tss, hr_trimp)";
     EFFORT_POINTS_TOTAL: counter<NoLabels> "peloton_effort_points": "Effort points of completed workouts";
+
+    // Badges, strength, targets and splits over completed workouts (docs/metrics.md).
+    WORKOUT_BADGES_TOTAL: counter<NoLabels> "peloton_workout_achievements": "Badges earned in completed workouts (their detail's achievement_templates), at each workout's time";
+    STRENGTH_REPS_TOTAL: counter<NoLabels> "peloton_strength_repetitions": "Repetitions of tracked strength movements";
+    STRENGTH_VOLUME_TOTAL: counter<NoLabels> "peloton_strength_volume" in KILOGRAMS: "Weight lifted times repetitions in tracked strength movements, both dumbbells of a pair counted";
+    STRENGTH_TENSION_TOTAL: counter<NoLabels> "peloton_strength_time_under_tension" in SECONDS: "Time under load in tracked strength movements: seconds held plus the time of each set done";
+    MUSCLE_GROUP_TOTAL: counter<MuscleGroup> "peloton_muscle_group_score": "Peloton's muscle-group score summed over completed workouts";
+    TARGET_TOTAL: counter<TargetRange> "peloton_target_metric" in SECONDS: "Time in (range=in) and out of (range=out) the class's target range, per target metric";
+    BEST_SPLIT: gauge<SplitLength> "peloton_best_split" in SECONDS: "Fastest whole split ever: 500 m on the rower, a kilometre or mile running, walking or riding";
 
     // The latest completed workout's training analytics.
     LATEST_POWER_BEST: gauge<Duration> "peloton_latest_workout_power_best" in WATTS if LatestWorkout: "Best average power over duration seconds in the latest completed workout";

@@ -42,7 +42,7 @@ fn an_old_schema_is_migrated_keeping_its_workouts() {
         let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
         migrate(&conn, 0).ok();
         conn.execute_batch(
-            "DROP TABLE tokens; DROP TABLE training; DROP INDEX workouts_pending; PRAGMA user_version = 1;",
+            "DROP TABLE tokens; DROP TABLE training; DROP INDEX workouts_pending; ALTER TABLE workouts DROP COLUMN extras; PRAGMA user_version = 1;",
         )
         .unwrap();
         let json = serde_json::to_string(&workout("old", "COMPLETE", 5)).unwrap();
@@ -51,13 +51,26 @@ fn an_old_schema_is_migrated_keeping_its_workouts() {
             [json],
         )
         .unwrap();
+        let mut lift = workout("lift", "COMPLETE", 6);
+        lift.discipline = "strength".to_owned();
+        conn.execute(
+            "INSERT INTO workouts (id, created_at, status, discipline, summary, details) VALUES ('lift', 6, 'COMPLETE', 'strength', ?1, 1)",
+            [serde_json::to_string(&lift).unwrap()],
+        )
+        .unwrap();
     }
     let (store, note) = Store::open(dir.path()).unwrap();
     assert_eq!(note, OpenNote::Migrated { from: 1 });
-    assert_eq!(store.count().unwrap(), 1);
+    assert_eq!(store.count().unwrap(), 2);
     assert_eq!(store.pending_count().unwrap(), 0);
     // Fetched before training analytics existed: its graph is to be fetched once more.
-    assert_eq!(store.training_backlog_count().unwrap(), 1);
+    assert_eq!(store.training_backlog_count().unwrap(), 2);
+    // Fetched before reps and volume were read: the strength class only, once more.
+    let owed = store.strength_backlog(10).unwrap();
+    assert_eq!(owed.len(), 1);
+    assert_eq!(owed[0].id, "lift");
+    store.set_details(&owed[0]).unwrap();
+    assert_eq!(store.strength_backlog_count().unwrap(), 0);
     store
         .save_tokens(&StoredTokens {
             refresh_token: Some(Secret::new("r")),
