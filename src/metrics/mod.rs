@@ -109,6 +109,9 @@ impl Out<'_> {
     }
 
     fn set<L: LabelSet>(&mut self, metric: Metric<L>, labels: L, value: f64) {
+        // -0 (an empty float sum, a negated zero) is written as 0: a "-0" sample reads as
+        // a sign error.
+        let value = if value == 0.0 { 0.0 } else { value };
         self.series(metric, labels, Value::Number(value));
     }
 

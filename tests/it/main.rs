@@ -20,6 +20,7 @@ mod support;
 mod auth_edge;
 mod backfill;
 mod binary;
+mod challenges_strength;
 // These two did not allow indexing as files of their own.
 #[warn(clippy::indexing_slicing)]
 mod dashboards;

@@ -176,11 +176,12 @@ pub fn achievement_categories(a: &model::Achievements) -> Option<BTreeMap<String
             })
             .unwrap_or_else(|| OTHER.to_owned());
         let key = labels::admit(&out, slug, MAX_CATEGORIES, OTHER.to_owned());
-        let count: f64 = c
+        // A fold from +0: an empty float sum is -0.
+        let count = c
             .achievements
             .iter()
             .map(|e| e.count.filter(|n| *n >= 0).map_or(1.0, |n| n as f64))
-            .sum();
+            .fold(0.0, |a, b| a + b);
         let total = out.entry(key).or_insert(0.0);
         *total = (*total + count).min(MAX_CATEGORY_BADGES);
     }

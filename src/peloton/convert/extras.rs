@@ -61,7 +61,8 @@ pub fn from_graph(g: &PerformanceGraph) -> WorkoutExtras {
 
 /// Badges: one per template, or the template's `achievement_count` when it gives one.
 fn badges(templates: &[serde_json::Value]) -> f64 {
-    let count: f64 = templates
+    // A fold from +0: an empty float sum is -0, which would be written as "-0".
+    let count = templates
         .iter()
         .filter(|t| t.is_object())
         .map(|t| {
@@ -70,7 +71,7 @@ fn badges(templates: &[serde_json::Value]) -> f64 {
                 .filter(|n| n.is_finite() && *n >= 1.0 && *n <= MAX_BADGES)
                 .map_or(1.0, f64::trunc)
         })
-        .sum();
+        .fold(0.0, |a, b| a + b);
     count.min(MAX_BADGES)
 }
 
@@ -105,7 +106,7 @@ fn set_kilograms(set: &RepetitionSummary, default_unit: &str) -> Option<f64> {
     match weights.as_slice() {
         [] => Some(0.0),
         [one] => Some(one * 2.0),
-        many => Some(many.iter().sum()),
+        many => Some(many.iter().fold(0.0, |a, b| a + b)),
     }
 }
 
