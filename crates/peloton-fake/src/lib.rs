@@ -34,6 +34,7 @@
 mod api;
 mod auth;
 mod catalog;
+mod challenges;
 mod drift;
 mod endpoint;
 mod faults;
@@ -46,7 +47,10 @@ mod login;
 mod model;
 mod render;
 mod server;
+mod splits;
 mod stats;
+mod strength;
+mod targets;
 mod tokens;
 mod trace;
 mod util;
@@ -69,7 +73,8 @@ pub use faults::{Fault, FaultControl, LoginBehavior};
 pub use generator::generate_member;
 pub use jwt::decode_claims;
 pub use model::{
-    GeneratedWorkout, MemberData, PersonalRecord, Stat, Streaks, Units, WorkoutStatus, WorkoutType,
+    Challenge, GeneratedWorkout, MemberData, MuscleGroupScore, PersonalRecord, Stat, Streaks,
+    StrengthTruth, Units, WorkoutStatus, WorkoutType,
 };
 pub use server::RecordedRequest;
 pub use tokens::{AUDIENCE, CLIENT_ID, REDIRECT_URI};
