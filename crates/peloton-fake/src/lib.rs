@@ -56,6 +56,8 @@ mod trace;
 mod util;
 
 #[cfg(test)]
+mod issue25_tests;
+#[cfg(test)]
 mod live_tests;
 #[cfg(test)]
 mod tests;
