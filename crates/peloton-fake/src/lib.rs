@@ -13,6 +13,14 @@
 //! the API's default `limit` is 20 and `every_n` 5; `from`/`to` are ignored; cookies are set
 //! without `Secure` because the fake speaks plain HTTP.
 //!
+//! Challenges, the achievements page, strength rep tracking, cycling targets and splits are
+//! rendered from truths tests can read: [`MemberData::current_challenges`],
+//! [`MemberData::find_challenge`], [`MemberData::achievement_categories`] and the workout
+//! fields `strength`, `muscle_groups`, `targets` and `best_split_seconds`. The current
+//! challenges are the annual one of the UTC year, the month's cycling challenge (both
+//! joined) and the month's yoga challenge (listed unless `has_joined=true`); achievements
+//! need `Peloton-Platform: web` like the overview.
+//!
 //! Live rides ([`FakePeloton::start_live_ride`], [`FakeOptions::live_ride`]) are workouts in
 //! progress in real time: their performance graph grows by one sample per second from a
 //! deterministic trace ([`FakePeloton::live_sample`], [`FakePeloton::live_totals`] give the
