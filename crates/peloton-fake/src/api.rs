@@ -11,6 +11,7 @@ use axum::response::Response;
 use axum::routing::get;
 use serde_json::Value;
 
+use super::challenges;
 use super::drift;
 use super::endpoint::{Endpoint, ServerKind};
 use super::faults::{json, peloton_error};
@@ -35,6 +36,9 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/api/me", get(me))
         .route("/api/user/{id}/overview", get(overview))
         .route("/api/user/{id}/workouts", get(workouts))
+        .route("/api/user/{id}/challenges/current", get(challenges_current))
+        .route("/api/user/{id}/challenge/{cid}", get(challenge))
+        .route("/api/user/{id}/achievements", get(achievements))
         .route("/api/workout/{id}", get(workout))
         .route(
             "/api/workout/{id}/performance_graph",
@@ -72,21 +76,28 @@ async fn me(State(shared): State<Arc<Shared>>) -> Response {
     ok(&shared, Endpoint::Me, v)
 }
 
+/// The overview and achievements answer only the web client (`Peloton-Platform: web`).
+fn web_only(headers: &HeaderMap) -> Option<Response> {
+    let web = headers
+        .get("peloton-platform")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("web"));
+    (!web).then(|| {
+        peloton_error(
+            StatusCode::FORBIDDEN,
+            None,
+            "Access forbidden. Peloton-Platform header required.",
+        )
+    })
+}
+
 async fn overview(
     State(shared): State<Arc<Shared>>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let web = headers
-        .get("peloton-platform")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("web"));
-    if !web {
-        return peloton_error(
-            StatusCode::FORBIDDEN,
-            None,
-            "Access forbidden. Peloton-Platform header required.",
-        );
+    if let Some(refused) = web_only(&headers) {
+        return refused;
     }
     let v = {
         let m = lock(&shared.member);
@@ -96,6 +107,59 @@ async fn overview(
         render::overview(&m, now_unix())
     };
     ok(&shared, Endpoint::Overview, v)
+}
+
+async fn challenges_current(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    Query(p): Params,
+) -> Response {
+    let joined_only = p
+        .get("has_joined")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    let v = {
+        let m = lock(&shared.member);
+        if m.user_id != id {
+            return user_not_found();
+        }
+        challenges::current(&m, now_unix(), joined_only)
+    };
+    ok(&shared, Endpoint::Challenges, v)
+}
+
+async fn challenge(
+    State(shared): State<Arc<Shared>>,
+    Path((id, cid)): Path<(String, String)>,
+) -> Response {
+    let v = {
+        let m = lock(&shared.member);
+        if m.user_id != id {
+            return user_not_found();
+        }
+        let Some(c) = m.find_challenge(&cid, now_unix()) else {
+            return peloton_error(StatusCode::NOT_FOUND, None, "Challenge not found");
+        };
+        challenges::detail(&c)
+    };
+    ok(&shared, Endpoint::Challenge, v)
+}
+
+async fn achievements(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(refused) = web_only(&headers) {
+        return refused;
+    }
+    let v = {
+        let m = lock(&shared.member);
+        if m.user_id != id {
+            return user_not_found();
+        }
+        challenges::achievements(&m)
+    };
+    ok(&shared, Endpoint::Achievements, v)
 }
 
 fn parse_usize(p: &HashMap<String, String>, key: &str) -> Option<usize> {

@@ -503,11 +503,74 @@ pub(crate) fn achievement_meta(slug: &str) -> (String, String) {
                     format!("{n} Workouts"),
                     format!("Awarded for completing {n} workouts."),
                 )
+            } else if let Some((n, unit)) = slug
+                .strip_prefix("streak_")
+                .and_then(|rest| rest.split_once('_'))
+            {
+                let period = title_case(unit.trim_end_matches('s'));
+                (
+                    format!("{n} {period} Streak"),
+                    format!("Awarded for working out {n} {unit} in a row."),
+                )
+            } else if let Some((year, tier)) = slug
+                .strip_prefix("the_annual_")
+                .and_then(|rest| rest.trim_end_matches("_minutes").split_once('_'))
+            {
+                let minutes = thousands(tier.parse().unwrap_or(0));
+                (
+                    format!("The Annual {year}: {minutes} Minutes"),
+                    format!("Awarded for {minutes} minutes of workouts in The Annual {year}."),
+                )
             } else {
                 let name = title_case(slug);
                 (name.clone(), format!("Awarded for {name}."))
             }
         }
+    }
+}
+
+/// `1234` → `"1,234"`, as Peloton shows minutes.
+pub(crate) fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Categories of `/api/user/{id}/achievements`, in the order they are listed. Only
+/// `special_events` and `workout_milestones` were seen in real answers; the rest are the
+/// fake's choice.
+pub(crate) const ACHIEVEMENT_CATEGORIES: &[(&str, &str)] = &[
+    ("workout_milestones", "Workout Milestones"),
+    ("personal_records", "Personal Records"),
+    ("streaks", "Streaks"),
+    ("challenges", "Challenges"),
+    ("social", "Social"),
+    ("special_events", "Special Events"),
+];
+
+/// The category slug of an achievement template; anything unknown is a special event.
+pub(crate) fn achievement_category(slug: &str) -> &'static str {
+    if slug.starts_with("first_") || slug.starts_with("milestone_") {
+        "workout_milestones"
+    } else if slug == "best_output" {
+        "personal_records"
+    } else if slug.starts_with("streak_") {
+        "streaks"
+    } else if slug.starts_with("the_annual_") {
+        "challenges"
+    } else if matches!(
+        slug,
+        "two_to_tango" | "threes_company" | "3_squad" | "socialite"
+    ) {
+        "social"
+    } else {
+        "special_events"
     }
 }
 
@@ -538,5 +601,15 @@ mod tests {
         }
         assert_eq!(title_case("bike_bootcamp"), "Bike Bootcamp");
         assert_eq!(display_name("boxing"), "Boxing");
+        assert_eq!(thousands(1234), "1,234");
+        assert_eq!(thousands(10_000), "10,000");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(achievement_meta("streak_7_days").0, "7 Day Streak");
+        assert_eq!(achievement_meta("streak_12_weeks").0, "12 Week Streak");
+        assert_eq!(
+            achievement_meta("the_annual_2026_1000_minutes").0,
+            "The Annual 2026: 1,000 Minutes"
+        );
+        assert_eq!(achievement_category("new_year_2026"), "special_events");
     }
 }

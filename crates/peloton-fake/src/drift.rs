@@ -99,9 +99,79 @@ pub(crate) fn apply(endpoint: Endpoint, v: &mut Value) {
             workout(o);
             set_null(o, &["ftp_info", "leaderboard_rank", "average_effort_score"]);
             remove(o, &["achievement_templates", "total_leaderboard_users"]);
+            if let Some(Value::Object(mt)) = o.get_mut("movement_tracker_data") {
+                add_unknown(mt);
+                if let Some(Value::Object(s)) = mt.get_mut("completed_movements_summary_data") {
+                    remove(s, &["total_volume", "num_targets_reached"]);
+                    each_object(s, "repetition_summary_data", |set| {
+                        add_unknown(set);
+                        remove(set, &["total_volume"]);
+                        set_null(set, &["target_number"]);
+                    });
+                }
+            }
+        }
+        Endpoint::Challenges => {
+            each_object(o, "challenges", |c| {
+                add_unknown(c);
+                remove(c, &["participants"]);
+                if let Some(Value::Object(s)) = c.get_mut("challenge_summary") {
+                    set_null(s, &["symbol_image_url", "description"]);
+                }
+            });
+        }
+        Endpoint::Challenge => {
+            if let Some(Value::Object(d)) = o.get_mut("challenge_detail") {
+                set_null(d, &["detailed_description"]);
+                each_object(d, "tiers", |t| {
+                    add_unknown(t);
+                    remove(t, &["detailed_badge_image_url"]);
+                });
+            }
+        }
+        Endpoint::Achievements => {
+            each_object(o, "categories", |c| {
+                each_object(c, "achievements", |a| {
+                    if let Some(Value::Object(t)) = a.get_mut("template") {
+                        set_null(t, &["description", "image_url"]);
+                    }
+                });
+            });
+            if let Some(Value::Array(items)) = o.get_mut("categories") {
+                items.push(json!({
+                    "name": "Holiday Specials",
+                    "slug": "x_fake_holiday_specials",
+                    "achievements": [{
+                        "count": 1,
+                        "template": {
+                            "id": "0123456789abcdef0123456789abcdef",
+                            "name": "Fake Holiday",
+                            "slug": "x_fake_holiday",
+                            "image_url": null,
+                            "description": null,
+                        },
+                    }],
+                }));
+            }
         }
         Endpoint::PerformanceGraph => {
             remove(o, &["effort_zones", "splits_metrics"]);
+            // The newer targets object under the older name, and muscle groups null when
+            // empty or with a slug nobody knows when not.
+            if let Some(t) = o.remove("target_metrics_performance_data") {
+                o.insert("target_performance_metrics".into(), t);
+            }
+            match o.get_mut("muscle_group_score") {
+                Some(Value::Array(items)) if !items.is_empty() => items.push(json!({
+                    "muscle_group": "x_fake_rotator_cuff",
+                    "display_name": "Rotator Cuff",
+                    "score": 120,
+                    "percentage": 3,
+                    "bucket": 1,
+                })),
+                Some(v) => *v = Value::Null,
+                None => {}
+            }
             set_null(o, &["splits_data", "location_data", "segment_list"]);
             each_object(o, "metrics", |m| {
                 add_unknown(m);

@@ -13,6 +13,12 @@ pub enum Endpoint {
     Workout,
     /// `GET /api/workout/{id}/performance_graph`
     PerformanceGraph,
+    /// `GET /api/user/{id}/challenges/current`
+    Challenges,
+    /// `GET /api/user/{id}/challenge/{challenge_id}`
+    Challenge,
+    /// `GET /api/user/{id}/achievements`
+    Achievements,
     /// `POST /oauth/token` (auth server)
     Token,
     /// `GET /authorize` and `GET /authorize/resume` (auth server)
@@ -42,6 +48,9 @@ pub(crate) fn classify(server: ServerKind, path: &str) -> Endpoint {
             ["api", "user", _, "workouts"] => Endpoint::Workouts,
             ["api", "workout", _] => Endpoint::Workout,
             ["api", "workout", _, "performance_graph"] => Endpoint::PerformanceGraph,
+            ["api", "user", _, "challenges", "current"] => Endpoint::Challenges,
+            ["api", "user", _, "challenge", _] => Endpoint::Challenge,
+            ["api", "user", _, "achievements"] => Endpoint::Achievements,
             _ => Endpoint::Other,
         },
         ServerKind::Auth => match segs.as_slice() {
@@ -71,6 +80,13 @@ mod tests {
             api("/api/workout/abc/performance_graph"),
             Endpoint::PerformanceGraph
         );
+        assert_eq!(
+            api("/api/user/abc/challenges/current"),
+            Endpoint::Challenges
+        );
+        assert_eq!(api("/api/user/abc/challenge/def"), Endpoint::Challenge);
+        assert_eq!(api("/api/user/abc/achievements"), Endpoint::Achievements);
+        assert_eq!(api("/api/user/abc/challenges/past"), Endpoint::Other);
         assert_eq!(api("/api/instructor"), Endpoint::Other);
         let auth = |p| classify(ServerKind::Auth, p);
         assert_eq!(auth("/oauth/token"), Endpoint::Token);

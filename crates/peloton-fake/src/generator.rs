@@ -3,14 +3,17 @@
 //! Only scalar truths are stored per workout; graph series and ride details are derived from
 //! each workout's `seed` at request time, so 20 000 workouts stay small.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use fastrand::Rng;
 
 use super::FakeOptions;
 use super::catalog::{self, DISCIPLINES, Kind, kind_of};
 use super::model::{GeneratedWorkout, MemberData, Stat, Units, WorkoutStatus, WorkoutType};
-use super::util::{hex32_from, local_day, pick, round_to, uniform};
+use super::splits;
+use super::strength;
+use super::targets;
+use super::util::{civil_from_days, hex32_from, local_day, local_week, pick, round_to, uniform};
 
 const FIRST_NAMES: &[&str] = &["Alex", "Sam", "Robin", "Casey", "Jamie", "Morgan", "Taylor"];
 const LAST_NAMES: &[&str] = &["Example", "Rider", "Sample", "Tester", "Demo"];
@@ -125,7 +128,7 @@ pub fn generate_member(opts: &FakeOptions, now: i64) -> MemberData {
     let ctx = WorkoutCtx::of(&member);
     let times = schedule(&mut rng, opts.workouts, history_days, now, off);
     let slugs = assign_disciplines(&mut rng, times.len());
-    let mut history = History::default();
+    let mut history = History::new(off);
     let mut workouts = Vec::with_capacity(times.len());
     for (created, slug) in times.into_iter().zip(slugs) {
         let mut w = build_workout(&mut rng, &ctx, slug, created, WorkoutStatus::Complete);
@@ -346,7 +349,7 @@ pub(crate) fn build_workout_of_length(
         (None, 0)
     };
 
-    GeneratedWorkout {
+    let mut w = GeneratedWorkout {
         id: hex32_from(seed),
         seed,
         created_at,
@@ -383,7 +386,24 @@ pub(crate) fn build_workout_of_length(
         is_total_work_personal_record: false,
         achievements: Vec::new(),
         imported: false,
+        strength: None,
+        muscle_groups: Vec::new(),
+        targets: Vec::new(),
+        best_split_seconds: None,
+    };
+    derive_truths(&mut w, ctx.units);
+    w
+}
+
+/// The truths rendered from the seed (rep tracking, muscle groups, targets, splits); again
+/// after anything they depend on changes (the start time decides the targets' shape).
+pub(crate) fn derive_truths(w: &mut GeneratedWorkout, units: Units) {
+    if w.discipline == "strength" {
+        w.strength = Some(strength::truth(&strength::sets(w.seed, w.duration_class_s)));
+        w.muscle_groups = strength::muscle_groups(w.seed);
     }
+    w.targets = targets::of(w);
+    w.best_split_seconds = splits::best_split_seconds(w, units);
 }
 
 /// Speed shown in the member's unit (1 decimal) → (display value, exact m/s of that value).
@@ -595,25 +615,78 @@ fn heart_rate(
     (Stat { avg, max }, secs)
 }
 
+/// Tiers of the annual challenge in minutes (after "Joined" at 0).
+pub(crate) const ANNUAL_TIERS: [u32; 5] = [1000, 3000, 5000, 7500, 10_000];
+const DAILY_STREAKS: [u32; 4] = [3, 7, 14, 30];
+const WEEKLY_STREAKS: [u32; 5] = [4, 8, 12, 26, 52];
+
 /// Running tallies that decide which achievements and PR flags a new workout gets.
 #[derive(Debug, Default)]
 pub(crate) struct History {
     per_discipline: HashMap<String, u64>,
     best_output: HashMap<(String, u32), f64>,
     total: u64,
+    /// Streak days and weeks are local, as in the overview's streaks.
+    utc_offset_s: i64,
+    daily: Run,
+    weekly: Run,
+    /// Seconds of completed, not imported workouts per UTC year of their start (the annual
+    /// challenge's progress).
+    annual_seconds: HashMap<i64, i64>,
+    new_year: HashSet<i64>,
+}
+
+/// A streak of consecutive days or weeks.
+#[derive(Debug, Default)]
+struct Run {
+    last: Option<i64>,
+    len: u32,
+}
+
+impl Run {
+    /// Counts period `p`; returns the new length when it grew.
+    fn add(&mut self, p: i64) -> Option<u32> {
+        match self.last {
+            Some(l) if l == p => None,
+            Some(l) if l + 1 == p => {
+                self.last = Some(p);
+                self.len += 1;
+                Some(self.len)
+            }
+            _ => {
+                self.last = Some(p);
+                self.len = 1;
+                Some(1)
+            }
+        }
+    }
+}
+
+/// What a workout just counted earns besides first-of-discipline and PR badges.
+struct Counted {
+    first: bool,
+    pr: bool,
+    earned: Vec<String>,
 }
 
 impl History {
+    pub(crate) fn new(utc_offset_s: i64) -> Self {
+        Self {
+            utc_offset_s,
+            ..Self::default()
+        }
+    }
+
     /// Tallies of the completed workouts already in `m`.
     pub(crate) fn of(m: &MemberData) -> Self {
-        let mut h = Self::default();
+        let mut h = Self::new(m.utc_offset_s);
         for w in m.workouts.iter().rev().filter(|w| w.is_complete()) {
             h.count(w);
         }
         h
     }
 
-    fn count(&mut self, w: &GeneratedWorkout) -> (bool, bool) {
+    fn count(&mut self, w: &GeneratedWorkout) -> Counted {
         let n = self.per_discipline.entry(w.discipline.clone()).or_default();
         *n += 1;
         let first = *n == 1;
@@ -629,12 +702,45 @@ impl History {
                 self.best_output.insert(key, j);
             }
         }
-        (first, pr)
+        let mut earned = Vec::new();
+        if !w.imported {
+            self.count_periods(w, &mut earned);
+        }
+        Counted { first, pr, earned }
+    }
+
+    /// Streak, annual challenge and new-year badges.
+    fn count_periods(&mut self, w: &GeneratedWorkout, earned: &mut Vec<String>) {
+        let off = self.utc_offset_s;
+        if let Some(n) = self.daily.add(local_day(w.start_time, off))
+            && DAILY_STREAKS.contains(&n)
+        {
+            earned.push(format!("streak_{n}_days"));
+        }
+        if let Some(n) = self.weekly.add(local_week(w.start_time, off))
+            && WEEKLY_STREAKS.contains(&n)
+        {
+            earned.push(format!("streak_{n}_weeks"));
+        }
+        let day = w.start_time.div_euclid(86_400);
+        let (year, month, dom) = civil_from_days(day);
+        if month == 1 && dom <= 7 && self.new_year.insert(year) {
+            earned.push(format!("new_year_{year}"));
+        }
+        let secs = self.annual_seconds.entry(year).or_default();
+        let before = *secs / 60;
+        *secs += w.elapsed_seconds().unwrap_or(0).max(0);
+        let after = *secs / 60;
+        for tier in ANNUAL_TIERS {
+            if before < i64::from(tier) && after >= i64::from(tier) {
+                earned.push(format!("the_annual_{year}_{tier}_minutes"));
+            }
+        }
     }
 
     /// Sets the PR flag and achievements of a just-completed workout and counts it.
     pub(crate) fn award(&mut self, w: &mut GeneratedWorkout, rng: &mut Rng) {
-        let (first, pr) = self.count(w);
+        let Counted { first, pr, earned } = self.count(w);
         w.is_total_work_personal_record = pr;
         if first {
             w.achievements.push(format!("first_{}", w.discipline));
@@ -645,6 +751,7 @@ impl History {
         if matches!(self.total, 50 | 100 | 250) || self.total.is_multiple_of(500) {
             w.achievements.push(format!("milestone_{}", self.total));
         }
+        w.achievements.extend(earned);
         let social = rng.f64();
         let earned = if social < 0.12 {
             Some("two_to_tango")

@@ -10,6 +10,9 @@ use serde_json::{Value, json};
 use super::catalog::{self, Kind, kind_of};
 use super::model::{GeneratedWorkout, MemberData, Stat, Units, WorkoutType};
 use super::render;
+use super::splits;
+use super::strength;
+use super::targets;
 use super::util::{hex32_from, mix, round_to, uniform};
 
 const GRAPH_SALT: u64 = 0x6a4f_0000_0000_0000;
@@ -275,132 +278,6 @@ pub(crate) fn segments(w: &GeneratedWorkout, kind: Kind) -> Vec<Value> {
     ]
 }
 
-/// Distance splits: whole units cumulative, the last partial split as its fraction (as in the
-/// fixtures: 1.0, 2.0, …, 0.82).
-fn splits(
-    rng: &mut Rng,
-    shown_distance: f64,
-    dur: u32,
-    units: Units,
-    with_elevation: bool,
-) -> (Value, Value) {
-    if shown_distance <= 0.0 {
-        return (json!([]), json!({"header": [], "metrics": []}));
-    }
-    let per_unit = f64::from(dur) / shown_distance;
-    let whole = (shown_distance.floor() as usize).min(500);
-    let frac = round_to(shown_distance - shown_distance.floor(), 2);
-    let mut parts: Vec<(f64, f64)> = (1..=whole)
-        .map(|k| (k as f64, (per_unit * uniform(rng, 0.93, 1.07)).round()))
-        .collect();
-    if frac >= 0.01 {
-        parts.push((frac, (per_unit * frac).round()));
-    }
-    let parts: Vec<Split> = parts
-        .into_iter()
-        .map(|(marker, seconds)| Split {
-            marker,
-            seconds,
-            elevation: if with_elevation {
-                Value::from(rng.u32(0..15))
-            } else {
-                Value::Null
-            },
-        })
-        .collect();
-    render_splits(&parts, units)
-}
-
-/// One distance split: `marker` is the whole unit it ends at, or the fraction of the last
-/// partial one; `elevation` is the change in display units (null without elevation).
-pub(crate) struct Split {
-    pub(crate) marker: f64,
-    pub(crate) seconds: f64,
-    pub(crate) elevation: Value,
-}
-
-/// `splits_data` and `splits_metrics` of distance splits; the fastest whole split is best.
-pub(crate) fn render_splits(parts: &[Split], units: Units) -> (Value, Value) {
-    if parts.is_empty() {
-        return (json!([]), json!({"header": [], "metrics": []}));
-    }
-    let best = parts
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.marker >= 1.0)
-        .min_by(|a, b| a.1.seconds.total_cmp(&b.1.seconds))
-        .map(|(i, _)| i);
-    let du = units.distance_unit();
-    let eu = units.elevation_unit();
-    let mut elapsed = 0.0;
-    let mut split_items = Vec::new();
-    let mut metric_rows = Vec::new();
-    for (i, p) in parts.iter().enumerate() {
-        let (marker, secs) = (p.marker, p.seconds);
-        elapsed += secs;
-        let length = if marker >= 1.0 { 1.0 } else { marker };
-        split_items.push(json!({
-            "distance_marker": marker,
-            "order": i + 1,
-            "seconds": secs,
-            "elevation_change": p.elevation,
-            "has_floor_segment": false,
-            "is_best": Some(i) == best,
-        }));
-        metric_rows.push(json!({
-            "is_best": Some(i) == best,
-            "has_floor_segment": false,
-            "data": [
-                {"slug": du, "value": marker, "unit": du},
-                {"slug": "total_time", "value": round_to(elapsed / 60.0, 2), "unit": "min"},
-                {"slug": "pace", "value": round_to(secs / 60.0 / length, 2), "unit": units.pace_unit()},
-                {"slug": "elevation", "value": p.elevation, "unit": eu},
-            ],
-        }));
-    }
-    (
-        json!({
-            "distance_marker_display_unit": du,
-            "elevation_change_display_unit": eu,
-            "splits": split_items,
-        }),
-        json!({
-            "header": [
-                {"slug": du, "display_name": du},
-                {"slug": "total_time", "display_name": "Total Time"},
-                {"slug": "pace", "display_name": "Pace"},
-                {"slug": "elevation", "display_name": "Elevation"},
-            ],
-            "metrics": metric_rows,
-        }),
-    )
-}
-
-pub(crate) fn row_splits(distance_m: f64, dur: u32, pace: f64) -> Value {
-    let mut rows = Vec::new();
-    let mut done = 0.0;
-    while done + 500.0 <= distance_m && rows.len() < 200 {
-        done += 500.0;
-        rows.push(json!({
-            "is_best": false,
-            "has_floor_segment": false,
-            "data": [
-                {"slug": "meter", "value": done, "unit": "m"},
-                {"slug": "total_time", "value": round_to(done / distance_m * f64::from(dur) / 60.0, 2), "unit": "min"},
-                {"slug": "pace", "value": pace, "unit": "min/500m"},
-            ],
-        }));
-    }
-    json!({
-        "header": [
-            {"slug": "meter", "display_name": "Meters"},
-            {"slug": "total_time", "display_name": "Total Time"},
-            {"slug": "pace", "display_name": "min/500m"},
-        ],
-        "metrics": rows,
-    })
-}
-
 fn location_data(w: &GeneratedWorkout, offsets: &[u32], units: Units, segs: &[Value]) -> Value {
     let total_m = w.distance_meters.unwrap_or(0.0);
     let dur = f64::from(w.duration_class_s.max(1));
@@ -429,38 +306,6 @@ fn location_data(w: &GeneratedWorkout, offsets: &[u32], units: Units, segs: &[Va
         out.push(json!({"segment_id": seg.get("id"), "is_gap": false, "coordinates": coords}));
     }
     Value::Array(out)
-}
-
-pub(crate) fn muscle_groups(w: &GeneratedWorkout) -> Value {
-    const GROUPS: [(&str, &str); 5] = [
-        ("core", "Core"),
-        ("glutes", "Glutes"),
-        ("quads", "Quads"),
-        ("shoulders", "Shoulders"),
-        ("biceps", "Biceps"),
-    ];
-    let mut rng = Rng::with_seed(mix(w.seed ^ 0x3c1e));
-    let scores: Vec<f64> = GROUPS
-        .iter()
-        .map(|_| uniform(&mut rng, 50.0, 900.0).round())
-        .collect();
-    let total: f64 = scores.iter().sum();
-    Value::Array(
-        GROUPS
-            .iter()
-            .zip(&scores)
-            .map(|((slug, name), s)| {
-                let pct = (s / total * 100.0).round() as i64;
-                json!({
-                    "muscle_group": slug,
-                    "display_name": name,
-                    "score": s,
-                    "percentage": pct,
-                    "bucket": (pct / 10).clamp(1, 3),
-                })
-            })
-            .collect(),
-    )
 }
 
 /// Accumulates `average_summaries` and `metrics` in the fixtures' order.
@@ -633,13 +478,7 @@ pub(crate) fn performance_graph(
             Value::from((scale(j) / 1000.0).round() as i64),
         ));
     }
-    let shown_distance = w.distance_meters.map(|d| {
-        if kind == Kind::Row {
-            round_to(d, 2)
-        } else {
-            round_to(d / units.meters_per_distance_unit(), 2)
-        }
-    });
+    let shown_distance = splits::shown_distance(w, units);
     if let Some(d) = shown_distance {
         let unit = if kind == Kind::Row {
             "m"
@@ -762,21 +601,12 @@ pub(crate) fn performance_graph(
         g.metrics.push(Value::Object(hm));
     }
     let GraphParts {
-        mut rng,
-        averages,
-        metrics,
-        ..
+        averages, metrics, ..
     } = g;
 
-    let (splits_data, splits_metrics) = match (kind, shown_distance) {
-        (Kind::Row, Some(d)) => {
-            let pace = w
-                .speed_mps
-                .map_or(0.0, |s| round_to(500.0 / (s.avg * 60.0), 2));
-            (json!([]), row_splits(d, dur, pace))
-        }
-        (_, Some(d)) => splits(&mut rng, d, dur, units, kind == Kind::Tread),
-        _ => (json!([]), json!({"header": [], "metrics": []})),
+    let (splits_data, splits_metrics) = match kind {
+        Kind::Row => (json!([]), splits::row_splits(&splits::row_parts(w))),
+        _ => splits::render_splits(&splits::distance_parts(w, units), units),
     };
     let location = if w.is_outdoor {
         let segs = segments(w, kind);
@@ -810,7 +640,8 @@ pub(crate) struct Parts<'a> {
 
 /// The whole graph object in the fixtures' key order.
 pub(crate) fn envelope(w: &GeneratedWorkout, p: &Parts<'_>) -> Value {
-    json!({
+    let (targets_key, targets) = targets::render(w);
+    let mut v = json!({
         "duration": w.duration_class_s,
         "is_class_plan_shown": w.workout_type == WorkoutType::Class,
         "segment_list": segments(w, kind_of(&w.discipline)),
@@ -823,10 +654,15 @@ pub(crate) fn envelope(w: &GeneratedWorkout, p: &Parts<'_>) -> Value {
         "is_location_data_accurate": if w.is_outdoor { Value::from(true) } else { Value::Null },
         "splits_data": p.splits.0,
         "splits_metrics": p.splits.1,
-        "target_metrics_performance_data": {"target_metrics": [], "time_in_metric": []},
         "effort_zones": render::effort_zones(w),
-        "muscle_group_score": if w.discipline == "strength" { muscle_groups(w) } else { json!([]) },
+        "muscle_group_score": strength::muscle_groups_json(&w.muscle_groups),
         "summary_available": true,
         "performance_graph_available": true,
-    })
+    });
+    if let Some(o) = v.as_object_mut() {
+        // Old workouts with targets carry the old name instead of the new one.
+        o.remove("target_metrics_performance_data");
+        o.insert(targets_key.to_owned(), targets);
+    }
+    v
 }

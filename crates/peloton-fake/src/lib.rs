@@ -13,6 +13,14 @@
 //! the API's default `limit` is 20 and `every_n` 5; `from`/`to` are ignored; cookies are set
 //! without `Secure` because the fake speaks plain HTTP.
 //!
+//! Challenges, the achievements page, strength rep tracking, cycling targets and splits are
+//! rendered from truths tests can read: [`MemberData::current_challenges`],
+//! [`MemberData::find_challenge`], [`MemberData::achievement_categories`] and the workout
+//! fields `strength`, `muscle_groups`, `targets` and `best_split_seconds`. The current
+//! challenges are the annual one of the UTC year, the month's cycling challenge (both
+//! joined) and the month's yoga challenge (listed unless `has_joined=true`); achievements
+//! need `Peloton-Platform: web` like the overview.
+//!
 //! Live rides ([`FakePeloton::start_live_ride`], [`FakeOptions::live_ride`]) are workouts in
 //! progress in real time: their performance graph grows by one sample per second from a
 //! deterministic trace ([`FakePeloton::live_sample`], [`FakePeloton::live_totals`] give the
@@ -34,6 +42,7 @@
 mod api;
 mod auth;
 mod catalog;
+mod challenges;
 mod drift;
 mod endpoint;
 mod faults;
@@ -46,11 +55,16 @@ mod login;
 mod model;
 mod render;
 mod server;
+mod splits;
 mod stats;
+mod strength;
+mod targets;
 mod tokens;
 mod trace;
 mod util;
 
+#[cfg(test)]
+mod issue25_tests;
 #[cfg(test)]
 mod live_tests;
 #[cfg(test)]
@@ -69,7 +83,8 @@ pub use faults::{Fault, FaultControl, LoginBehavior};
 pub use generator::generate_member;
 pub use jwt::decode_claims;
 pub use model::{
-    GeneratedWorkout, MemberData, PersonalRecord, Stat, Streaks, Units, WorkoutStatus, WorkoutType,
+    Challenge, GeneratedWorkout, MemberData, MuscleGroupScore, PersonalRecord, Stat, Streaks,
+    StrengthTruth, Units, WorkoutStatus, WorkoutType,
 };
 pub use server::RecordedRequest;
 pub use tokens::{AUDIENCE, CLIENT_ID, REDIRECT_URI};

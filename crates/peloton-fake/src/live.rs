@@ -12,6 +12,7 @@ use super::generator::{
 };
 use super::model::{GeneratedWorkout, WorkoutStatus};
 use super::server::Shared;
+use super::targets;
 use super::trace::{LiveRide, LiveSample, LiveState, LiveTotals, Trace};
 use super::util::{lock, now_millis, now_unix};
 
@@ -19,6 +20,8 @@ fn shift(w: &mut GeneratedWorkout, delta: i64) {
     w.created_at += delta;
     w.start_time += delta;
     w.end_time = w.end_time.map(|e| e + delta);
+    // The start decides the targets' shape (old before 2021).
+    w.targets = targets::of(w);
 }
 
 /// A workout that ended now, placed newest. Timestamps stay strictly newest-first, so when
@@ -167,6 +170,9 @@ fn clear_measurements(w: &mut GeneratedWorkout) {
     w.heart_rate_bpm = None;
     w.stroke_rate_spm = None;
     w.stroke_count = None;
+    // Targets and splits of a live ride are not generated; its graph comes from the trace.
+    w.targets.clear();
+    w.best_split_seconds = None;
 }
 
 /// Starts a live ride as the newest workout, `IN_PROGRESS` since `now - started_ago`;

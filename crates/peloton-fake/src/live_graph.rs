@@ -8,11 +8,9 @@
 use serde_json::{Map, Value, json};
 
 use super::catalog::Kind;
-use super::graph::{
-    self, MAX_EVERY_N, Parts, Series, Split, grid, metric, pace_of, render_splits, row_splits,
-    summary, zones_json,
-};
+use super::graph::{self, MAX_EVERY_N, Parts, Series, grid, metric, pace_of, summary, zones_json};
 use super::model::{GeneratedWorkout, MemberData, Units};
+use super::splits::{Split, even_row_parts, render_splits, row_splits};
 use super::trace::{Acc, LiveSample, RunStats, Trace};
 use super::util::round_to;
 
@@ -177,7 +175,7 @@ pub(crate) fn performance_graph(
             let dur = u32::try_from(elapsed).unwrap_or(u32::MAX);
             (
                 json!([]),
-                row_splits(trace.shown_distance(r.meters), dur, pace),
+                row_splits(&even_row_parts(trace.shown_distance(r.meters), dur, pace)),
             )
         }
         Kind::Floor => (json!([]), json!({"header": [], "metrics": []})),

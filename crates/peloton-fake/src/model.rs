@@ -177,6 +177,75 @@ pub struct GeneratedWorkout {
     /// Synced in from another service (Apple Health): `is_3p_fit_feed_workout` true,
     /// `is_peloton_originated_workout` false, not in the overview's class counts.
     pub imported: bool,
+    /// Rep tracking of a `strength` workout: the totals of the detail's
+    /// `movement_tracker_data` (rendered only once the workout is complete). `None` for
+    /// other disciplines.
+    pub strength: Option<StrengthTruth>,
+    /// The performance graph's `muscle_group_score`, in rendered order (strength only,
+    /// empty otherwise).
+    pub muscle_groups: Vec<MuscleGroupScore>,
+    /// Target metrics of the performance graph: `(metric, seconds in range, targeted
+    /// seconds)` for `cadence` and `resistance`, in that order; empty when the class has no
+    /// targets. Targeted seconds are the inclusive lengths `end - start + 1` of the
+    /// `target_metrics` segments that target the metric (new shape), or the number of
+    /// seconds with an upper bound above 0 in `target_graph_metrics` (old shape, workouts
+    /// started before 2021). Seconds in range are `time_in_metric[].value` (new) or
+    /// `{metric}_time_in_range` (old).
+    pub targets: Vec<(String, f64, f64)>,
+    /// The fastest whole split of `splits_metrics` (the one with `is_best: true`): for the
+    /// rower the fastest 500 m as rendered (`pace` min/500m × 60), for rides, runs and walks
+    /// the smallest `splits_data.splits[].seconds` of a whole mile or kilometer (the member's
+    /// unit). `None` without a whole split, and for live rides (their splits come from
+    /// the trace).
+    pub best_split_seconds: Option<f64>,
+}
+
+/// Totals of a strength workout's rep tracking (`movement_tracker_data`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StrengthTruth {
+    /// `total_repetitions`: sum of `completed_number` over sets that are not holds.
+    pub repetitions: f64,
+    /// `total_volume` in lb: sum of the sets' `total_volume`, which for dumbbell moves is
+    /// 2 × `weight_value` × reps (both dumbbells count, P2G issue #727).
+    pub volume_lb: f64,
+    /// Sum of `completed_number` (seconds held) over holds.
+    pub hold_seconds: f64,
+    /// Sum of `length` over non-hold sets with `completed_number` > 0.
+    pub rep_set_seconds: f64,
+}
+
+/// One `muscle_group_score` item of a strength performance graph.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MuscleGroupScore {
+    /// Peloton's slug (`biceps`, `mid_back`, …).
+    pub muscle_group: String,
+    pub display_name: String,
+    pub score: f64,
+    /// Rounded share of the total score; they add up to about 100.
+    pub percentage: u32,
+    /// 3 primary, 2 secondary, 1 minor.
+    pub bucket: u32,
+}
+
+/// A challenge the fake serves (`/challenges/current`, `/challenge/{id}`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Challenge {
+    /// 32 hex digits, derived from the challenge's window (a new id each year or month).
+    pub id: String,
+    pub title: String,
+    /// Unix seconds, inclusive bounds: 00:00:00 UTC of the first day to 23:59:59 UTC of
+    /// the last.
+    pub start_time: i64,
+    pub end_time: i64,
+    pub has_joined: bool,
+    /// Only workouts of this discipline count (`None`: all).
+    pub discipline: Option<String>,
+    /// `(title, minutes)` of `challenge_detail.tiers`, starting with `("Joined", 0)`.
+    pub tiers: Vec<(String, f64)>,
+    /// `progress.metric_value` of the detail: whole minutes (rounded down) of the summed
+    /// `end_time - start_time` of completed, not imported workouts whose `start_time` is in
+    /// the window. 0 when not joined.
+    pub progress_minutes: f64,
 }
 
 impl GeneratedWorkout {

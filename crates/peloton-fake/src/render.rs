@@ -9,6 +9,7 @@ use super::catalog::{self, Kind, kind_of};
 use super::generator::JUST_RIDE_ID;
 use super::model::{GeneratedWorkout, MemberData, Units, WorkoutType};
 use super::stats::counts_for_cycling_pr;
+use super::strength;
 use super::util::{fnv1a, hex32_from, iso_naive, mix, uniform};
 
 const RIDE_SALT: u64 = 0x0001_de00_0000_0000;
@@ -509,6 +510,12 @@ pub(crate) fn detail(m: &MemberData, w: &GeneratedWorkout, joins: Joins) -> Valu
         "is_3p_digital_workout": false,
     });
     out.extend(obj(extra));
+    if complete && w.strength.is_some() {
+        out.insert(
+            "movement_tracker_data".into(),
+            strength::movement_tracker_data(w),
+        );
+    }
     Value::Object(out)
 }
 

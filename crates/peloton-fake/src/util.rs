@@ -95,6 +95,17 @@ pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m as u32, d as u32)
 }
 
+/// (year, month, day) → days since 1970-01-01, the inverse of [`civil_from_days`].
+pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// `YYYY-MM` of a Unix timestamp in UTC (the list envelope's `summary` keys).
 pub(crate) fn month_key(ts: i64) -> String {
     let (y, m, _) = civil_from_days(ts.div_euclid(86_400));
@@ -180,6 +191,12 @@ mod tests {
     #[test]
     fn civil_dates() {
         assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2026, 1, 1) * 86_400, 1_767_225_600);
+        for d in [-800, 0, 59, 60, 11_000, 20_454, 20_820] {
+            let (y, m, dd) = civil_from_days(d);
+            assert_eq!(days_from_civil(y, m, dd), d);
+        }
         assert_eq!(month_key(1_670_191_449), "2022-12");
         assert_eq!(iso_naive(1_714_989_466, None), "2024-05-06T09:57:46");
         assert_eq!(
