@@ -1147,12 +1147,261 @@ def live():
         tags=("live",))
 
 
+# --- challenges and strength -------------------------------------------------------------
+
+IN_TARGET = 'range="in"'
+OUT_OF_TARGET = 'range="out"'
+ZONE_5 = 'zone="5"'
+BY_VALUE_DESC = [{"id": "sortBy", "options": {
+    "fields": {}, "sort": [{"field": "Value", "desc": True}]}}]
+
+
+def challenges():
+    def qi(*args, **kwargs):
+        """Instant: an absent metric must show as absent, not as an older class's value."""
+        return q(*args, instant=True, **kwargs)
+
+    def latest_stat(title, description, expr, unit, decimals, colour, w=4, h=5):
+        return L.add(stat(
+            title, description + " Absent when the latest workout has none.",
+            [qi(expr, title)],
+            field(unit, decimals, color={"mode": "fixed", "fixedColor": colour},
+                  no_value="–"),
+            graph=False), w, h)
+
+    L = Layout()
+    L.row("Annual challenge")
+    L.add(stat(
+        "Challenge progress", "Workout time counted so far towards Peloton's annual minutes "
+        "challenge (peloton_annual_challenge_progress_seconds, read with the profile every "
+        "profile interval), in minutes as Peloton counts it. Empty when the member has not "
+        "joined this year's challenge.",
+        [q(f"max by (challenge) (peloton_annual_challenge_progress_seconds{sel()}) / 60",
+           "{{challenge}}")],
+        field("suffix:min", 0, color={"mode": "fixed", "fixedColor": "purple"}),
+        text_mode="value_and_name"), 5, 7)
+    L.add(bargauge(
+        "Progress per tier", "Progress as a share of each tier's target "
+        "(peloton_annual_challenge_progress_seconds / peloton_annual_challenge_tier_seconds), "
+        "lowest tier first; a full green bar is a tier reached (the value goes past 100 %).",
+        [qi("max by (tier) (peloton_annual_challenge_progress_seconds"
+            f"{sel()} / ignoring (tier) group_right "
+            f"peloton_annual_challenge_tier_seconds{sel()})", "{{tier}}", fmt="table")],
+        field("percentunit", 0, steps("blue", (1, "green")), min_=0, max_=1),
+        values=True, transformations=BY_VALUE_DESC), 7, 7)
+    L.add(table(
+        "Minutes per day needed", "Per tier: its target, and the minutes per remaining "
+        "day (today included) still needed to reach it, rounded up "
+        "(peloton_annual_challenge_needed_per_day_seconds / 60); Reached once it is. The "
+        "per-day column is empty once the challenge has ended.",
+        [qi(f"max by (tier) (peloton_annual_challenge_tier_seconds{sel()}) / 60", "",
+            "A", fmt="table"),
+         qi("ceil(max by (tier) "
+            f"(peloton_annual_challenge_needed_per_day_seconds{sel()}) / 60)", "", "B",
+            fmt="table")],
+        field("suffix:min", 0, mappings=[value_map({"0": ("Reached", "green")})]),
+        sort_by="Target",
+        transformations=[
+            {"id": "merge", "options": {}},
+            {"id": "organize", "options": {
+                "excludeByName": {"Time": True},
+                "indexByName": {"tier": 0, "Value #A": 1, "Value #B": 2},
+                "renameByName": {"tier": "Tier", "Value #A": "Target",
+                                 "Value #B": "Needed per day"},
+            }},
+        ]), 6, 7)
+    L.add(stat(
+        "Days left", "Days left in the challenge, today included: ⌈(end − now) / 86,400⌉ "
+        "from peloton_annual_challenge_end_timestamp_seconds; 0 once it has ended.",
+        [qi("clamp_min(ceil((max by (challenge) "
+            f"(peloton_annual_challenge_end_timestamp_seconds{sel()}) - time()) / 86400), 0)",
+            "{{challenge}}")],
+        field("suffix:days", 0, steps("text", (1, "blue"))), graph=False), 3, 7)
+    L.add(stat(
+        "Challenge dates", "Start and end of the annual challenge "
+        "(peloton_annual_challenge_start_timestamp_seconds, _end_timestamp_seconds), in "
+        "the browser's time zone.",
+        [qi(f"max(peloton_annual_challenge_start_timestamp_seconds{sel()}) * 1000", "Start",
+            "A"),
+         qi(f"max(peloton_annual_challenge_end_timestamp_seconds{sel()}) * 1000", "End",
+            "B")],
+        field("dateTimeAsIso", color={"mode": "fixed", "fixedColor": "text"}), graph=False,
+        text_mode="value_and_name", color_mode="none"), 3, 7)
+
+    L.row("Badges")
+    L.add(stat(
+        "Badges", "All badges on the profile (peloton_achievements_total), and those "
+        "earned in completed workouts (peloton_workout_achievements_total: only workouts "
+        "whose detail the exporter read).",
+        [q(f"sum(peloton_achievements_total{sel()})", "All", "A"),
+         q(f"sum(peloton_workout_achievements_total{sel()})", "In workouts", "B")],
+        field("short", 0, color={"mode": "fixed", "fixedColor": "yellow"}),
+        text_mode="value_and_name"), 4, 8)
+    L.add(bargauge(
+        "Badges by category", "Badges per achievement category "
+        "(peloton_achievements_by_category, from the profile's achievements).",
+        [qi(f"sum by (category) (peloton_achievements_by_category{sel()})", "{{category}}",
+            fmt="table")],
+        field("short", 0, color={"mode": "continuous-YlRd"}), values=True,
+        transformations=BY_VALUE_DESC), 8, 8)
+    L.add(timeseries(
+        "Badges earned per week", "Badges earned in workouts in the 7 days before each "
+        "bar: increase of peloton_workout_achievements_total, which climbs at each "
+        "workout's time (Prometheus aligns weekly steps to the Unix epoch: bars fall on "
+        "Thursdays 00:00 UTC).",
+        [q(f"round(sum(increase(peloton_workout_achievements_total{sel()}[1w])))", "badges",
+           interval="1w")],
+        field("short", 0), style="bars", interval="1w"), 8, 8)
+    latest_stat("Badges in the latest workout", "Badges earned in the latest completed "
+                "workout (peloton_latest_workout_achievements).",
+                f"max(peloton_latest_workout_achievements{sel()})", "short", 0, "yellow",
+                h=8)
+
+    L.row("Strength")
+    L.add(stat(
+        "Repetitions", "Repetitions of tracked strength movements, lifetime "
+        "(peloton_strength_repetitions_total).",
+        [q(f"sum(peloton_strength_repetitions_total{sel()})", "Repetitions")],
+        field("short", 0, color={"mode": "fixed", "fixedColor": "blue"})), 4, 5)
+    L.add(stat(
+        "Volume", "Weight × repetitions of tracked strength movements, lifetime, in metric "
+        "tons (peloton_strength_volume_kilograms_total / 1000).",
+        [q(f"sum(peloton_strength_volume_kilograms_total{sel()}) / 1000", "Volume")],
+        field("masst", 1, color={"mode": "fixed", "fixedColor": "orange"})), 4, 5)
+    L.add(stat(
+        "Time under tension", "Time held in timed movements plus the length of each "
+        "rep-tracked set, lifetime (peloton_strength_time_under_tension_seconds_total).",
+        [q(f"sum(peloton_strength_time_under_tension_seconds_total{sel()})", "Time")],
+        field("dtdurations", color={"mode": "fixed", "fixedColor": "purple"})), 4, 5)
+    latest_stat("Latest workout: repetitions", "Repetitions in the latest completed "
+                "workout (peloton_latest_workout_strength_repetitions).",
+                f"max(peloton_latest_workout_strength_repetitions{sel()})", "short", 0,
+                "blue")
+    latest_stat("Latest workout: volume", "Weight × repetitions in the latest completed "
+                "workout, in kg (peloton_latest_workout_strength_volume_kilograms).",
+                f"max(peloton_latest_workout_strength_volume_kilograms{sel()})", "suffix:kg",
+                0, "orange")
+    latest_stat("Latest workout: time under tension", "Time under load in the latest "
+                "completed workout "
+                "(peloton_latest_workout_strength_time_under_tension_seconds).",
+                f"max(peloton_latest_workout_strength_time_under_tension_seconds{sel()})",
+                "dtdurations", None, "purple")
+    L.add(timeseries(
+        "Volume per week", "Weight × repetitions in the 7 days before each bar, in metric "
+        "tons (increase of peloton_strength_volume_kilograms_total).",
+        [q(f"sum(increase(peloton_strength_volume_kilograms_total{sel()}[1w])) / 1000",
+           "volume", interval="1w")],
+        field("masst", 1), style="bars", interval="1w"), 8, 8)
+    L.add(timeseries(
+        "Repetitions per week", "Repetitions in the 7 days before each bar (increase of "
+        "peloton_strength_repetitions_total).",
+        [q(f"round(sum(increase(peloton_strength_repetitions_total{sel()}[1w])))",
+           "repetitions", interval="1w")],
+        field("short", 0), style="bars", interval="1w"), 8, 8)
+    L.add(timeseries(
+        "Time under tension per week", "Time under tension in the 7 days before each bar "
+        "(increase of peloton_strength_time_under_tension_seconds_total).",
+        [q("sum(increase(peloton_strength_time_under_tension_seconds_total"
+           f"{sel()}[1w]))", "time under tension", interval="1w")],
+        field("s", 0), style="bars", interval="1w"), 8, 8)
+    L.add(bargauge(
+        "Muscle groups", "Peloton's muscle-group score summed over all workouts "
+        "(peloton_muscle_group_score_total): which muscles the classes worked most; "
+        "groups Peloton does not name are counted as other.",
+        [qi(f"sum by (muscle_group) (peloton_muscle_group_score_total{sel()})",
+            "{{muscle_group}}", fmt="table")],
+        field("short", 0, color={"mode": "continuous-BlPu"}), values=True,
+        transformations=BY_VALUE_DESC), 12, 10)
+    L.add(bargauge(
+        "Muscle groups: latest workout", "Peloton's muscle-group score of the latest "
+        "completed workout (peloton_latest_workout_muscle_group_score). Empty when it has "
+        "none (a ride, a run).",
+        [qi(f"max by (muscle_group) (peloton_latest_workout_muscle_group_score{sel()})",
+            "{{muscle_group}}", fmt="table")],
+        field("short", 0, color={"mode": "continuous-BlPu"}, no_value="–"), values=True,
+        transformations=BY_VALUE_DESC), 12, 10)
+
+    L.row("Targets & splits")
+    L.add(bargauge(
+        "Time in target", "Share of the targeted time spent inside the class's target "
+        "range, per metric, lifetime: in / (in + out) of "
+        "peloton_target_metric_seconds_total.",
+        [qi(f"sum by (metric) (peloton_target_metric_seconds_total{sel(IN_TARGET)}) / "
+            f"(sum by (metric) (peloton_target_metric_seconds_total{sel()}) > 0)",
+            "{{metric}}")],
+        field("percentunit", 0, steps("red", (0.5, "orange"), (0.75, "green")), min_=0,
+              max_=1)), 8, 8)
+    latest_targets = barchart(
+        "Targets: latest workout", "Seconds inside and outside the class's target range "
+        "per metric in the latest completed workout "
+        "(peloton_latest_workout_target_metric_seconds). Empty for a class without "
+        "targets.",
+        [qi("max by (metric) (peloton_latest_workout_target_metric_seconds"
+            f"{sel(IN_TARGET)})", "", "A", fmt="table"),
+         qi("max by (metric) (peloton_latest_workout_target_metric_seconds"
+            f"{sel(OUT_OF_TARGET)})", "", "B", fmt="table")],
+        field("s", 0, color={"mode": "palette-classic"}, no_value="–"), "metric",
+        transformations=[
+            {"id": "merge", "options": {}},
+            {"id": "organize", "options": {
+                "excludeByName": {"Time": True},
+                "renameByName": {"Value #A": "In target", "Value #B": "Out of target"},
+            }},
+        ])
+    latest_targets["options"]["stacking"] = "normal"
+    latest_targets["options"]["legend"]["showLegend"] = True
+    L.add(latest_targets, 8, 8)
+    L.add(stat(
+        "Best split", "Fastest whole split ever, per distance (peloton_best_split_seconds): "
+        "500m on the rower, 1km or 1mi (the member's unit) on runs, walks and rides.",
+        [q(f"min by (distance) (peloton_best_split_seconds{sel()})", "{{distance}}")],
+        field("clocks", 1, color={"mode": "fixed", "fixedColor": "green"}),
+        text_mode="value_and_name"), 4, 8)
+    L.add(stat(
+        "Best split: latest workout", "Fastest whole split of the latest completed "
+        "workout (peloton_latest_workout_best_split_seconds). Absent when it has none.",
+        [qi(f"min by (distance) (peloton_latest_workout_best_split_seconds{sel()})",
+            "{{distance}}")],
+        field("clocks", 1, color={"mode": "fixed", "fixedColor": "green"}, no_value="–"),
+        graph=False, text_mode="value_and_name"), 4, 8)
+
+    L.row("Heart-rate zones")
+    L.add(table(
+        "Heart-rate zones", "The member's heart-rate zones 1 to 5, lowest and highest "
+        "heart rate of each (peloton_heart_rate_zone_min_bpm, _max_bpm: their own zones "
+        "when set, else Peloton's defaults).",
+        [qi(f"max by (zone) (peloton_heart_rate_zone_min_bpm{sel()})", "", "A",
+            fmt="table"),
+         qi(f"max by (zone) (peloton_heart_rate_zone_max_bpm{sel()})", "", "B",
+            fmt="table")],
+        field("suffix:bpm", 0), sort_by="Zone",
+        transformations=[
+            {"id": "merge", "options": {}},
+            {"id": "organize", "options": {
+                "excludeByName": {"Time": True},
+                "indexByName": {"zone": 0, "Value #A": 1, "Value #B": 2},
+                "renameByName": {"zone": "Zone", "Value #A": "From", "Value #B": "To"},
+            }},
+        ]), 16, 7)
+    L.add(stat(
+        "Maximum heart rate", "The top of zone 5: the maximum heart rate Peloton draws the "
+        "zones with (peloton_heart_rate_zone_max_bpm).",
+        [q(f"max(peloton_heart_rate_zone_max_bpm{sel(ZONE_5)})", "Maximum")],
+        field("suffix:bpm", 0, color={"mode": "fixed", "fixedColor": "red"})), 8, 7)
+    return dashboard(
+        "peloton-challenges-strength", "Peloton — Challenges & strength",
+        "The annual minutes challenge, badges, strength (repetitions, volume, muscle "
+        "groups), time in target, best splits and heart-rate zones of a Peloton member "
+        "(peloton-exporter).", L, "now-1y", "5m")
+
+
 DASHBOARDS = {
     "peloton-overview.json": overview,
     "peloton-latest-workout.json": latest,
     "peloton-exporter-health.json": health,
     "peloton-training.json": training,
     "peloton-live-ride.json": live,
+    "peloton-challenges-strength.json": challenges,
 }
 
 

@@ -13,7 +13,7 @@ const SCHEMA_DIR: &str = "tests/it/support/grafana-schema";
 const VALIDATOR: &str = "tests/it/support/validate_dashboards.py";
 
 /// The dashboards and their uids, which links and bookmarks rely on: never change one.
-const DASHBOARDS: [(&str, &str); 5] = [
+const DASHBOARDS: [(&str, &str); 6] = [
     ("dashboards/peloton-overview.json", "peloton-overview"),
     (
         "dashboards/peloton-latest-workout.json",
@@ -25,6 +25,10 @@ const DASHBOARDS: [(&str, &str); 5] = [
     ),
     ("dashboards/peloton-training.json", "peloton-training"),
     ("dashboards/peloton-live-ride.json", "peloton-live-ride"),
+    (
+        "dashboards/peloton-challenges-strength.json",
+        "peloton-challenges-strength",
+    ),
 ];
 
 /// The live dashboard, which must show every live family.
@@ -35,7 +39,7 @@ const LIVE_DASHBOARD: &str = "peloton-live-ride.json";
 /// class changes every minute (not while its live ride runs: then it is the history's
 /// last), so a panel on one of them may be empty during the test: such a panel must name
 /// a metric of the exporter's reference (docs/metrics.md) instead.
-const DEPENDS_ON_THE_CLASS: [&str; 20] = [
+const DEPENDS_ON_THE_CLASS: [&str; 27] = [
     "peloton_latest_workout_output_joules",
     "peloton_latest_workout_energy_burned_joules",
     "peloton_latest_workout_distance_meters",
@@ -56,6 +60,13 @@ const DEPENDS_ON_THE_CLASS: [&str; 20] = [
     "peloton_latest_workout_training_load",
     "peloton_latest_workout_power_best_watts",
     "peloton_latest_workout_ftp_watts",
+    "peloton_latest_workout_achievements",
+    "peloton_latest_workout_strength_repetitions",
+    "peloton_latest_workout_strength_volume_kilograms",
+    "peloton_latest_workout_strength_time_under_tension_seconds",
+    "peloton_latest_workout_muscle_group_score",
+    "peloton_latest_workout_target_metric_seconds",
+    "peloton_latest_workout_best_split_seconds",
 ];
 
 fn dashboard_files() -> Vec<String> {
