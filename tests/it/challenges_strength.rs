@@ -85,16 +85,24 @@ async fn every_new_family_equals_the_fakes_ground_truth() {
         .expect("the demo member has joined the annual challenge");
     let label = format!("challenge=\"{}\"", annual.title);
     close(
-        value(&s, &format!("peloton_annual_challenge_progress_seconds{{{label}}}")),
+        value(
+            &s,
+            &format!("peloton_annual_challenge_progress_seconds{{{label}}}"),
+        ),
         annual.progress_minutes * 60.0,
         "progress",
     );
     close(
-        value(&s, &format!("peloton_annual_challenge_end_timestamp_seconds{{{label}}}")),
+        value(
+            &s,
+            &format!("peloton_annual_challenge_end_timestamp_seconds{{{label}}}"),
+        ),
         annual.end_time as f64,
         "end",
     );
-    let days = ((annual.end_time as f64 - now as f64) / 86_400.0).ceil().max(1.0);
+    let days = ((annual.end_time as f64 - now as f64) / 86_400.0)
+        .ceil()
+        .max(1.0);
     let tiers: Vec<_> = annual.tiers.iter().filter(|(_, m)| *m > 0.0).collect();
     assert_eq!(
         series(&s, "peloton_annual_challenge_tier_seconds").len(),
@@ -104,7 +112,10 @@ async fn every_new_family_equals_the_fakes_ground_truth() {
     for (title, minutes) in tiers {
         let labels = format!("{label},tier=\"{title}\"");
         close(
-            value(&s, &format!("peloton_annual_challenge_tier_seconds{{{labels}}}")),
+            value(
+                &s,
+                &format!("peloton_annual_challenge_tier_seconds{{{labels}}}"),
+            ),
             minutes * 60.0,
             title,
         );
@@ -125,7 +136,10 @@ async fn every_new_family_equals_the_fakes_ground_truth() {
     for (slug, badges) in &categories {
         let expected: u64 = badges.iter().map(|(_, n)| n).sum();
         close(
-            value(&s, &format!("peloton_achievements_by_category{{category=\"{slug}\"}}")),
+            value(
+                &s,
+                &format!("peloton_achievements_by_category{{category=\"{slug}\"}}"),
+            ),
             expected as f64,
             slug,
         );
@@ -134,8 +148,16 @@ async fn every_new_family_equals_the_fakes_ground_truth() {
     // Strength: reps, volume with both dumbbells, time under tension, muscle groups.
     let (reps, kg, tension) = strength_truth(&member);
     assert!(reps > 0.0 && kg > 0.0);
-    close(value(&s, "peloton_strength_repetitions_total"), reps, "reps");
-    close(value(&s, "peloton_strength_volume_kilograms_total"), kg, "volume");
+    close(
+        value(&s, "peloton_strength_repetitions_total"),
+        reps,
+        "reps",
+    );
+    close(
+        value(&s, "peloton_strength_volume_kilograms_total"),
+        kg,
+        "volume",
+    );
     close(
         value(&s, "peloton_strength_time_under_tension_seconds_total"),
         tension,
@@ -172,7 +194,9 @@ async fn every_new_family_equals_the_fakes_ground_truth() {
         close(
             value(
                 &s,
-                &format!("peloton_target_metric_seconds_total{{metric=\"{metric}\",range=\"{range}\"}}"),
+                &format!(
+                    "peloton_target_metric_seconds_total{{metric=\"{metric}\",range=\"{range}\"}}"
+                ),
             ),
             *seconds,
             &format!("{metric} {range}"),
@@ -203,7 +227,10 @@ async fn every_new_family_equals_the_fakes_ground_truth() {
     let floors = member.heart_rate_zones;
     for zone in 1..=5 {
         close(
-            value(&s, &format!("peloton_heart_rate_zone_min_bpm{{zone=\"{zone}\"}}")),
+            value(
+                &s,
+                &format!("peloton_heart_rate_zone_min_bpm{{zone=\"{zone}\"}}"),
+            ),
             floors[zone - 1],
             &format!("zone {zone} floor"),
         );
@@ -213,7 +240,10 @@ async fn every_new_family_equals_the_fakes_ground_truth() {
             floors[zone]
         };
         close(
-            value(&s, &format!("peloton_heart_rate_zone_max_bpm{{zone=\"{zone}\"}}")),
+            value(
+                &s,
+                &format!("peloton_heart_rate_zone_max_bpm{{zone=\"{zone}\"}}"),
+            ),
             top,
             &format!("zone {zone} top"),
         );
@@ -253,8 +283,16 @@ async fn every_new_family_equals_the_fakes_ground_truth() {
         "badges counted at the new class",
     );
     let (reps, kg, _) = strength_truth(&member);
-    close(value(&s, "peloton_strength_repetitions_total"), reps, "reps after");
-    close(value(&s, "peloton_strength_volume_kilograms_total"), kg, "volume after");
+    close(
+        value(&s, "peloton_strength_repetitions_total"),
+        reps,
+        "reps after",
+    );
+    close(
+        value(&s, "peloton_strength_volume_kilograms_total"),
+        kg,
+        "volume after",
+    );
     exporter.stop().await.unwrap();
     fake.shutdown().await;
 }
@@ -289,7 +327,11 @@ async fn the_challenge_and_badges_cost_three_requests_per_profile_interval() {
     };
     assert_eq!(
         extras(&fake),
-        [Endpoint::Challenges, Endpoint::Challenge, Endpoint::Achievements]
+        [
+            Endpoint::Challenges,
+            Endpoint::Challenge,
+            Endpoint::Achievements
+        ]
     );
     fake.clear_requests();
     tokio::time::sleep(Duration::from_millis(6500)).await;
@@ -306,7 +348,12 @@ async fn the_challenge_and_badges_cost_three_requests_per_profile_interval() {
     );
     assert_eq!(
         requests.len(),
-        polls + extra.len() + requests.iter().filter(|r| matches!(r.endpoint, Endpoint::Me | Endpoint::Overview)).count(),
+        polls
+            + extra.len()
+            + requests
+                .iter()
+                .filter(|r| matches!(r.endpoint, Endpoint::Me | Endpoint::Overview))
+                .count(),
         "nothing else: {requests:?}"
     );
     exporter.stop().await.unwrap();
@@ -326,11 +373,16 @@ async fn drifted_answers_lose_nothing_and_invent_nothing() {
         fake.add_workout("caesar");
         fake.add_workout("cycling");
     }
-    let after = wait_for_samples_within(exporter.addr, Duration::from_secs(60), "drifted workouts", |s| {
-        value(s, "peloton_history_workouts_pending") == Some(0.0)
-            && value(s, "peloton_workouts_total{discipline=\"strength\"}")
-                > value(&before, "peloton_workouts_total{discipline=\"strength\"}")
-    })
+    let after = wait_for_samples_within(
+        exporter.addr,
+        Duration::from_secs(60),
+        "drifted workouts",
+        |s| {
+            value(s, "peloton_history_workouts_pending") == Some(0.0)
+                && value(s, "peloton_workouts_total{discipline=\"strength\"}")
+                    > value(&before, "peloton_workouts_total{discipline=\"strength\"}")
+        },
+    )
     .await;
     assert_eq!(value(&after, "peloton_up"), Some(1.0));
     for (name, v) in &before {
@@ -385,10 +437,15 @@ async fn a_store_from_before_reads_each_strength_class_once_more() {
     }
     fake.clear_requests();
     let exporter = start(&args_with_token(&fake, dir.path())).await;
-    let again = wait_for_samples_within(exporter.addr, Duration::from_secs(60), "strength re-read", |s| {
-        value(s, "peloton_history_workouts_pending") == Some(0.0)
-            && value(s, "peloton_strength_repetitions_total").is_some()
-    })
+    let again = wait_for_samples_within(
+        exporter.addr,
+        Duration::from_secs(60),
+        "strength re-read",
+        |s| {
+            value(s, "peloton_history_workouts_pending") == Some(0.0)
+                && value(s, "peloton_strength_repetitions_total").is_some()
+        },
+    )
     .await;
     exporter.stop().await.unwrap();
     let reads: Vec<String> = fake

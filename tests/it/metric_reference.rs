@@ -127,6 +127,14 @@ async fn live_exposition_matches_the_reference() {
         "peloton_latest_workout_training_stress_score",
         "peloton_latest_workout_training_load",
         "peloton_latest_workout_ftp_watts",
+        // Only when the latest workout is a strength class, or a class with targets, or
+        // one with whole splits.
+        "peloton_latest_workout_strength_repetitions",
+        "peloton_latest_workout_strength_volume_kilograms",
+        "peloton_latest_workout_strength_time_under_tension_seconds",
+        "peloton_latest_workout_muscle_group_score",
+        "peloton_latest_workout_target_metric_seconds",
+        "peloton_latest_workout_best_split_seconds",
         // Only in `backfill --traces`.
         "peloton_trace_output_watts",
         "peloton_trace_cadence_rpm",

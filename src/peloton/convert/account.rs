@@ -273,6 +273,51 @@ mod tests {
         assert!(achievement_categories(&parse(serde_json::json!({"categories": null}))).is_none());
     }
 
+    fn fixture<T: serde::de::DeserializeOwned>(name: &str) -> T {
+        let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn the_fixtures_exactly() {
+        let list: model::Challenges = fixture("challenges_current_RECONSTRUCTED.json");
+        // 2026-12-07: the December challenge runs too, but is a month long.
+        let annual = annual_challenge(&list, 1_796_644_800.0).unwrap();
+        assert_eq!(annual.title, "The Annual 2026");
+        assert_eq!(
+            (annual.start_time, annual.end_time),
+            (1_767_225_600.0, 1_798_761_599.0)
+        );
+        let d: model::ChallengeDetail = fixture("challenge_detail_annual_RECONSTRUCTED.json");
+        let c = challenge_detail(&d, &annual).unwrap();
+        assert_eq!(c.progress_seconds, 1234.0 * 60.0);
+        let minutes: Vec<f64> = c.tiers.iter().map(|t| t.target_seconds / 60.0).collect();
+        assert_eq!(minutes, [1000.0, 3000.0, 5000.0, 7500.0, 10000.0]);
+        assert_eq!(c.tiers[0].title, "1,000 Minutes");
+        let a: model::Achievements = fixture("achievements_RECONSTRUCTED.json");
+        let cats = achievement_categories(&a).unwrap();
+        let expected: BTreeMap<String, f64> = [
+            ("workout_milestones", 3.0),
+            ("special_events", 3.0),
+            ("streaks", 17.0),
+            ("challenges", 1.0),
+            ("class_types", 2.0),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        assert_eq!(cats, expected);
+        let me: model::Me = fixture("me_customized_zones_RECONSTRUCTED.json");
+        let z = hr_zones(&me).unwrap();
+        assert_eq!(z.floors, [0.0, 120.0, 138.0, 155.0, 172.0]);
+        assert_eq!(z.max_bpm, Some(182.0));
+        let me: model::Me = fixture("me.json");
+        assert_eq!(
+            hr_zones(&me).unwrap().floors,
+            [0.0, 114.4, 132.0, 149.6, 167.2]
+        );
+    }
+
     #[test]
     fn zones_prefer_the_members_own_and_accept_objects() {
         let me: model::Me = parse(serde_json::json!({

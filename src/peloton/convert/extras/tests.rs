@@ -145,3 +145,38 @@ fn best_splits_of_rows_runs_and_rides() {
         assert!(from_graph(&g).best_split.is_none(), "{graph}");
     }
 }
+
+#[test]
+fn the_2024_strength_fixtures_exactly() {
+    let d: Workout = fixture("workout_detail_strength_2024_RECONSTRUCTED.json");
+    let e = from_detail(&d);
+    assert_eq!(e.badges, Some(2.0));
+    let s = e.strength.unwrap();
+    assert_eq!(s.repetitions, Some(59.0));
+    assert!(close(s.volume_kilograms.unwrap(), 1750.0 * 0.453_592_37));
+    assert_eq!(s.tension_seconds, Some(80.0 + 255.0));
+    let g: PerformanceGraph = fixture("performance_graph_strength_2024_RECONSTRUCTED.json");
+    let groups = from_graph(&g).strength.unwrap().muscle_groups;
+    let expected: BTreeMap<String, f64> = [
+        ("biceps", 3600.0),
+        ("shoulders", 2700.0),
+        ("chest", 1800.0),
+        ("triceps", 1500.0),
+        ("core", 900.0),
+        ("glutes", 600.0),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    assert_eq!(groups, expected);
+}
+
+#[test]
+fn the_2024_targets_fixture_exactly() {
+    let g: PerformanceGraph = fixture("performance_graph_cycling_targets_2024_RECONSTRUCTED.json");
+    let t = from_graph(&g).targets;
+    assert_eq!(t["cadence"].in_seconds, 816.0);
+    assert_eq!(t["cadence"].out_seconds, Some(1201.0 - 816.0));
+    assert_eq!(t["resistance"].in_seconds, 530.0);
+    assert_eq!(t["resistance"].out_seconds, Some(931.0 - 530.0));
+}
