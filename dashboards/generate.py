@@ -1265,8 +1265,8 @@ def challenges():
         field("short", 0, color={"mode": "fixed", "fixedColor": "blue"})), 4, 5)
     L.add(stat(
         "Volume", "Weight × repetitions of tracked strength movements, lifetime, in metric "
-        "tons (peloton_strength_volume_kilograms_total / 1000).",
-        [q(f"sum(peloton_strength_volume_kilograms_total{sel()}) / 1000", "Volume")],
+        "tons (peloton_strength_volume_grams_total / 1e6).",
+        [q(f"sum(peloton_strength_volume_grams_total{sel()}) / 1e6", "Volume")],
         field("masst", 1, color={"mode": "fixed", "fixedColor": "orange"})), 4, 5)
     L.add(stat(
         "Time under tension", "Time held in timed movements plus the length of each "
@@ -1278,8 +1278,8 @@ def challenges():
                 f"max(peloton_latest_workout_strength_repetitions{sel()})", "short", 0,
                 "blue")
     latest_stat("Latest workout: volume", "Weight × repetitions in the latest completed "
-                "workout, in kg (peloton_latest_workout_strength_volume_kilograms).",
-                f"max(peloton_latest_workout_strength_volume_kilograms{sel()})", "suffix:kg",
+                "workout, in kg (peloton_latest_workout_strength_volume_grams).",
+                f"max(peloton_latest_workout_strength_volume_grams{sel()}) / 1000", "suffix:kg",
                 0, "orange")
     latest_stat("Latest workout: time under tension", "Time under load in the latest "
                 "completed workout "
@@ -1288,8 +1288,8 @@ def challenges():
                 "dtdurations", None, "purple")
     L.add(timeseries(
         "Volume per week", "Weight × repetitions in the 7 days before each bar, in metric "
-        "tons (increase of peloton_strength_volume_kilograms_total).",
-        [q(f"sum(increase(peloton_strength_volume_kilograms_total{sel()}[1w])) / 1000",
+        "tons (increase of peloton_strength_volume_grams_total).",
+        [q(f"sum(increase(peloton_strength_volume_grams_total{sel()}[1w])) / 1e6",
            "volume", interval="1w")],
         field("masst", 1), style="bars", interval="1w"), 8, 8)
     L.add(timeseries(

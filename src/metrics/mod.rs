@@ -382,7 +382,8 @@ fn extras_totals(out: &mut Out, t: &Totals) {
     out.set_opt(
         c::STRENGTH_VOLUME_TOTAL,
         NoLabels,
-        t.strength_volume_kilograms,
+        // Prometheus' base unit of mass is the gram.
+        t.strength_volume_kilograms.map(|kg| kg * 1000.0),
     );
     out.set_opt(
         c::STRENGTH_TENSION_TOTAL,
@@ -411,7 +412,11 @@ fn latest_extras(out: &mut Out, e: &WorkoutExtras) {
     out.set_opt(c::LATEST_BADGES, NoLabels, e.badges);
     if let Some(s) = &e.strength {
         out.set_opt(c::LATEST_REPS, NoLabels, s.repetitions);
-        out.set_opt(c::LATEST_VOLUME, NoLabels, s.volume_kilograms);
+        out.set_opt(
+            c::LATEST_VOLUME,
+            NoLabels,
+            s.volume_kilograms.map(|kg| kg * 1000.0),
+        );
         out.set_opt(c::LATEST_TENSION, NoLabels, s.tension_seconds);
         for (group, score) in &s.muscle_groups {
             let muscle_group = group.clone();

@@ -13,7 +13,8 @@ use common::*;
 use peloton_exporter::run::Running;
 use peloton_fake::{Endpoint, FakeOptions, FakePeloton, GeneratedWorkout};
 
-const POUND_KG: f64 = 0.453_592_37;
+/// Grams per pound: the volume is exposed in Prometheus' base unit of mass.
+const POUND_G: f64 = 453.592_37;
 
 fn close(actual: Option<f64>, expected: f64, what: &str) {
     let actual = actual.unwrap_or_else(|| panic!("{what}: not exposed"));
@@ -37,7 +38,7 @@ fn strength_truth(member: &peloton_fake::MemberData) -> (f64, f64, f64) {
         .filter_map(|w| w.strength)
     {
         t.0 += s.repetitions;
-        t.1 += s.volume_lb * POUND_KG;
+        t.1 += s.volume_lb * POUND_G;
         t.2 += s.hold_seconds + s.rep_set_seconds;
     }
     t
@@ -154,7 +155,7 @@ async fn every_new_family_equals_the_fakes_ground_truth() {
         "reps",
     );
     close(
-        value(&s, "peloton_strength_volume_kilograms_total"),
+        value(&s, "peloton_strength_volume_grams_total"),
         kg,
         "volume",
     );
@@ -268,8 +269,8 @@ async fn every_new_family_equals_the_fakes_ground_truth() {
         "latest reps",
     );
     close(
-        value(&s, "peloton_latest_workout_strength_volume_kilograms"),
-        truth.volume_lb * POUND_KG,
+        value(&s, "peloton_latest_workout_strength_volume_grams"),
+        truth.volume_lb * POUND_G,
         "latest volume",
     );
     close(
@@ -289,7 +290,7 @@ async fn every_new_family_equals_the_fakes_ground_truth() {
         "reps after",
     );
     close(
-        value(&s, "peloton_strength_volume_kilograms_total"),
+        value(&s, "peloton_strength_volume_grams_total"),
         kg,
         "volume after",
     );
@@ -466,7 +467,7 @@ async fn a_store_from_before_reads_each_strength_class_once_more() {
     assert!(reads.len() <= 2 * strength.len() + 2, "{}", reads.len());
     for name in [
         "peloton_strength_repetitions_total",
-        "peloton_strength_volume_kilograms_total",
+        "peloton_strength_volume_grams_total",
         "peloton_strength_time_under_tension_seconds_total",
     ] {
         close(value(&again, name), value(&fresh, name).unwrap(), name);

@@ -62,7 +62,7 @@ const DEPENDS_ON_THE_CLASS: [&str; 27] = [
     "peloton_latest_workout_ftp_watts",
     "peloton_latest_workout_achievements",
     "peloton_latest_workout_strength_repetitions",
-    "peloton_latest_workout_strength_volume_kilograms",
+    "peloton_latest_workout_strength_volume_grams",
     "peloton_latest_workout_strength_time_under_tension_seconds",
     "peloton_latest_workout_muscle_group_score",
     "peloton_latest_workout_target_metric_seconds",

@@ -130,7 +130,7 @@ async fn live_exposition_matches_the_reference() {
         // Only when the latest workout is a strength class, or a class with targets, or
         // one with whole splits.
         "peloton_latest_workout_strength_repetitions",
-        "peloton_latest_workout_strength_volume_kilograms",
+        "peloton_latest_workout_strength_volume_grams",
         "peloton_latest_workout_strength_time_under_tension_seconds",
         "peloton_latest_workout_muscle_group_score",
         "peloton_latest_workout_target_metric_seconds",

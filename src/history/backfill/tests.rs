@@ -421,3 +421,90 @@ fn training_history_per_workout_and_per_day_and_traces() {
     let unique: std::collections::BTreeSet<_> = types.iter().collect();
     assert_eq!(types.len(), unique.len());
 }
+
+#[test]
+fn badges_strength_targets_and_splits_are_written_at_each_workout() {
+    use crate::domain::workout_extras::{BestSplit, SplitDistance, Strength, TargetTime};
+    let day = 1_700_006_400;
+    let mut lift = workout("lift", "strength", day + 100, 0.0);
+    lift.extras.badges = Some(2.0);
+    lift.extras.strength = Some(Strength {
+        repetitions: Some(84.0),
+        volume_kilograms: Some(567.0),
+        tension_seconds: Some(360.0),
+        muscle_groups: BTreeMap::from([("core".to_owned(), 900.0)]),
+    });
+    let mut ride = workout("ride", "cycling", day + DAY, 100.0);
+    ride.extras.badges = Some(1.0);
+    ride.extras.targets = BTreeMap::from([(
+        "cadence".to_owned(),
+        TargetTime {
+            in_seconds: 816.0,
+            out_seconds: Some(385.0),
+        },
+    )]);
+    let mut row = workout("row", "caesar", day + 2 * DAY, 50.0);
+    row.extras.best_split = Some(BestSplit {
+        distance: SplitDistance::Meters500,
+        seconds: 120.0,
+    });
+    let history = AccountHistory {
+        account: None,
+        workouts: vec![row, ride, lift],
+        training: vec![],
+        traces: None,
+    };
+    let options = Options {
+        from: None,
+        to: day + 4 * DAY,
+        labels: vec![],
+        collectors: Collectors::default(),
+        include_imported: false,
+        traces: false,
+    };
+    let mut out = Vec::new();
+    write(&[history], &options, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let samples = |series: &str| -> Vec<(f64, i64)> {
+        text.lines()
+            .filter(|l| l.starts_with(series))
+            .map(|l| {
+                let mut parts = l.rsplit(' ');
+                let ts = parts.next().unwrap().parse().unwrap();
+                (parts.next().unwrap().parse().unwrap(), ts)
+            })
+            .collect()
+    };
+    let badges = samples("peloton_workout_achievements_total{}");
+    assert_eq!(
+        badges.first(),
+        Some(&(2.0, day + 1900)),
+        "at the class's time"
+    );
+    assert!(badges.contains(&(3.0, day + DAY + 1800)));
+    assert_eq!(
+        samples("peloton_strength_repetitions_total{}").first(),
+        Some(&(84.0, day + 1900))
+    );
+    assert_eq!(
+        samples("peloton_strength_volume_grams_total{}").first(),
+        Some(&(567_000.0, day + 1900))
+    );
+    assert_eq!(
+        samples("peloton_muscle_group_score_total{muscle_group=\"core\"}").first(),
+        Some(&(900.0, day + 1900))
+    );
+    assert_eq!(
+        samples("peloton_target_metric_seconds_total{metric=\"cadence\",range=\"out\"}").first(),
+        Some(&(385.0, day + DAY + 1800))
+    );
+    assert_eq!(
+        samples("peloton_best_split_seconds{distance=\"500m\"}").first(),
+        Some(&(120.0, day + 2 * DAY + 1800))
+    );
+    // The latest workout's values as they were after each workout.
+    assert_eq!(
+        samples("peloton_latest_workout_strength_repetitions{}"),
+        [(84.0, day + 1900)]
+    );
+}

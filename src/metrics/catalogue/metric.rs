@@ -15,7 +15,7 @@ pub const RATIO: &str = "ratio";
 pub const BYTES: &str = "bytes";
 pub const WATTS: &str = "watts";
 pub const METERS_PER_SECOND: &str = "meters_per_second";
-pub const KILOGRAMS: &str = "kilograms";
+pub const GRAMS: &str = "grams";
 
 /// One family of the catalogue, its series labelled with `L`.
 pub struct Metric<L> {

@@ -16,7 +16,7 @@ use labels::{
     Duration, Endpoint, EndpointCode, InstructorDiscipline, LabelSet, LiveInfo, Method, Month,
     MuscleGroup, NoLabels, Reason, Source, SplitLength, Stat, TargetRange, User, WorkoutInfo, Zone,
 };
-use metric::{BYTES, JOULES, KILOGRAMS, METERS, METERS_PER_SECOND, RATIO, SECONDS, WATTS};
+use metric::{BYTES, GRAMS, JOULES, METERS, METERS_PER_SECOND, RATIO, SECONDS, WATTS};
 
 /// Declares one constant per row and `ALL`, every family in the rows' order, which is the
 /// order of the exposition. A row reads
@@ -118,7 +118,7 @@ families! {
     LATEST_USERS: gauge<NoLabels> "peloton_latest_workout_leaderboard_users" if LatestWorkout: "Members on the leaderboard of the latest completed workout";
     LATEST_BADGES: gauge<NoLabels> "peloton_latest_workout_achievements" if LatestWorkout: "Badges earned in the latest completed workout";
     LATEST_REPS: gauge<NoLabels> "peloton_latest_workout_strength_repetitions" if LatestWorkout: "Repetitions of tracked movements in the latest completed workout";
-    LATEST_VOLUME: gauge<NoLabels> "peloton_latest_workout_strength_volume" in KILOGRAMS if LatestWorkout: "Weight lifted times repetitions in the latest completed workout";
+    LATEST_VOLUME: gauge<NoLabels> "peloton_latest_workout_strength_volume" in GRAMS if LatestWorkout: "Weight lifted times repetitions in the latest completed workout";
     LATEST_TENSION: gauge<NoLabels> "peloton_latest_workout_strength_time_under_tension" in SECONDS if LatestWorkout: "Time under load in the latest completed workout";
     LATEST_MUSCLE_GROUP: gauge<MuscleGroup> "peloton_latest_workout_muscle_group_score" if LatestWorkout: "Peloton's muscle-group score of the latest completed workout";
     LATEST_TARGET: gauge<TargetRange> "peloton_latest_workout_target_metric" in SECONDS if LatestWorkout: "Time in and out of the target range per target metric in the latest completed workout";
@@ -154,7 +154,7 @@ families! {
     // Badges, strength, targets and splits over completed workouts (docs/metrics.md).
     WORKOUT_BADGES_TOTAL: counter<NoLabels> "peloton_workout_achievements": "Badges earned in completed workouts (their detail's achievement_templates), at each workout's time";
     STRENGTH_REPS_TOTAL: counter<NoLabels> "peloton_strength_repetitions": "Repetitions of tracked strength movements";
-    STRENGTH_VOLUME_TOTAL: counter<NoLabels> "peloton_strength_volume" in KILOGRAMS: "Weight lifted times repetitions in tracked strength movements, both dumbbells of a pair counted";
+    STRENGTH_VOLUME_TOTAL: counter<NoLabels> "peloton_strength_volume" in GRAMS: "Weight lifted times repetitions in tracked strength movements, both dumbbells of a pair counted";
     STRENGTH_TENSION_TOTAL: counter<NoLabels> "peloton_strength_time_under_tension" in SECONDS: "Time under load in tracked strength movements: seconds held plus the time of each set done";
     MUSCLE_GROUP_TOTAL: counter<MuscleGroup> "peloton_muscle_group_score": "Peloton's muscle-group score summed over completed workouts";
     TARGET_TOTAL: counter<TargetRange> "peloton_target_metric" in SECONDS: "Time in (range=in) and out of (range=out) the class's target range, per target metric";
