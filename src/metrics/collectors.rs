@@ -10,6 +10,7 @@ pub enum Collector {
     Monthly,
     LatestWorkout,
     PersonalRecords,
+    Challenges,
 }
 
 /// One optional group: everything its flags, `check-config`, the backfill and the docs
@@ -56,6 +57,8 @@ groups! {
         "peloton_latest_workout_* (the newest completed workout in detail)";
     PersonalRecords "personal-records" "PERSONAL_RECORDS" default true:
         "peloton_personal_record_output_joules (best output per class length)";
+    Challenges "challenges" "CHALLENGES" default true:
+        "peloton_annual_challenge_* and peloton_achievements_by_category (off: their 3 requests per profile interval are not sent)";
 }
 
 impl Collector {

@@ -53,6 +53,8 @@ pub struct Schedule {
     pub include_imported: bool,
     /// `--poll.live-interval`: how often a ride in progress is read; `None` is off.
     pub live_interval: Option<Duration>,
+    /// `--collector.challenges`: read the annual challenge and badges per category.
+    pub profile_extras: bool,
 }
 
 /// Called with the number of workouts whose details are still pending.

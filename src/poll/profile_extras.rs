@@ -14,7 +14,9 @@ impl Poller {
     /// else fails the poll like any read, and the next poll asks again.
     pub(super) async fn refresh_profile_extras(&mut self, user_id: &str) -> Result<(), PollError> {
         let every = self.schedule.profile_interval;
-        if self.account.extras_at.is_some_and(|t| t.elapsed() < every) {
+        if !self.schedule.profile_extras
+            || self.account.extras_at.is_some_and(|t| t.elapsed() < every)
+        {
             return Ok(());
         }
         match self.client.annual_challenge(user_id).await {

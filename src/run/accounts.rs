@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use crate::history::remote_write::RemoteWriter;
+use crate::metrics::collectors::{Collector, Collectors};
 use crate::peloton::PelotonClient;
 use crate::peloton::auth::{CredentialError, Credentials, Origin, PasswordLogin, TokenManager};
 use crate::peloton::client::{ClientSettings, RetryPolicy};
@@ -156,7 +157,7 @@ fn build_account(
         client,
         state.clone(),
         store.clone(),
-        schedule(&settings.poll),
+        schedule(&settings.poll, &settings.collectors),
     );
     let poller = match remote_writer(settings)? {
         Some(writer) => poller.with_remote_write(writer),
@@ -191,13 +192,15 @@ fn client_settings(peloton: &PelotonSettings) -> ClientSettings {
 
 /// The poller's schedule. `settings` sits below `poll` in the import order, so the poller
 /// keeps its own struct and it is filled in here.
-fn schedule(poll: &PollSettings) -> Schedule {
+fn schedule(poll: &PollSettings, collectors: &Collectors) -> Schedule {
     Schedule {
         interval: poll.interval,
         profile_interval: poll.profile_interval,
         max_request_rate: poll.max_request_rate,
         include_imported: poll.include_imported,
         live_interval: poll.live_interval,
+        // Nothing shows them: the requests are not sent.
+        profile_extras: collectors.is_enabled(Collector::Challenges),
     }
 }
 

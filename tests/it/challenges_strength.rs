@@ -486,3 +486,38 @@ async fn a_store_from_before_reads_each_strength_class_once_more() {
     );
     fake.shutdown().await;
 }
+
+/// `--no-collector.challenges`: neither the series nor their requests.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn switched_off_the_challenge_and_badges_cost_nothing() {
+    let fake = fake(FakeOptions {
+        workouts: 20,
+        history_days: 30,
+        ..FakeOptions::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = args_with_token(&fake, dir.path());
+    args.push("--no-collector.challenges".into());
+    let exporter = start(&args).await;
+    let s = wait_synced(exporter.addr).await;
+    exporter.stop().await.unwrap();
+    assert!(
+        !fake.requests().iter().any(|r| matches!(
+            r.endpoint,
+            Endpoint::Challenges | Endpoint::Challenge | Endpoint::Achievements
+        )),
+        "{:?}",
+        fake.requests()
+    );
+    assert!(
+        s.keys().all(|k| !k.starts_with("peloton_annual_challenge")
+            && !k.starts_with("peloton_achievements_by_category")),
+        "no series"
+    );
+    assert!(
+        value(&s, "peloton_achievements_total").is_some(),
+        "the rest stays"
+    );
+    fake.shutdown().await;
+}

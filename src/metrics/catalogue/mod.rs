@@ -74,16 +74,16 @@ families! {
     WEEKLY_STREAK_START: gauge<NoLabels> "peloton_weekly_streak_start_timestamp" in SECONDS: "Unix time the current weekly streak started";
     DAILY_STREAK_START: gauge<NoLabels> "peloton_daily_streak_start_timestamp" in SECONDS: "Unix time the current daily streak started";
     ACHIEVEMENTS: counter<NoLabels> "peloton_achievements": "Achievements earned";
-    ACHIEVEMENTS_BY_CATEGORY: gauge<Category> "peloton_achievements_by_category": "Badges earned per achievement category (unknown categories included, past 32 as other)";
+    ACHIEVEMENTS_BY_CATEGORY: gauge<Category> "peloton_achievements_by_category" if Challenges: "Badges earned per achievement category (unknown categories included, past 32 as other)";
     HR_ZONE_MIN: gauge<Zone> "peloton_heart_rate_zone_min_bpm": "Lowest heart rate of each of the member's heart-rate zones in beats per minute";
     HR_ZONE_MAX: gauge<Zone> "peloton_heart_rate_zone_max_bpm": "Highest heart rate of each of the member's heart-rate zones in beats per minute (zone 5: the maximum heart rate)";
 
     // The annual minutes challenge, while the member has joined one.
-    CHALLENGE_PROGRESS: gauge<Challenge> "peloton_annual_challenge_progress" in SECONDS: "Workout time counted towards the annual challenge";
-    CHALLENGE_TIER: gauge<ChallengeTier> "peloton_annual_challenge_tier" in SECONDS: "Workout time each tier of the annual challenge asks for";
-    CHALLENGE_NEEDED_PER_DAY: gauge<ChallengeTier> "peloton_annual_challenge_needed_per_day" in SECONDS: "Workout time per remaining day (today included) still needed to reach each tier; 0 once reached";
-    CHALLENGE_START: gauge<Challenge> "peloton_annual_challenge_start_timestamp" in SECONDS: "Unix time the annual challenge started";
-    CHALLENGE_END: gauge<Challenge> "peloton_annual_challenge_end_timestamp" in SECONDS: "Unix time the annual challenge ends";
+    CHALLENGE_PROGRESS: gauge<Challenge> "peloton_annual_challenge_progress" in SECONDS if Challenges: "Workout time counted towards the annual challenge";
+    CHALLENGE_TIER: gauge<ChallengeTier> "peloton_annual_challenge_tier" in SECONDS if Challenges: "Workout time each tier of the annual challenge asks for";
+    CHALLENGE_NEEDED_PER_DAY: gauge<ChallengeTier> "peloton_annual_challenge_needed_per_day" in SECONDS if Challenges: "Workout time per remaining day (today included) still needed to reach each tier; 0 once reached";
+    CHALLENGE_START: gauge<Challenge> "peloton_annual_challenge_start_timestamp" in SECONDS if Challenges: "Unix time the annual challenge started";
+    CHALLENGE_END: gauge<Challenge> "peloton_annual_challenge_end_timestamp" in SECONDS if Challenges: "Unix time the annual challenge ends";
     PERSONAL_RECORD: gauge<ClassLength> "peloton_personal_record_output" in JOULES if PersonalRecords: "Best total output for a class length (duration_seconds)";
     IN_PROGRESS: gauge<Discipline> "peloton_workout_in_progress": "1 while the newest workout of this discipline is in progress, else 0";
 

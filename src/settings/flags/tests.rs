@@ -33,10 +33,10 @@ fn collector_switches_default_on_and_the_last_flag_wins() {
     let on = |c: &Collectors| -> Vec<bool> {
         GROUPS.iter().map(|g| c.is_enabled(g.collector)).collect()
     };
-    assert_eq!(on(&collectors(&[])), [true; 4]);
+    assert_eq!(on(&collectors(&[])), [true; 5]);
     assert_eq!(
         on(&collectors(&["--no-collector.monthly"])),
-        [true, false, true, true]
+        [true, false, true, true, true]
     );
     assert_eq!(
         on(&collectors(&[
@@ -44,14 +44,18 @@ fn collector_switches_default_on_and_the_last_flag_wins() {
             "--no-collector.instructor",
             "--collector.instructor"
         ])),
-        [true, true, false, true]
+        [true, true, false, true, true]
     );
     assert_eq!(
         on(&collectors(&[
             "--collector.personal-records",
             "--no-collector.personal-records"
         ])),
-        [true, true, true, false]
+        [true, true, true, false, true]
+    );
+    assert_eq!(
+        on(&collectors(&["--no-collector.challenges"])),
+        [true, true, true, true, false]
     );
     // A bare switch before a subcommand takes no value from it.
     let cli = parse(&["--collector.monthly", "check-config"]).unwrap();
