@@ -21,8 +21,10 @@ use peloton_exporter::exposition::{self, Format};
 use peloton_exporter::metrics::family::{Family, Kind, Value as FamilyValue};
 use peloton_exporter::metrics::{self, AccountView, BuildInfo};
 use peloton_exporter::peloton::ApiError;
+use peloton_exporter::peloton::convert::account;
 use peloton_exporter::peloton::model::{
-    Me, Overview, PerformanceGraph, TokenResponse, Workout, WorkoutPage,
+    Achievements, ChallengeDetail, Challenges, Me, Overview, PerformanceGraph, TokenResponse,
+    Workout, WorkoutPage,
 };
 use peloton_exporter::peloton::wire::parse_json;
 use peloton_exporter::state::labels::Endpoint;
@@ -85,6 +87,16 @@ fn number() -> BoxedStrategy<Value> {
         (0.0f64..1e4).prop_map(|v| Value::from(v.to_string())),
         Just(Value::from(1e308)),
         Just(Value::from(-0.0)),
+    ]
+    .boxed()
+}
+
+/// Mostly a value a real answer could hold, sometimes anything `number` gives: the
+/// strength, split, target and challenge code is reached, and still sees hostile values.
+fn plausible() -> BoxedStrategy<Value> {
+    prop_oneof![
+        3 => (0i64..2000).prop_map(Value::from),
+        1 => number(),
     ]
     .boxed()
 }
@@ -244,7 +256,53 @@ fn workout() -> BoxedStrategy<Value> {
             "ftp_info",
             object(vec![("ftp", number()), ("ftp_source", text())]),
         ),
+        (
+            "achievement_templates",
+            array(
+                object(vec![("slug", text()), ("achievement_count", plausible())]),
+                4,
+            ),
+        ),
+        ("movement_tracker_data", movement_tracker_data()),
     ])
+}
+
+const WEIGHT_UNITS: &[&str] = &["lb", "kg", "stone", ""];
+
+fn movement_tracker_data() -> BoxedStrategy<Value> {
+    let weight = object(vec![
+        (
+            "weight_category",
+            one_of(&["light", "medium", "heavy", "body_weight"]),
+        ),
+        (
+            "weight_data",
+            object(vec![
+                ("weight_value", plausible()),
+                ("weight_unit", one_of(WEIGHT_UNITS)),
+            ]),
+        ),
+    ]);
+    let set = object(vec![
+        ("is_hold", any::<bool>().prop_map(Value::from).boxed()),
+        (
+            "tracking_type",
+            one_of(&["rep_tracked", "time_tracked", "x"]),
+        ),
+        ("completed_number", plausible()),
+        ("length", plausible()),
+        ("total_volume", plausible()),
+        ("weight", array(weight, 3)),
+    ]);
+    object(vec![(
+        "completed_movements_summary_data",
+        object(vec![
+            ("total_volume", plausible()),
+            ("weight_unit", one_of(WEIGHT_UNITS)),
+            ("total_repetitions", plausible()),
+            ("repetition_summary_data", array(set, 8)),
+        ]),
+    )])
 }
 
 fn workout_page() -> BoxedStrategy<Value> {
@@ -274,7 +332,102 @@ fn me() -> BoxedStrategy<Value> {
         ("cycling_workout_ftp", number()),
         ("estimated_cycling_ftp", number()),
         ("cycling_ftp_source", text()),
+        ("default_heart_rate_zones", array(plausible(), 6)),
+        (
+            "customized_heart_rate_zones",
+            array(object(vec![("min_value", number())]), 6),
+        ),
+        ("default_max_heart_rate", number()),
+        ("customized_max_heart_rate", number()),
     ])
+}
+
+fn challenge_summary() -> BoxedStrategy<Value> {
+    object(vec![
+        (
+            "id",
+            prop_oneof![3 => "[0-9a-f]{32}".prop_map(Value::from).boxed(), 1 => text()].boxed(),
+        ),
+        (
+            "title",
+            prop_oneof![
+                2 => Just(Value::from("The Annual 2026")).boxed(),
+                1 => text(),
+            ]
+            .boxed(),
+        ),
+        (
+            "start_time",
+            prop_oneof![3 => Just(Value::from(1_767_225_600)), 1 => timestamp()].boxed(),
+        ),
+        (
+            "end_time",
+            prop_oneof![3 => Just(Value::from(1_798_761_599)), 1 => timestamp()].boxed(),
+        ),
+    ])
+}
+
+fn challenges() -> BoxedStrategy<Value> {
+    let entry = || object(vec![("challenge_summary", challenge_summary())]);
+    // Mostly the envelope as Peloton sends it, so the summaries inside are reached.
+    let sent = prop::collection::vec(entry(), 1..4)
+        .prop_map(|list| serde_json::json!({ "challenges": list }))
+        .boxed();
+    prop_oneof![
+        3 => sent,
+        1 => object(vec![("challenges", array(entry(), 4))]),
+    ]
+    .boxed()
+}
+
+fn challenge_detail() -> BoxedStrategy<Value> {
+    let progress = object(vec![
+        ("metric_value", plausible()),
+        ("metric_display_unit", one_of(&["min", "minutes", "mi", ""])),
+    ]);
+    let tier = object(vec![
+        ("title", text()),
+        ("metric_value", plausible()),
+        ("metric_display_unit", one_of(&["min", "mi", ""])),
+    ]);
+    let tiers = || object(vec![("tiers", array(tier.clone(), 8))]);
+    // Mostly with its progress, so the tiers and the per-day need are reached.
+    let sent = (challenge_summary(), tiers(), plausible())
+        .prop_map(|(summary, tiers, minutes)| {
+            serde_json::json!({
+                "challenge_summary": summary,
+                "challenge_detail": tiers,
+                "progress": {"metric_value": minutes, "metric_display_unit": "min"},
+            })
+        })
+        .boxed();
+    prop_oneof![
+        3 => sent,
+        1 => object(vec![
+            ("challenge_summary", challenge_summary()),
+            ("challenge_detail", tiers()),
+            ("progress", progress),
+        ]),
+    ]
+    .boxed()
+}
+
+fn achievements() -> BoxedStrategy<Value> {
+    let earned = object(vec![("count", plausible()), ("template", any_json())]);
+    object(vec![(
+        "categories",
+        array(
+            object(vec![
+                (
+                    "slug",
+                    one_of(&["workout_milestones", "streaks", "special_events", "x y"]),
+                ),
+                ("name", text()),
+                ("achievements", array(earned, 4)),
+            ]),
+            5,
+        ),
+    )])
 }
 
 fn overview() -> BoxedStrategy<Value> {
@@ -390,6 +543,94 @@ fn performance_graph() -> BoxedStrategy<Value> {
         ("metrics", array(graph_metric(1), 6)),
         ("effort_zones", effort_zones()),
         ("seconds_since_pedaling_start", array(number(), 40)),
+        (
+            "muscle_group_score",
+            array(
+                object(vec![
+                    (
+                        "muscle_group",
+                        one_of(&["biceps", "core", "quads", "wings"]),
+                    ),
+                    ("score", plausible()),
+                ]),
+                5,
+            ),
+        ),
+        (
+            "splits_data",
+            object(vec![
+                ("distance_marker_display_unit", one_of(&["mi", "km", "x"])),
+                (
+                    "splits",
+                    array(
+                        object(vec![
+                            ("distance_marker", plausible()),
+                            ("seconds", plausible()),
+                        ]),
+                        5,
+                    ),
+                ),
+            ]),
+        ),
+        (
+            "splits_metrics",
+            object(vec![(
+                "metrics",
+                array(
+                    object(vec![(
+                        "data",
+                        array(
+                            object(vec![
+                                ("slug", one_of(&["meter", "pace", "total_time"])),
+                                ("value", plausible()),
+                                ("unit", one_of(&["min/500m", "m", ""])),
+                            ]),
+                            4,
+                        ),
+                    )]),
+                    5,
+                ),
+            )]),
+        ),
+        ("target_metrics_performance_data", targets()),
+        ("target_performance_metrics", targets()),
+    ])
+}
+
+fn targets() -> BoxedStrategy<Value> {
+    let metric = || one_of(&["cadence", "resistance", "power_zone", "speed"]);
+    object(vec![
+        (
+            "target_metrics",
+            array(
+                object(vec![
+                    (
+                        "offsets",
+                        object(vec![("start", plausible()), ("end", plausible())]),
+                    ),
+                    ("metrics", array(object(vec![("name", metric())]), 3)),
+                ]),
+                5,
+            ),
+        ),
+        (
+            "time_in_metric",
+            array(object(vec![("name", metric()), ("value", plausible())]), 3),
+        ),
+        ("cadence_time_in_range", plausible()),
+        (
+            "target_graph_metrics",
+            array(
+                object(vec![
+                    ("type", metric()),
+                    (
+                        "graph_data",
+                        object(vec![("upper", array(plausible(), 20))]),
+                    ),
+                ]),
+                2,
+            ),
+        ),
     ])
 }
 
@@ -420,6 +661,9 @@ fn parse_everything(bytes: &[u8]) {
     one::<Workout>(Endpoint::Workout, bytes);
     one::<PerformanceGraph>(Endpoint::PerformanceGraph, bytes);
     one::<TokenResponse>(Endpoint::Token, bytes);
+    one::<Challenges>(Endpoint::Challenges, bytes);
+    one::<ChallengeDetail>(Endpoint::Challenge, bytes);
+    one::<Achievements>(Endpoint::Achievements, bytes);
 }
 
 /// The answers of one poll, as bytes.
@@ -431,6 +675,9 @@ struct Answers {
     graph: Vec<u8>,
     detail: Vec<u8>,
     token: Vec<u8>,
+    challenges: Vec<u8>,
+    challenge: Vec<u8>,
+    achievements: Vec<u8>,
     account: Option<String>,
 }
 
@@ -444,6 +691,9 @@ impl std::fmt::Debug for Answers {
             .field("graph", &t(&self.graph))
             .field("detail", &t(&self.detail))
             .field("token", &t(&self.token))
+            .field("challenges", &t(&self.challenges))
+            .field("challenge", &t(&self.challenge))
+            .field("achievements", &t(&self.achievements))
             .field("account", &self.account)
             .finish()
     }
@@ -457,16 +707,20 @@ fn answers() -> impl Strategy<Value = Answers> {
         performance_graph(),
         workout(),
         token_response(),
+        (challenges(), challenge_detail(), achievements()),
         proptest::option::of(tricky_text()),
     )
         .prop_map(
-            |(me, overview, page, graph, detail, token, account)| Answers {
+            |(me, overview, page, graph, detail, token, extras, account)| Answers {
                 me: me.to_string().into_bytes(),
                 overview: overview.to_string().into_bytes(),
                 page: page.to_string().into_bytes(),
                 graph: graph.to_string().into_bytes(),
                 detail: detail.to_string().into_bytes(),
                 token: token.to_string().into_bytes(),
+                challenges: extras.0.to_string().into_bytes(),
+                challenge: extras.1.to_string().into_bytes(),
+                achievements: extras.2.to_string().into_bytes(),
                 account,
             },
         )
@@ -479,6 +733,17 @@ fn snapshot_from(a: &Answers) -> Snapshot {
     let page: WorkoutPage = parse_json(Endpoint::Workouts, &a.page).unwrap_or_default();
     let graph: Option<PerformanceGraph> = parse_json(Endpoint::PerformanceGraph, &a.graph).ok();
     let detail: Option<Workout> = parse_json(Endpoint::Workout, &a.detail).ok();
+    let challenges: Option<Challenges> = parse_json(Endpoint::Challenges, &a.challenges).ok();
+    let challenge: Option<ChallengeDetail> = parse_json(Endpoint::Challenge, &a.challenge).ok();
+    let achievements: Option<Achievements> =
+        parse_json(Endpoint::Achievements, &a.achievements).ok();
+    let annual = challenges
+        .as_ref()
+        .and_then(|c| account::annual_challenge(c, 1.79e9))
+        .and_then(|r| account::challenge_detail(challenge.as_ref()?, &r));
+    let badge_categories = achievements
+        .as_ref()
+        .and_then(account::achievement_categories);
 
     let profile = me.as_ref().and_then(Profile::from_api);
     let overview = overview.as_ref().map(AccountOverview::from_api);
@@ -562,6 +827,8 @@ fn snapshot_from(a: &Answers) -> Snapshot {
             1_700_000_000,
         )),
         latest_training,
+        challenge: annual,
+        badge_categories,
         ..Snapshot::default()
     }
 }
@@ -845,14 +1112,47 @@ fn mutated_real_answers_never_panic_a_parser() {
 fn json_shaped_like_each_endpoint_goes_all_the_way_to_both_formats() {
     let mut runner = TestRunner::new(config());
     let with_data = std::sync::atomic::AtomicI32::new(0);
+    let reached: [std::sync::atomic::AtomicI32; 6] = Default::default();
     runner
         .run(&answers(), |a| {
-            for bytes in [&a.me, &a.overview, &a.page, &a.graph, &a.detail, &a.token] {
+            for bytes in [
+                &a.me,
+                &a.overview,
+                &a.page,
+                &a.graph,
+                &a.detail,
+                &a.token,
+                &a.challenges,
+                &a.challenge,
+                &a.achievements,
+            ] {
                 parse_everything(bytes);
             }
             let snapshot = snapshot_from(&a);
             if snapshot.latest.is_some() {
                 with_data.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            // Which of issue 25's conversions this case reached with a value.
+            let detail = parse_json::<Workout>(Endpoint::Workout, &a.detail)
+                .ok()
+                .map(|d| peloton_exporter::peloton::convert::detail(&d).extras);
+            let graph = parse_json::<PerformanceGraph>(Endpoint::PerformanceGraph, &a.graph)
+                .ok()
+                .map(|g| peloton_exporter::peloton::convert::graph(&g, 1).extras);
+            for (i, hit) in [
+                snapshot.challenge.is_some(),
+                snapshot.badge_categories.is_some(),
+                detail.as_ref().is_some_and(|d| d.strength.is_some()),
+                graph.as_ref().is_some_and(|g| g.strength.is_some()),
+                graph.as_ref().is_some_and(|g| !g.targets.is_empty()),
+                graph.as_ref().is_some_and(|g| g.best_split.is_some()),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                if hit {
+                    reached[i].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
             }
             let families = families_of(snapshot, a.account.clone());
             for f in &families {
@@ -871,6 +1171,11 @@ fn json_shaped_like_each_endpoint_goes_all_the_way_to_both_formats() {
     // The generator reaches the interesting part: parsed workouts with details.
     let with_data = with_data.into_inner();
     assert!(with_data > i32::try_from(CASES).unwrap() / 4, "{with_data}");
+    // And issue 25's conversions: challenge, badges, strength sets, muscle groups,
+    // targets, splits.
+    let reached = reached.map(std::sync::atomic::AtomicI32::into_inner);
+    eprintln!("reached: {reached:?} of {CASES}");
+    assert!(reached.iter().all(|n| *n >= 5), "{reached:?}");
 }
 
 /// Label values straight into every label-carrying field of a snapshot.

@@ -67,7 +67,7 @@ pub fn annual_challenge(list: &model::Challenges, now: f64) -> Option<ChallengeR
     let mut candidates: Vec<ChallengeRef> = list
         .challenges
         .iter()
-        .filter_map(|c| reference(c.challenge_summary.as_ref()?))
+        .filter_map(|c| reference(c.challenge_summary.as_ref().unwrap_or(&c.own)))
         .filter(|c| {
             let days = (c.end_time - c.start_time) / DAY;
             c.title.to_lowercase().contains("annual") || ANNUAL_DAYS.contains(&days)
@@ -212,6 +212,11 @@ mod tests {
         ]}));
         assert_eq!(annual_challenge(&list, 1_796_644_800.0).unwrap().id, "dd");
         assert!(annual_challenge(&parse(serde_json::json!({"challenges": []})), 0.0).is_none());
+        // The older list of bare summaries.
+        let list: model::Challenges = parse(serde_json::json!({"challenges": [
+            {"id": "ee", "title": "The Annual 2026", "start_time": 1_767_225_600, "end_time": 1_798_761_599}
+        ]}));
+        assert_eq!(annual_challenge(&list, 1_796_644_800.0).unwrap().id, "ee");
     }
 
     #[test]

@@ -21,6 +21,9 @@ pub struct Challenges {
 pub struct ChallengeEntry {
     #[serde(deserialize_with = "lenient::object_opt")]
     pub challenge_summary: Option<ChallengeSummary>,
+    /// Older answers listed the summaries themselves (an earlier P2G model).
+    #[serde(flatten)]
+    pub own: ChallengeSummary,
     #[serde(deserialize_with = "lenient::object_opt")]
     pub progress: Option<ChallengeProgress>,
 }
