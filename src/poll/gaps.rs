@@ -16,6 +16,7 @@ use crate::clock::now_unix;
 use crate::domain::WorkoutSummary;
 use crate::domain::fetched::WorkoutDetail;
 use crate::domain::training::WorkoutTraining;
+use crate::domain::workout_extras::STRENGTH_DISCIPLINES;
 use crate::peloton::ApiError;
 
 /// Workouts read from the store per batch.
@@ -117,29 +118,33 @@ impl Poller {
         listed: &WorkoutSummary,
         fetched: Fetched,
     ) -> Result<(), PollError> {
-        let stored = match lacking {
-            Lacking::Details | Lacking::Strength => self.store.set_details_with_training(
+        // A strength class in the training backlog was stored before its reps were read
+        // too: its detail came with the graph, so both backlogs are settled at once.
+        let strength = lacking == Lacking::Strength
+            || (lacking == Lacking::Training
+                && STRENGTH_DISCIPLINES.contains(&listed.discipline.as_str()));
+        let stored = if lacking == Lacking::Training && !strength {
+            self.store
+                .set_training(listed, &fetched.training, fetched.trace.as_ref())
+        } else {
+            self.store.set_details_with_training(
                 &fetched.enriched,
                 &fetched.training,
                 fetched.trace.as_ref(),
-            ),
-            Lacking::Training => {
-                self.store
-                    .set_training(listed, &fetched.training, fetched.trace.as_ref())
-            }
+            )
         };
         if let Err(e) = stored {
             // Kept (a few at most: the poll stops here) so the next try only writes.
             self.sync.unsaved.insert(listed.id.clone(), fetched);
             return Err(e.into());
         }
-        if lacking == Lacking::Training {
+        if lacking == Lacking::Training && !strength {
             return Ok(());
         }
         // Only what the workout grew by is added: a re-fetched strength workout adds its
         // reps and volume, nothing it had counted already.
         self.counting.detailed(listed, &fetched.enriched);
-        if lacking == Lacking::Strength {
+        if strength && lacking != Lacking::Details {
             if let Some(latest) = self.account.latest.as_mut()
                 && latest.id == listed.id
             {

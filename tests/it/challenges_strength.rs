@@ -426,7 +426,7 @@ async fn a_store_from_before_reads_each_strength_class_once_more() {
         .collect();
     assert!(strength.len() > 3, "{}", strength.len());
 
-    // What the previous version stored: no extras, the column unset.
+    // What the previous versions stored: no extras, the column unset.
     let db = dir.path().join("peloton.db");
     {
         let conn = rusqlite::Connection::open(&db).unwrap();
@@ -435,6 +435,14 @@ async fn a_store_from_before_reads_each_strength_class_once_more() {
             [],
         )
         .unwrap();
+        // Half of them also from before training analytics: in both backlogs, read once.
+        let both = conn
+            .execute(
+                "DELETE FROM training WHERE id IN (SELECT id FROM workouts WHERE discipline = 'strength' AND rowid % 2 = 0)",
+                [],
+            )
+            .unwrap();
+        assert!(both > 0);
     }
     fake.clear_requests();
     let exporter = start(&args_with_token(&fake, dir.path())).await;
