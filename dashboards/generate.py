@@ -1273,18 +1273,19 @@ def challenges():
         "rep-tracked set, lifetime (peloton_strength_time_under_tension_seconds_total).",
         [q(f"sum(peloton_strength_time_under_tension_seconds_total{sel()})", "Time")],
         field("dtdurations", color={"mode": "fixed", "fixedColor": "purple"})), 4, 5)
-    latest_stat("Latest workout: repetitions", "Repetitions in the latest completed "
-                "workout (peloton_latest_workout_strength_repetitions).",
-                f"max(peloton_latest_workout_strength_repetitions{sel()})", "short", 0,
+    latest_stat("Last strength class: repetitions", "Repetitions in the newest strength "
+                "workout, whatever came after it "
+                "(peloton_latest_strength_workout_repetitions).",
+                f"max(peloton_latest_strength_workout_repetitions{sel()})", "short", 0,
                 "blue")
-    latest_stat("Latest workout: volume", "Weight × repetitions in the latest completed "
-                "workout, in kg (peloton_latest_workout_strength_volume_grams).",
-                f"max(peloton_latest_workout_strength_volume_grams{sel()}) / 1000", "suffix:kg",
-                0, "orange")
-    latest_stat("Latest workout: time under tension", "Time under load in the latest "
-                "completed workout "
-                "(peloton_latest_workout_strength_time_under_tension_seconds).",
-                f"max(peloton_latest_workout_strength_time_under_tension_seconds{sel()})",
+    latest_stat("Last strength class: volume", "Weight × repetitions in the newest "
+                "strength workout, in kg (peloton_latest_strength_workout_volume_grams).",
+                f"max(peloton_latest_strength_workout_volume_grams{sel()}) / 1000",
+                "suffix:kg", 0, "orange")
+    latest_stat("Last strength class: time under tension", "Time under load in the newest "
+                "strength workout "
+                "(peloton_latest_strength_workout_time_under_tension_seconds).",
+                f"max(peloton_latest_strength_workout_time_under_tension_seconds{sel()})",
                 "dtdurations", None, "purple")
     L.add(timeseries(
         "Volume per week", "Weight × repetitions in the 7 days before each bar, in metric "
@@ -1313,10 +1314,10 @@ def challenges():
         field("short", 0, color={"mode": "continuous-BlPu"}), values=True,
         transformations=BY_VALUE_DESC), 12, 10)
     L.add(bargauge(
-        "Muscle groups: latest workout", "Peloton's muscle-group score of the latest "
-        "completed workout (peloton_latest_workout_muscle_group_score). Empty when it has "
-        "none (a ride, a run).",
-        [qi(f"max by (muscle_group) (peloton_latest_workout_muscle_group_score{sel()})",
+        "Muscle groups: last strength class", "Peloton's muscle-group score of the newest "
+        "strength workout (peloton_latest_strength_workout_muscle_group_score).",
+        [qi("max by (muscle_group) "
+            f"(peloton_latest_strength_workout_muscle_group_score{sel()})",
             "{{muscle_group}}", fmt="table")],
         field("short", 0, color={"mode": "continuous-BlPu"}, no_value="–"), values=True,
         transformations=BY_VALUE_DESC), 12, 10)
@@ -1332,13 +1333,12 @@ def challenges():
         field("percentunit", 0, steps("red", (0.5, "orange"), (0.75, "green")), min_=0,
               max_=1)), 8, 8)
     latest_targets = barchart(
-        "Targets: latest workout", "Seconds inside and outside the class's target range "
-        "per metric in the latest completed workout "
-        "(peloton_latest_workout_target_metric_seconds). Empty for a class without "
-        "targets.",
-        [qi("max by (metric) (peloton_latest_workout_target_metric_seconds"
+        "Targets: last class with targets", "Seconds inside and outside the class's "
+        "target range per metric in the newest class that set targets "
+        "(peloton_latest_targeted_workout_target_metric_seconds).",
+        [qi("max by (metric) (peloton_latest_targeted_workout_target_metric_seconds"
             f"{sel(IN_TARGET)})", "", "A", fmt="table"),
-         qi("max by (metric) (peloton_latest_workout_target_metric_seconds"
+         qi("max by (metric) (peloton_latest_targeted_workout_target_metric_seconds"
             f"{sel(OUT_OF_TARGET)})", "", "B", fmt="table")],
         field("s", 0, color={"mode": "palette-classic"}, no_value="–"), "metric",
         transformations=[
@@ -1356,14 +1356,7 @@ def challenges():
         "500m on the rower, 1km or 1mi (the member's unit) on runs, walks and rides.",
         [q(f"min by (distance) (peloton_best_split_seconds{sel()})", "{{distance}}")],
         field("clocks", 1, color={"mode": "fixed", "fixedColor": "green"}),
-        text_mode="value_and_name"), 4, 8)
-    L.add(stat(
-        "Best split: latest workout", "Fastest whole split of the latest completed "
-        "workout (peloton_latest_workout_best_split_seconds). Absent when it has none.",
-        [qi(f"min by (distance) (peloton_latest_workout_best_split_seconds{sel()})",
-            "{{distance}}")],
-        field("clocks", 1, color={"mode": "fixed", "fixedColor": "green"}, no_value="–"),
-        graph=False, text_mode="value_and_name"), 4, 8)
+        text_mode="value_and_name"), 8, 8)
 
     L.row("Heart-rate zones")
     L.add(table(

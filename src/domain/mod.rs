@@ -6,6 +6,7 @@ pub mod challenge;
 pub mod counting;
 pub mod fetched;
 pub mod labels;
+pub mod latest_of_kind;
 pub mod live;
 pub mod plausible;
 pub mod totals;

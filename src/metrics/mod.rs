@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::domain::challenge::{AnnualChallenge, Tier};
+use crate::domain::latest_of_kind::LatestOfKind;
 use crate::domain::totals::Totals;
 use crate::domain::training::{CURVE_DURATION_LABELS, WorkoutTraining};
 use crate::domain::training_summary::{TrainingSummary, WINDOW_90_DAYS, WINDOW_ALL_TIME};
@@ -221,6 +222,7 @@ fn account(out: &mut Out, a: &AccountView) {
         out.set(c::IN_PROGRESS, Discipline { discipline }, value);
     }
     totals(out, &s.totals);
+    latest_of_kind(out, &s.latest_of_kind);
     if let Some(w) = &s.latest {
         latest(out, w);
         if let Some(t) = &s.latest_training {
@@ -407,6 +409,46 @@ fn extras_totals(out: &mut Out, t: &Totals) {
     }
 }
 
+/// The newest strength workout and the newest class with targets.
+fn latest_of_kind(out: &mut Out, k: &LatestOfKind) {
+    if let Some(w) = &k.strength
+        && let Some(s) = &w.extras.strength
+    {
+        out.set_opt(c::LATEST_STRENGTH_END, NoLabels, w.end_time);
+        out.set_opt(c::LATEST_STRENGTH_REPS, NoLabels, s.repetitions);
+        out.set_opt(
+            c::LATEST_STRENGTH_VOLUME,
+            NoLabels,
+            s.volume_kilograms.map(|kg| kg * 1000.0),
+        );
+        out.set_opt(c::LATEST_STRENGTH_TENSION, NoLabels, s.tension_seconds);
+        for (group, score) in &s.muscle_groups {
+            let muscle_group = group.clone();
+            out.set(
+                c::LATEST_STRENGTH_MUSCLE_GROUP,
+                MuscleGroup { muscle_group },
+                *score,
+            );
+        }
+    }
+    if let Some(w) = &k.targets {
+        out.set_opt(c::LATEST_TARGETED_END, NoLabels, w.end_time);
+        target_times(out, c::LATEST_TARGETED, &w.extras);
+    }
+}
+
+fn target_times(out: &mut Out, family: Metric<TargetRange>, e: &WorkoutExtras) {
+    for (metric, time) in &e.targets {
+        for (range, seconds) in [("in", Some(time.in_seconds)), ("out", time.out_seconds)] {
+            let labels = TargetRange {
+                metric: metric.clone(),
+                range: range.to_owned(),
+            };
+            out.set_opt(family, labels, seconds);
+        }
+    }
+}
+
 /// The latest workout's badges, strength, targets and split.
 fn latest_extras(out: &mut Out, e: &WorkoutExtras) {
     out.set_opt(c::LATEST_BADGES, NoLabels, e.badges);
@@ -423,15 +465,7 @@ fn latest_extras(out: &mut Out, e: &WorkoutExtras) {
             out.set(c::LATEST_MUSCLE_GROUP, MuscleGroup { muscle_group }, *score);
         }
     }
-    for (metric, time) in &e.targets {
-        for (range, seconds) in [("in", Some(time.in_seconds)), ("out", time.out_seconds)] {
-            let labels = TargetRange {
-                metric: metric.clone(),
-                range: range.to_owned(),
-            };
-            out.set_opt(c::LATEST_TARGET, labels, seconds);
-        }
-    }
+    target_times(out, c::LATEST_TARGET, e);
     if let Some(split) = e.best_split {
         let distance = split.distance.label().to_owned();
         out.set(

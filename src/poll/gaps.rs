@@ -144,6 +144,9 @@ impl Poller {
         // Only what the workout grew by is added: a re-fetched strength workout adds its
         // reps and volume, nothing it had counted already.
         self.counting.detailed(listed, &fetched.enriched);
+        if self.may_be_latest(&fetched.enriched, now_unix() as f64) {
+            self.account.latest_of_kind.offer(&fetched.enriched);
+        }
         if strength && lacking != Lacking::Details {
             if let Some(latest) = self.account.latest.as_mut()
                 && latest.id == listed.id

@@ -23,6 +23,7 @@ use super::sync_state::{Lacking, META_HISTORY_COMPLETE, SyncState, Walk};
 use crate::clock::now_unix;
 use crate::domain::challenge::AnnualChallenge;
 use crate::domain::counting::{self, Counting};
+use crate::domain::latest_of_kind::LatestOfKind;
 use crate::domain::live::LiveRide;
 use crate::domain::plausible;
 use crate::domain::training::WorkoutTraining;
@@ -94,6 +95,7 @@ pub(super) struct AccountFacts {
     pub training: Option<TrainingSummary>,
     pub latest_training: Option<WorkoutTraining>,
     pub extras_at: Option<Instant>,
+    pub latest_of_kind: LatestOfKind,
     pub challenge: Option<AnnualChallenge>,
     pub badge_categories: Option<BTreeMap<String, f64>>,
 }
@@ -387,8 +389,12 @@ impl Poller {
     fn load(&mut self) -> Result<(), PollError> {
         let mut stored = Vec::new();
         let mut latest: Option<WorkoutSummary> = None;
+        let mut kinds = LatestOfKind::default();
         let now = now_unix() as f64;
         self.store.for_each(|w| {
+            if w.details_fetched && self.may_be_latest(&w.summary, now) {
+                kinds.offer(&w.summary);
+            }
             if w.details_fetched
                 && self.may_be_latest(&w.summary, now)
                 && latest
@@ -401,6 +407,7 @@ impl Poller {
         })?;
         self.counting.load(&stored);
         self.account.latest = latest;
+        self.account.latest_of_kind = kinds;
         self.sync.history_listed = self.store.meta(META_HISTORY_COMPLETE)?.as_deref() == Some("1");
         self.sync.pending = Some(self.store.pending_count()?);
         self.sync.backlog = Some(self.store.training_backlog_count()?);
@@ -471,6 +478,7 @@ impl Poller {
             training: a.training.clone(),
             latest_training: a.latest_training.clone(),
             challenge: a.challenge.clone(),
+            latest_of_kind: a.latest_of_kind.clone(),
             badge_categories: a.badge_categories.clone(),
             live: self.live.as_ref().map(|ride| {
                 let stale_after = self

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::domain::challenge::AnnualChallenge;
+use crate::domain::latest_of_kind::LatestOfKind;
 use crate::domain::live::{LiveRide, LiveSample};
 use crate::domain::totals::Totals;
 use crate::domain::training::WorkoutTraining;
@@ -43,6 +44,8 @@ pub struct Snapshot {
     pub live: Option<LiveView>,
     /// The annual challenge the member has joined, read at the profile interval.
     pub challenge: Option<AnnualChallenge>,
+    /// The newest strength workout and the newest class with targets.
+    pub latest_of_kind: LatestOfKind,
     /// Badges per achievement category, read at the profile interval.
     pub badge_categories: Option<BTreeMap<String, f64>>,
 }

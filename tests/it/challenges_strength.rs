@@ -250,6 +250,35 @@ async fn every_new_family_equals_the_fakes_ground_truth() {
         );
     }
 
+    // The newest strength class and class with targets of the history, whatever came
+    // after them.
+    let newest = |pick: fn(&GeneratedWorkout) -> bool| {
+        member
+            .workouts
+            .iter()
+            .filter(|w| counted(w) && pick(w))
+            .max_by_key(|w| (w.start_time, w.id.clone()))
+            .unwrap()
+    };
+    let lift = newest(|w| w.strength.is_some());
+    close(
+        value(&s, "peloton_latest_strength_workout_repetitions"),
+        lift.strength.unwrap().repetitions,
+        "the history's newest strength class",
+    );
+    let targeted = newest(|w| !w.targets.is_empty());
+    let (metric, inside, _) = &targeted.targets[0];
+    close(
+        value(
+            &s,
+            &format!(
+                "peloton_latest_targeted_workout_target_metric_seconds{{metric=\"{metric}\",range=\"in\"}}"
+            ),
+        ),
+        *inside,
+        "the history's newest class with targets",
+    );
+
     // A new strength class: its reps, volume and badges, at its own time.
     let before = value(&s, "peloton_workout_achievements_total").unwrap_or(0.0);
     let id = fake.add_workout("strength");
@@ -282,6 +311,16 @@ async fn every_new_family_equals_the_fakes_ground_truth() {
         value(&s, "peloton_workout_achievements_total"),
         before + new.achievements.len() as f64,
         "badges counted at the new class",
+    );
+    close(
+        value(&s, "peloton_latest_strength_workout_repetitions"),
+        truth.repetitions,
+        "the newest strength class's reps",
+    );
+    close(
+        value(&s, "peloton_latest_strength_workout_end_timestamp_seconds"),
+        new.end_time.unwrap() as f64,
+        "the newest strength class's end",
     );
     let (reps, kg, _) = strength_truth(&member);
     close(

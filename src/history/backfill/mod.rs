@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
+use crate::domain::latest_of_kind::LatestOfKind;
 use crate::domain::totals::Totals;
 use crate::domain::training::WorkoutTraining;
 use crate::domain::training_summary::{
@@ -56,6 +57,13 @@ const HISTORY_FAMILIES: &[Def] = &[
     c::MUSCLE_GROUP_TOTAL.def,
     c::TARGET_TOTAL.def,
     c::BEST_SPLIT.def,
+    c::LATEST_STRENGTH_END.def,
+    c::LATEST_STRENGTH_REPS.def,
+    c::LATEST_STRENGTH_VOLUME.def,
+    c::LATEST_STRENGTH_TENSION.def,
+    c::LATEST_STRENGTH_MUSCLE_GROUP.def,
+    c::LATEST_TARGETED_END.def,
+    c::LATEST_TARGETED.def,
 ];
 
 /// Fitness, fatigue and form: one sample at the end of each UTC day.
@@ -223,9 +231,10 @@ pub fn collect(histories: &[AccountHistory], options: &Options) -> Collected {
         let mut recent = RecentCurve::default();
         let mut zone_ftp_at = None;
         let mut latest_training: Option<WorkoutTraining> = None;
+        let mut kinds = LatestOfKind::default();
         let emit = |ts: i64,
                     totals: &Totals,
-                    latest: &Option<WorkoutSummary>,
+                    latest: (&Option<WorkoutSummary>, &LatestOfKind),
                     training: (&TrainingSummary, &Option<WorkoutTraining>),
                     defs: &mut Vec<Def>,
                     collected: &mut Collected| {
@@ -235,7 +244,8 @@ pub fn collect(histories: &[AccountHistory], options: &Options) -> Collected {
             let snapshot = Snapshot {
                 totals: totals.clone(),
                 workout_counts: totals.workouts.clone(),
-                latest: latest.clone(),
+                latest: latest.0.clone(),
+                latest_of_kind: latest.1.clone(),
                 training: Some(training.0.clone()),
                 latest_training: training.1.clone(),
                 ..Snapshot::default()
@@ -263,12 +273,20 @@ pub fn collect(histories: &[AccountHistory], options: &Options) -> Collected {
             while let Some(beat) = last_emit.map(|l| l + WEEK).filter(|b| *b < t) {
                 training.power_curve_90d = recent.at(beat);
                 let state = (&training, &latest_training);
-                emit(beat, &totals, &latest, state, &mut defs, &mut collected);
+                emit(
+                    beat,
+                    &totals,
+                    (&latest, &kinds),
+                    state,
+                    &mut defs,
+                    &mut collected,
+                );
                 last_emit = Some(beat);
             }
             totals.update(None, w);
             if options.include_imported || !w.imported {
                 latest = Some(w.clone());
+                kinds.offer(w);
                 latest_training = analytics.get(w.id.as_str()).map(|t| (*t).clone());
                 if let Some(t_w) = &latest_training {
                     training.add(t, t_w, &mut zone_ftp_at);
@@ -277,19 +295,40 @@ pub fn collect(histories: &[AccountHistory], options: &Options) -> Collected {
             }
             training.power_curve_90d = recent.at(t);
             let state = (&training, &latest_training);
-            emit(t, &totals, &latest, state, &mut defs, &mut collected);
+            emit(
+                t,
+                &totals,
+                (&latest, &kinds),
+                state,
+                &mut defs,
+                &mut collected,
+            );
             last_emit = Some(t);
         }
         while let Some(beat) = last_emit.map(|l| l + WEEK).filter(|b| *b < to) {
             training.power_curve_90d = recent.at(beat);
             let state = (&training, &latest_training);
-            emit(beat, &totals, &latest, state, &mut defs, &mut collected);
+            emit(
+                beat,
+                &totals,
+                (&latest, &kinds),
+                state,
+                &mut defs,
+                &mut collected,
+            );
             last_emit = Some(beat);
         }
         if latest.is_some() {
             training.power_curve_90d = recent.at(to);
             let state = (&training, &latest_training);
-            emit(to, &totals, &latest, state, &mut defs, &mut collected);
+            emit(
+                to,
+                &totals,
+                (&latest, &kinds),
+                state,
+                &mut defs,
+                &mut collected,
+            );
         }
         if let Some(first_day) = first_day {
             daily_loads(history, first_day, options, &mut defs, &mut collected);

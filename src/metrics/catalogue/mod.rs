@@ -160,6 +160,15 @@ families! {
     TARGET_TOTAL: counter<TargetRange> "peloton_target_metric" in SECONDS: "Time in (range=in) and out of (range=out) the class's target range, per target metric";
     BEST_SPLIT: gauge<SplitLength> "peloton_best_split" in SECONDS: "Fastest whole split ever: 500 m on the rower, a kilometre or mile running, walking or riding";
 
+    // The newest strength class and the newest class with targets, whatever came after.
+    LATEST_STRENGTH_END: gauge<NoLabels> "peloton_latest_strength_workout_end_timestamp" in SECONDS: "Unix time the newest completed workout with tracked strength work ended";
+    LATEST_STRENGTH_REPS: gauge<NoLabels> "peloton_latest_strength_workout_repetitions": "Repetitions of tracked movements in the newest strength workout";
+    LATEST_STRENGTH_VOLUME: gauge<NoLabels> "peloton_latest_strength_workout_volume" in GRAMS: "Weight lifted times repetitions in the newest strength workout";
+    LATEST_STRENGTH_TENSION: gauge<NoLabels> "peloton_latest_strength_workout_time_under_tension" in SECONDS: "Time under load in the newest strength workout";
+    LATEST_STRENGTH_MUSCLE_GROUP: gauge<MuscleGroup> "peloton_latest_strength_workout_muscle_group_score": "Peloton's muscle-group score of the newest strength workout";
+    LATEST_TARGETED_END: gauge<NoLabels> "peloton_latest_targeted_workout_end_timestamp" in SECONDS: "Unix time the newest completed class with targets ended";
+    LATEST_TARGETED: gauge<TargetRange> "peloton_latest_targeted_workout_target_metric" in SECONDS: "Time in and out of the target range per target metric in the newest class with targets";
+
     // The latest completed workout's training analytics.
     LATEST_POWER_BEST: gauge<Duration> "peloton_latest_workout_power_best" in WATTS if LatestWorkout: "Best average power over duration seconds in the latest completed workout";
     LATEST_NORMALIZED_POWER: gauge<NoLabels> "peloton_latest_workout_normalized_power" in WATTS if LatestWorkout: "Normalized power of the latest completed workout (4th-power mean of 30 s averages)";
