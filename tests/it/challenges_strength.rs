@@ -568,3 +568,72 @@ async fn switched_off_the_challenge_and_badges_cost_nothing() {
     );
     fake.shutdown().await;
 }
+
+/// A proxy's HTML page instead of the challenges: the poll fails (`peloton_up` 0), the
+/// last good values stay (no fake 0), and the next poll recovers them. A 404 (Peloton not
+/// serving achievements to this account) leaves the categories absent and the exporter up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_answers_from_the_new_endpoints() {
+    use peloton_fake::Fault;
+    let fake = fake(FakeOptions {
+        workouts: 30,
+        history_days: 60,
+        ..FakeOptions::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = args_with_token(&fake, dir.path());
+    args.push("--poll.profile-interval=1s".into());
+    let exporter = start(&args).await;
+    let good = wait_for_samples_within(exporter.addr, Duration::from_secs(30), "extras", |s| {
+        !series(s, "peloton_annual_challenge_progress_seconds").is_empty()
+    })
+    .await;
+    let progress = series(&good, "peloton_annual_challenge_progress_seconds")[0].1;
+    assert!(progress > 0.0);
+
+    fake.faults()
+        .push(Endpoint::Challenges, Fault::Html(200), 2);
+    let down = wait_for_samples_within(
+        exporter.addr,
+        Duration::from_secs(30),
+        "a failed poll",
+        |s| value(s, "peloton_up") == Some(0.0),
+    )
+    .await;
+    assert_eq!(
+        series(&down, "peloton_annual_challenge_progress_seconds")[0].1,
+        progress,
+        "the last good value stays"
+    );
+    assert!(
+        value(
+            &down,
+            "peloton_poll_errors_total{reason=\"invalid_response\"}"
+        )
+        .unwrap_or(0.0)
+            >= 1.0
+    );
+    let up = wait_for_samples_within(exporter.addr, Duration::from_secs(30), "recovered", |s| {
+        value(s, "peloton_up") == Some(1.0) && fake.faults().pending(Endpoint::Challenges) == 0
+    })
+    .await;
+    assert_eq!(
+        series(&up, "peloton_annual_challenge_progress_seconds")[0].1,
+        progress
+    );
+
+    fake.faults()
+        .push(Endpoint::Achievements, Fault::Status(404), 1000);
+    let s = wait_for_samples_within(
+        exporter.addr,
+        Duration::from_secs(30),
+        "achievements refused",
+        |s| series(s, "peloton_achievements_by_category").is_empty(),
+    )
+    .await;
+    assert_eq!(value(&s, "peloton_up"), Some(1.0), "a 404 is no failure");
+    assert!(!series(&s, "peloton_annual_challenge_progress_seconds").is_empty());
+    exporter.stop().await.unwrap();
+    fake.shutdown().await;
+}
