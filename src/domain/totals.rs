@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::labels::{self, MAX_DISCIPLINES, MAX_INSTRUCTOR_PAIRS, OTHER};
-use super::workout_extras::{SplitDistance, WorkoutExtras};
+use super::workout_extras::{SplitDistance, Strength, WorkoutExtras};
 use super::{Status, WorkoutSummary};
 
 /// In or out of a target range: the `range` label.
@@ -161,9 +161,7 @@ impl Totals {
     fn add_extras(&mut self, before: &WorkoutExtras, after: &WorkoutExtras) {
         grow_one(&mut self.workout_badges, before.badges, after.badges);
         let (b, a) = (before.strength.as_ref(), after.strength.as_ref());
-        let field =
-            |s: Option<&super::workout_extras::Strength>,
-             f: fn(&super::workout_extras::Strength) -> Option<f64>| s.and_then(f);
+        let field = |s: Option<&Strength>, f: fn(&Strength) -> Option<f64>| s.and_then(f);
         grow_one(
             &mut self.strength_repetitions,
             field(b, |s| s.repetitions),
