@@ -214,6 +214,8 @@ impl Poller {
     /// Syncs the whole history now: the list, then every pending detail. For the
     /// subcommands, which need the complete history before they write anything.
     pub async fn sync(&mut self) -> anyhow::Result<()> {
+        // What they write has no challenge or badge categories: not asked for.
+        self.schedule.profile_extras = false;
         self.poll().await?;
         loop {
             self.fill(Lacking::Details).await?;

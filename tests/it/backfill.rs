@@ -257,6 +257,16 @@ async fn csv_export_round_trips_with_the_store() {
         (exported_output - stored_output).abs() < 1e-6 * stored_output,
         "{exported_output} vs {stored_output}"
     );
+    // The export has no challenge or badge categories: they are not asked for.
+    assert!(
+        !fake.requests().iter().any(|r| matches!(
+            r.endpoint,
+            peloton_fake::Endpoint::Challenges
+                | peloton_fake::Endpoint::Challenge
+                | peloton_fake::Endpoint::Achievements
+        )),
+        "the sync of a subcommand asked for challenges or achievements"
+    );
 
     // JSON has the same rows.
     let json = dir.path().join("workouts.json");
