@@ -8,9 +8,6 @@ use super::labels::{self, MAX_DISCIPLINES, MAX_INSTRUCTOR_PAIRS, OTHER};
 use super::workout_extras::{SplitDistance, Strength, WorkoutExtras};
 use super::{Status, WorkoutSummary};
 
-/// In or out of a target range: the `range` label.
-pub const RANGES: [&str; 2] = ["in", "out"];
-
 /// What one workout adds to the totals; `None` where the workout gave no value.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Contribution {
@@ -59,10 +56,8 @@ pub struct Totals {
     pub include_imported: bool,
     /// Badges earned in completed workouts whose detail was read.
     pub workout_badges: Option<f64>,
-    pub strength_repetitions: Option<f64>,
-    pub strength_volume_kilograms: Option<f64>,
-    pub strength_tension_seconds: Option<f64>,
-    pub muscle_group_score: BTreeMap<String, f64>,
+    /// Repetitions, volume, time under tension and muscle-group scores summed.
+    pub strength: Strength,
     /// Seconds per (target metric, `in`/`out`).
     pub target_seconds: BTreeMap<(String, &'static str), f64>,
     /// The fastest whole split ever, per distance.
@@ -160,27 +155,16 @@ impl Totals {
     /// Adds what a workout's extras grew by since `before`.
     fn add_extras(&mut self, before: &WorkoutExtras, after: &WorkoutExtras) {
         grow_one(&mut self.workout_badges, before.badges, after.badges);
-        let (b, a) = (before.strength.as_ref(), after.strength.as_ref());
-        let field = |s: Option<&Strength>, f: fn(&Strength) -> Option<f64>| s.and_then(f);
-        grow_one(
-            &mut self.strength_repetitions,
-            field(b, |s| s.repetitions),
-            field(a, |s| s.repetitions),
-        );
-        grow_one(
-            &mut self.strength_volume_kilograms,
-            field(b, |s| s.volume_kilograms),
-            field(a, |s| s.volume_kilograms),
-        );
-        grow_one(
-            &mut self.strength_tension_seconds,
-            field(b, |s| s.tension_seconds),
-            field(a, |s| s.tension_seconds),
-        );
-        if let Some(a) = a {
+        if let Some(a) = &after.strength {
+            let none = Strength::default();
+            let b = before.strength.as_ref().unwrap_or(&none);
+            let t = &mut self.strength;
+            grow_one(&mut t.repetitions, b.repetitions, a.repetitions);
+            grow_one(&mut t.volume_grams, b.volume_grams, a.volume_grams);
+            grow_one(&mut t.tension_seconds, b.tension_seconds, a.tension_seconds);
             for (group, score) in &a.muscle_groups {
-                let was = b.and_then(|b| b.muscle_groups.get(group)).copied();
-                grow(&mut self.muscle_group_score, group, was, Some(*score));
+                let was = b.muscle_groups.get(group).copied();
+                grow(&mut t.muscle_groups, group, was, Some(*score));
             }
         }
         for (metric, time) in &after.targets {
@@ -290,12 +274,12 @@ mod tests {
         let mut t = Totals::default();
         let listed = w("s", "COMPLETE", None);
         t.update(None, &listed);
-        assert!(t.workout_badges.is_none() && t.strength_repetitions.is_none());
+        assert!(t.workout_badges.is_none() && t.strength.repetitions.is_none());
         let mut detailed = listed.clone();
         detailed.extras.badges = Some(2.0);
         detailed.extras.strength = Some(Strength {
             repetitions: Some(84.0),
-            volume_kilograms: Some(500.0),
+            volume_grams: Some(500_000.0),
             tension_seconds: Some(360.0),
             muscle_groups: BTreeMap::from([("core".to_owned(), 300.0)]),
         });
@@ -313,10 +297,10 @@ mod tests {
         t.update(Some(&listed), &detailed);
         t.update(Some(&detailed), &detailed);
         assert_eq!(t.workout_badges, Some(2.0), "counted once");
-        assert_eq!(t.strength_repetitions, Some(84.0));
-        assert_eq!(t.strength_volume_kilograms, Some(500.0));
-        assert_eq!(t.strength_tension_seconds, Some(360.0));
-        assert_eq!(t.muscle_group_score["core"], 300.0);
+        assert_eq!(t.strength.repetitions, Some(84.0));
+        assert_eq!(t.strength.volume_grams, Some(500_000.0));
+        assert_eq!(t.strength.tension_seconds, Some(360.0));
+        assert_eq!(t.strength.muscle_groups["core"], 300.0);
         assert_eq!(t.target_seconds[&("cadence".to_owned(), "in")], 72.0);
         assert_eq!(t.target_seconds[&("cadence".to_owned(), "out")], 1128.0);
         let mut slower = w("r", "COMPLETE", None);
@@ -334,7 +318,7 @@ mod tests {
         shrunk.extras.badges = Some(1.0);
         t.update(Some(&detailed), &shrunk);
         assert_eq!(t.workout_badges, Some(2.0));
-        assert_eq!(t.strength_repetitions, Some(84.0));
+        assert_eq!(t.strength.repetitions, Some(84.0));
     }
 
     #[test]

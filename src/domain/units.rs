@@ -5,8 +5,8 @@
 const MILE: f64 = 1609.344;
 const FOOT: f64 = 0.3048;
 const YARD: f64 = 0.9144;
-/// Kilograms per pound.
-const POUND: f64 = 0.453_592_37;
+/// Grams per pound.
+const POUND: f64 = 453.592_37;
 /// Joules per kilocalorie (the "calories" Peloton shows are kcal).
 pub const JOULES_PER_KCAL: f64 = 4184.0;
 
@@ -62,11 +62,11 @@ pub fn energy_to_joules(value: f64, unit: &str) -> Option<f64> {
     Some(value * factor)
 }
 
-/// A weight in `unit` (lb, kg) in kilograms.
-pub fn weight_to_kilograms(value: f64, unit: &str) -> Option<f64> {
+/// A weight in `unit` (lb, kg) in grams, Prometheus' base unit of mass.
+pub fn weight_to_grams(value: f64, unit: &str) -> Option<f64> {
     let factor = match norm(unit).as_str() {
         "lb" | "lbs" | "pound" | "pounds" => POUND,
-        "kg" | "kgs" | "kilograms" => 1.0,
+        "kg" | "kgs" | "kilograms" => 1000.0,
         _ => return None,
     };
     Some(value * factor)

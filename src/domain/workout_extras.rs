@@ -108,8 +108,8 @@ impl WorkoutExtras {
 pub struct Strength {
     /// Completed repetitions of rep-tracked movements; `None` without movement tracking.
     pub repetitions: Option<f64>,
-    /// Weight lifted times repetitions, in kilograms (both dumbbells of a pair counted).
-    pub volume_kilograms: Option<f64>,
+    /// Weight lifted times repetitions, in grams (both dumbbells of a pair counted).
+    pub volume_grams: Option<f64>,
     /// Seconds under load: the held seconds of timed movements plus the time of each
     /// rep-tracked movement that was done.
     pub tension_seconds: Option<f64>,
@@ -120,7 +120,7 @@ pub struct Strength {
 impl Strength {
     fn merge(&mut self, other: &Strength) {
         self.repetitions = other.repetitions.or(self.repetitions);
-        self.volume_kilograms = other.volume_kilograms.or(self.volume_kilograms);
+        self.volume_grams = other.volume_grams.or(self.volume_grams);
         self.tension_seconds = other.tension_seconds.or(self.tension_seconds);
         if !other.muscle_groups.is_empty() {
             self.muscle_groups.clone_from(&other.muscle_groups);

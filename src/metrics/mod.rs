@@ -14,7 +14,7 @@ use crate::domain::latest_of_kind::LatestOfKind;
 use crate::domain::totals::Totals;
 use crate::domain::training::{CURVE_DURATION_LABELS, WorkoutTraining};
 use crate::domain::training_summary::{TrainingSummary, WINDOW_90_DAYS, WINDOW_ALL_TIME};
-use crate::domain::workout_extras::WorkoutExtras;
+use crate::domain::workout_extras::{Strength, WorkoutExtras};
 use crate::domain::{self, WorkoutSummary};
 use crate::state::account::AccountState;
 use crate::state::snapshot::{LiveView, Snapshot};
@@ -377,25 +377,50 @@ fn challenge(out: &mut Out, ch: &AnnualChallenge, now: f64) {
     }
 }
 
+/// One set of strength families: the lifetime counters, the latest workout's, or the
+/// newest strength workout's.
+struct StrengthFamilies {
+    repetitions: Metric<NoLabels>,
+    volume: Metric<NoLabels>,
+    tension: Metric<NoLabels>,
+    muscle_groups: Metric<MuscleGroup>,
+}
+
+const STRENGTH_TOTALS: StrengthFamilies = StrengthFamilies {
+    repetitions: c::STRENGTH_REPS_TOTAL,
+    volume: c::STRENGTH_VOLUME_TOTAL,
+    tension: c::STRENGTH_TENSION_TOTAL,
+    muscle_groups: c::MUSCLE_GROUP_TOTAL,
+};
+
+const LATEST_WORKOUT_STRENGTH: StrengthFamilies = StrengthFamilies {
+    repetitions: c::LATEST_REPS,
+    volume: c::LATEST_VOLUME,
+    tension: c::LATEST_TENSION,
+    muscle_groups: c::LATEST_MUSCLE_GROUP,
+};
+
+const NEWEST_STRENGTH_WORKOUT: StrengthFamilies = StrengthFamilies {
+    repetitions: c::LATEST_STRENGTH_REPS,
+    volume: c::LATEST_STRENGTH_VOLUME,
+    tension: c::LATEST_STRENGTH_TENSION,
+    muscle_groups: c::LATEST_STRENGTH_MUSCLE_GROUP,
+};
+
+fn strength(out: &mut Out, families: &StrengthFamilies, s: &Strength) {
+    out.set_opt(families.repetitions, NoLabels, s.repetitions);
+    out.set_opt(families.volume, NoLabels, s.volume_grams);
+    out.set_opt(families.tension, NoLabels, s.tension_seconds);
+    for (group, score) in &s.muscle_groups {
+        let muscle_group = group.clone();
+        out.set(families.muscle_groups, MuscleGroup { muscle_group }, *score);
+    }
+}
+
 /// Badges, strength, targets and splits summed over the history.
 fn extras_totals(out: &mut Out, t: &Totals) {
     out.set_opt(c::WORKOUT_BADGES_TOTAL, NoLabels, t.workout_badges);
-    out.set_opt(c::STRENGTH_REPS_TOTAL, NoLabels, t.strength_repetitions);
-    out.set_opt(
-        c::STRENGTH_VOLUME_TOTAL,
-        NoLabels,
-        // Prometheus' base unit of mass is the gram.
-        t.strength_volume_kilograms.map(|kg| kg * 1000.0),
-    );
-    out.set_opt(
-        c::STRENGTH_TENSION_TOTAL,
-        NoLabels,
-        t.strength_tension_seconds,
-    );
-    for (group, score) in &t.muscle_group_score {
-        let muscle_group = group.clone();
-        out.set(c::MUSCLE_GROUP_TOTAL, MuscleGroup { muscle_group }, *score);
-    }
+    strength(out, &STRENGTH_TOTALS, &t.strength);
     for ((metric, range), seconds) in &t.target_seconds {
         let labels = TargetRange {
             metric: metric.clone(),
@@ -415,21 +440,7 @@ fn latest_of_kind(out: &mut Out, k: &LatestOfKind) {
         && let Some(s) = &w.extras.strength
     {
         out.set_opt(c::LATEST_STRENGTH_END, NoLabels, w.end_time);
-        out.set_opt(c::LATEST_STRENGTH_REPS, NoLabels, s.repetitions);
-        out.set_opt(
-            c::LATEST_STRENGTH_VOLUME,
-            NoLabels,
-            s.volume_kilograms.map(|kg| kg * 1000.0),
-        );
-        out.set_opt(c::LATEST_STRENGTH_TENSION, NoLabels, s.tension_seconds);
-        for (group, score) in &s.muscle_groups {
-            let muscle_group = group.clone();
-            out.set(
-                c::LATEST_STRENGTH_MUSCLE_GROUP,
-                MuscleGroup { muscle_group },
-                *score,
-            );
-        }
+        strength(out, &NEWEST_STRENGTH_WORKOUT, s);
     }
     if let Some(w) = &k.targets {
         out.set_opt(c::LATEST_TARGETED_END, NoLabels, w.end_time);
@@ -453,17 +464,7 @@ fn target_times(out: &mut Out, family: Metric<TargetRange>, e: &WorkoutExtras) {
 fn latest_extras(out: &mut Out, e: &WorkoutExtras) {
     out.set_opt(c::LATEST_BADGES, NoLabels, e.badges);
     if let Some(s) = &e.strength {
-        out.set_opt(c::LATEST_REPS, NoLabels, s.repetitions);
-        out.set_opt(
-            c::LATEST_VOLUME,
-            NoLabels,
-            s.volume_kilograms.map(|kg| kg * 1000.0),
-        );
-        out.set_opt(c::LATEST_TENSION, NoLabels, s.tension_seconds);
-        for (group, score) in &s.muscle_groups {
-            let muscle_group = group.clone();
-            out.set(c::LATEST_MUSCLE_GROUP, MuscleGroup { muscle_group }, *score);
-        }
+        strength(out, &LATEST_WORKOUT_STRENGTH, s);
     }
     target_times(out, c::LATEST_TARGET, e);
     if let Some(split) = e.best_split {

@@ -430,7 +430,7 @@ fn badges_strength_targets_and_splits_are_written_at_each_workout() {
     lift.extras.badges = Some(2.0);
     lift.extras.strength = Some(Strength {
         repetitions: Some(84.0),
-        volume_kilograms: Some(567.0),
+        volume_grams: Some(567_000.0),
         tension_seconds: Some(360.0),
         muscle_groups: BTreeMap::from([("core".to_owned(), 900.0)]),
     });

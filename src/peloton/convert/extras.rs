@@ -1,5 +1,5 @@
 //! A workout's badges, strength work, time in target and best split, from its detail and
-//! its performance graph, in base units (kilograms, seconds). What cannot be true is
+//! its performance graph, in base units (grams, seconds). What cannot be true is
 //! dropped, never turned into a 0.
 
 use std::collections::BTreeMap;
@@ -17,10 +17,10 @@ use crate::peloton::model::{
 
 /// More repetitions than one set can hold.
 const MAX_SET_REPS: f64 = 1_000.0;
-/// Heavier than any dumbbell pair, in kilograms.
-const MAX_WEIGHT_KG: f64 = 500.0;
-/// More than a lifetime's volume in one class, in kilograms.
-const MAX_VOLUME_KG: f64 = 1_000_000.0;
+/// Heavier than any dumbbell pair, in grams.
+const MAX_WEIGHT_G: f64 = 500_000.0;
+/// More than a lifetime's volume in one class, in grams.
+const MAX_VOLUME_G: f64 = 1_000_000_000.0;
 /// More badges than one workout can earn.
 const MAX_BADGES: f64 = 1_000.0;
 /// The highest muscle-group score Peloton could give one class.
@@ -83,23 +83,23 @@ fn is_hold(set: &RepetitionSummary) -> bool {
     })
 }
 
-/// Kilograms a set's weights add per repetition. Peloton gives one `weight_value` for a
+/// Grams a set's weights add per repetition. Peloton gives one `weight_value` for a
 /// pair of dumbbells and counts both in its `total_volume` (P2G #727), so a single
 /// weight counts twice; two listed weights count once each.
-fn set_kilograms(set: &RepetitionSummary, default_unit: &str) -> Option<f64> {
+fn set_grams(set: &RepetitionSummary, default_unit: &str) -> Option<f64> {
     let weights: Vec<f64> = set
         .weight
         .iter()
         .filter_map(|w| w.weight_data.as_ref())
         .map(|w| {
             let unit = w.weight_unit.as_deref().unwrap_or(default_unit);
-            units::weight_to_kilograms(w.weight_value?, unit)
+            units::weight_to_grams(w.weight_value?, unit)
         })
         // A weight in a unit this build does not know makes the volume unknown, not 0.
         .collect::<Option<_>>()?;
     if weights
         .iter()
-        .any(|w| !w.is_finite() || *w < 0.0 || *w > MAX_WEIGHT_KG)
+        .any(|w| !w.is_finite() || *w < 0.0 || *w > MAX_WEIGHT_G)
     {
         return None;
     }
@@ -145,8 +145,8 @@ fn movements(c: &CompletedMovements) -> Option<Strength> {
         let own = set
             .total_volume
             .filter(|v| v.is_finite() && *v >= 0.0)
-            .and_then(|v| units::weight_to_kilograms(v, unit));
-        let set_volume = own.or_else(|| set_kilograms(set, unit).map(|kg| kg * n));
+            .and_then(|v| units::weight_to_grams(v, unit));
+        let set_volume = own.or_else(|| set_grams(set, unit).map(|g| g * n));
         volume = match (volume, set_volume) {
             (Some(total), Some(v)) => Some(total + v),
             _ => None,
@@ -158,13 +158,13 @@ fn movements(c: &CompletedMovements) -> Option<Strength> {
     let peloton_volume = c
         .total_volume
         .filter(|v| v.is_finite() && *v >= 0.0)
-        .and_then(|v| units::weight_to_kilograms(v, unit));
+        .and_then(|v| units::weight_to_grams(v, unit));
     let peloton_reps = c
         .total_repetitions
         .filter(|r| r.is_finite() && *r >= 0.0 && *r <= MAX_SET_REPS * sets.len() as f64);
     Some(Strength {
         repetitions: Some(peloton_reps.unwrap_or(reps)),
-        volume_kilograms: plausible::within(peloton_volume.or(volume), MAX_VOLUME_KG),
+        volume_grams: plausible::within(peloton_volume.or(volume), MAX_VOLUME_G),
         tension_seconds: plausible::within(Some(tension), MAX_DURATION_SECONDS),
         muscle_groups: BTreeMap::new(),
     })

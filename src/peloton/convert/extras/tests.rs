@@ -7,7 +7,7 @@ fn fixture<T: serde::de::DeserializeOwned>(name: &str) -> T {
 }
 
 fn close(a: f64, b: f64) -> bool {
-    (a - b).abs() < 1e-9
+    (a - b).abs() <= 1e-9 * b.abs().max(1.0)
 }
 
 #[test]
@@ -16,7 +16,7 @@ fn strength_sets_give_reps_volume_with_both_dumbbells_and_time_under_tension() {
     let s = from_detail(&d).strength.unwrap();
     // Ten rep-tracked sets, no hold; 10 lb pairs count twice (1,250 lb in all).
     assert_eq!(s.repetitions, Some(84.0));
-    assert!(close(s.volume_kilograms.unwrap(), 1250.0 * 0.453_592_37));
+    assert!(close(s.volume_grams.unwrap(), 1250.0 * 453.592_37));
     assert_eq!(s.tension_seconds, Some(360.0));
     assert!(
         from_detail(&d).badges.is_none(),
@@ -43,7 +43,7 @@ fn peloton_totals_win_and_holds_are_seconds() {
     assert_eq!(e.badges, Some(3.0));
     let s = e.strength.unwrap();
     assert_eq!(s.repetitions, Some(10.0));
-    assert!(close(s.volume_kilograms.unwrap(), 400.0 * 0.453_592_37));
+    assert!(close(s.volume_grams.unwrap(), 400.0 * 453.592_37));
     assert_eq!(s.tension_seconds, Some(40.0 + 45.0));
 }
 
@@ -67,7 +67,7 @@ fn missing_null_or_renamed_movement_data_is_absent_not_zero() {
     .unwrap();
     let s = from_detail(&d).strength.unwrap();
     assert_eq!(s.repetitions, Some(5.0));
-    assert_eq!(s.volume_kilograms, None);
+    assert_eq!(s.volume_grams, None);
 }
 
 #[test]
@@ -153,7 +153,7 @@ fn the_2024_strength_fixtures_exactly() {
     assert_eq!(e.badges, Some(2.0));
     let s = e.strength.unwrap();
     assert_eq!(s.repetitions, Some(59.0));
-    assert!(close(s.volume_kilograms.unwrap(), 1750.0 * 0.453_592_37));
+    assert!(close(s.volume_grams.unwrap(), 1750.0 * 453.592_37));
     assert_eq!(s.tension_seconds, Some(80.0 + 255.0));
     let g: PerformanceGraph = fixture("performance_graph_strength_2024_RECONSTRUCTED.json");
     let groups = from_graph(&g).strength.unwrap().muscle_groups;
