@@ -39,6 +39,20 @@ pub fn within(v: Option<f64>, max: f64) -> Option<f64> {
     v.filter(|x| x.is_finite() && *x >= 0.0 && *x <= max)
 }
 
+/// The highest heart rate a zone bound may name, in beats per minute.
+pub const MAX_HEART_RATE_BPM: f64 = 250.0;
+
+/// Five heart-rate zone floors, when every one is given, a possible heart rate, and they
+/// ascend: anything else describes no zones.
+pub fn zone_floors(floors: [Option<f64>; 5]) -> Option<[f64; 5]> {
+    let mut out = [0.0; 5];
+    for (slot, floor) in out.iter_mut().zip(floors) {
+        *slot = within(floor, MAX_HEART_RATE_BPM)?;
+    }
+    let ascending = out.iter().zip(out.iter().skip(1)).all(|(a, b)| a < b);
+    ascending.then_some(out)
+}
+
 /// Drops every impossible value of `w` and returns the names of the fields it dropped.
 pub fn sanitize(w: &mut WorkoutSummary) -> Vec<&'static str> {
     let mut dropped = Vec::new();

@@ -268,22 +268,20 @@ pub fn graph(g: &PerformanceGraph, every_n: u32) -> WorkoutGraph {
 fn zone_floors(zones: &[model::HeartRateZone]) -> Option<[f64; 5]> {
     let mut floors = [None; 5];
     for z in zones {
-        let index = z
-            .slug
-            .as_deref()
-            .and_then(|s| s.strip_prefix("zone"))
-            .and_then(|n| n.parse::<usize>().ok())
-            .and_then(|n| n.checked_sub(1));
-        if let (Some(slot), Some(min)) = (index.and_then(|i| floors.get_mut(i)), z.min_value)
-            && min.is_finite()
-            && (0.0..=250.0).contains(&min)
-        {
-            *slot = Some(min);
+        if let Some(slot) = zone_index(z).and_then(|i| floors.get_mut(i)) {
+            *slot = z.min_value;
         }
     }
-    let floors = floors.map(|f| f.unwrap_or(f64::NAN));
-    let ascending = floors.iter().zip(floors.iter().skip(1)).all(|(a, b)| a < b);
-    (floors.iter().all(|f| f.is_finite()) && ascending).then_some(floors)
+    plausible::zone_floors(floors)
+}
+
+/// `zone1`..`zone5` as 0..4.
+fn zone_index(z: &model::HeartRateZone) -> Option<usize> {
+    z.slug
+        .as_deref()
+        .and_then(|s| s.strip_prefix("zone"))
+        .and_then(|n| n.parse::<usize>().ok())
+        .and_then(|n| n.checked_sub(1))
 }
 
 /// Peloton's first year: no member has a workout before it.
@@ -423,13 +421,7 @@ fn metric_zones(zones: &[model::HeartRateZone]) -> Option<[f64; 5]> {
     let mut out = [0.0; 5];
     let mut any = false;
     for z in zones {
-        let index = z
-            .slug
-            .as_deref()
-            .and_then(|s| s.strip_prefix("zone"))
-            .and_then(|n| n.parse::<usize>().ok())
-            .and_then(|n| n.checked_sub(1));
-        if let (Some(i), Some(d)) = (index, z.duration)
+        if let (Some(i), Some(d)) = (zone_index(z), z.duration)
             && let Some(slot) = out.get_mut(i)
         {
             *slot = d;

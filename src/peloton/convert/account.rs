@@ -7,10 +7,9 @@ use std::collections::BTreeMap;
 use crate::domain::HeartRateZones;
 use crate::domain::challenge::{AnnualChallenge, MAX_TIERS, Tier};
 use crate::domain::labels::{self, OTHER};
+use crate::domain::plausible::{self, MAX_HEART_RATE_BPM};
 use crate::peloton::model::{self, ChallengeProgress, ChallengeSummary};
 
-/// The highest heart rate a zone bound may name.
-const MAX_BPM: f64 = 250.0;
 /// Most achievement categories kept; Peloton shows about ten.
 pub const MAX_CATEGORIES: usize = 32;
 /// More badges than any member holds in one category.
@@ -24,7 +23,7 @@ pub fn hr_zones(me: &model::Me) -> Option<HeartRateZones> {
     let max = [me.customized_max_heart_rate, me.default_max_heart_rate]
         .into_iter()
         .flatten()
-        .find(|m| m.is_finite() && *m > 0.0 && *m <= MAX_BPM);
+        .find(|m| m.is_finite() && *m > 0.0 && *m <= MAX_HEART_RATE_BPM);
     let floors = zone_floors(&me.customized_heart_rate_zones)
         .or_else(|| zone_floors(&me.default_heart_rate_zones))?;
     // A maximum below zone 5's floor cannot be its top.
@@ -37,18 +36,13 @@ fn zone_floors(zones: &[serde_json::Value]) -> Option<[f64; 5]> {
     if zones.len() != 5 {
         return None;
     }
-    let mut floors = [0.0; 5];
+    let mut floors = [None; 5];
     for (slot, z) in floors.iter_mut().zip(zones) {
-        let v = z
+        *slot = z
             .as_f64()
-            .or_else(|| z.get("min_value").and_then(serde_json::Value::as_f64))?;
-        if !(v.is_finite() && (0.0..=MAX_BPM).contains(&v)) {
-            return None;
-        }
-        *slot = v;
+            .or_else(|| z.get("min_value").and_then(serde_json::Value::as_f64));
     }
-    let ascending = floors.iter().zip(floors.iter().skip(1)).all(|(a, b)| a < b);
-    ascending.then_some(floors)
+    plausible::zone_floors(floors)
 }
 
 /// A challenge of the joined list that may be the annual one.
