@@ -259,12 +259,10 @@ async fn csv_export_round_trips_with_the_store() {
     );
     // The export has no challenge or badge categories: they are not asked for.
     assert!(
-        !fake.requests().iter().any(|r| matches!(
-            r.endpoint,
-            peloton_fake::Endpoint::Challenges
-                | peloton_fake::Endpoint::Challenge
-                | peloton_fake::Endpoint::Achievements
-        )),
+        !fake
+            .requests()
+            .iter()
+            .any(|r| crate::challenges_strength::is_profile_extra(r.endpoint)),
         "the sync of a subcommand asked for challenges or achievements"
     );
 

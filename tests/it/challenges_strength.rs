@@ -44,6 +44,23 @@ fn strength_truth(member: &peloton_fake::MemberData) -> (f64, f64, f64) {
     t
 }
 
+/// A short history: enough for the profile reads, quick to sync.
+fn small_member() -> FakeOptions {
+    FakeOptions {
+        workouts: 20,
+        history_days: 30,
+        ..FakeOptions::default()
+    }
+}
+
+/// The reads of the profile interval this issue added.
+pub fn is_profile_extra(endpoint: Endpoint) -> bool {
+    matches!(
+        endpoint,
+        Endpoint::Challenges | Endpoint::Challenge | Endpoint::Achievements
+    )
+}
+
 fn members_fake() -> FakeOptions {
     FakeOptions {
         workouts: 150,
@@ -342,12 +359,7 @@ async fn every_new_family_equals_the_fakes_ground_truth() {
 /// is still one request.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_challenge_and_badges_cost_three_requests_per_profile_interval() {
-    let fake = fake(FakeOptions {
-        workouts: 20,
-        history_days: 30,
-        ..FakeOptions::default()
-    })
-    .await;
+    let fake = fake(small_member()).await;
     let dir = tempfile::tempdir().unwrap();
     let mut args = args_with_token(&fake, dir.path());
     args.push("--poll.profile-interval=4s".into());
@@ -356,12 +368,7 @@ async fn the_challenge_and_badges_cost_three_requests_per_profile_interval() {
     let extras = |fake: &FakePeloton| {
         fake.requests()
             .into_iter()
-            .filter(|r| {
-                matches!(
-                    r.endpoint,
-                    Endpoint::Challenges | Endpoint::Challenge | Endpoint::Achievements
-                )
-            })
+            .filter(|r| is_profile_extra(r.endpoint))
             .map(|r| r.endpoint)
             .collect::<Vec<_>>()
     };
@@ -537,12 +544,7 @@ async fn a_store_from_before_reads_each_strength_class_once_more() {
 /// `--no-collector.challenges`: neither the series nor their requests.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn switched_off_the_challenge_and_badges_cost_nothing() {
-    let fake = fake(FakeOptions {
-        workouts: 20,
-        history_days: 30,
-        ..FakeOptions::default()
-    })
-    .await;
+    let fake = fake(small_member()).await;
     let dir = tempfile::tempdir().unwrap();
     let mut args = args_with_token(&fake, dir.path());
     args.push("--no-collector.challenges".into());
@@ -550,10 +552,7 @@ async fn switched_off_the_challenge_and_badges_cost_nothing() {
     let s = wait_synced(exporter.addr).await;
     exporter.stop().await.unwrap();
     assert!(
-        !fake.requests().iter().any(|r| matches!(
-            r.endpoint,
-            Endpoint::Challenges | Endpoint::Challenge | Endpoint::Achievements
-        )),
+        !fake.requests().iter().any(|r| is_profile_extra(r.endpoint)),
         "{:?}",
         fake.requests()
     );
@@ -575,12 +574,7 @@ async fn switched_off_the_challenge_and_badges_cost_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_answers_from_the_new_endpoints() {
     use peloton_fake::Fault;
-    let fake = fake(FakeOptions {
-        workouts: 30,
-        history_days: 60,
-        ..FakeOptions::default()
-    })
-    .await;
+    let fake = fake(small_member()).await;
     let dir = tempfile::tempdir().unwrap();
     let mut args = args_with_token(&fake, dir.path());
     args.push("--poll.profile-interval=1s".into());
