@@ -151,6 +151,24 @@ fn a_failed_start_creates_no_data_directory() {
     assert!(!dir.path().join("data").exists());
 }
 
+/// SIGTERM to `child`, then its output once it has exited.
+fn terminate(child: std::process::Child) -> Output {
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    finish(child)
+}
+
+fn assert_demo_dir_removed(pid: u32) {
+    assert!(
+        !demo_dir(pid).exists(),
+        "{} left behind",
+        demo_dir(pid).display()
+    );
+}
+
 fn demo_dir(pid: u32) -> std::path::PathBuf {
     std::env::temp_dir().join(format!("peloton-exporter-demo-{pid}"))
 }
@@ -178,11 +196,7 @@ fn the_demo_removes_its_directory_on_exit() {
     let out = finish(child);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(csv.exists());
-    assert!(
-        !demo_dir(pid).exists(),
-        "{} left behind",
-        demo_dir(pid).display()
-    );
+    assert_demo_dir_removed(pid);
 
     // The server, stopped by SIGTERM once it serves, too.
     let log = dir.path().join("demo.log");
@@ -211,18 +225,9 @@ fn the_demo_removes_its_directory_on_exit() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(demo_dir(pid).join("peloton.db").exists());
-    let killed = Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let out = finish(child);
+    let out = terminate(child);
     assert!(out.status.success(), "{}: {}", out.status, said());
-    assert!(
-        !demo_dir(pid).exists(),
-        "{} left behind",
-        demo_dir(pid).display()
-    );
+    assert_demo_dir_removed(pid);
 }
 
 /// SIGTERM during start-up (the store exists, the rest is still starting) is kept and ends
@@ -247,23 +252,14 @@ fn a_sigterm_during_start_up_still_removes_the_demo_directory() {
         assert!(child.try_wait().unwrap().is_none(), "demo exited");
         std::thread::sleep(Duration::from_millis(5));
     }
-    let killed = Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let out = finish(child);
+    let out = terminate(child);
     assert!(
         out.status.success(),
         "{}: {}",
         out.status,
         text(&out.stderr)
     );
-    assert!(
-        !demo_dir(pid).exists(),
-        "{} left behind",
-        demo_dir(pid).display()
-    );
+    assert_demo_dir_removed(pid);
 }
 
 #[test]
