@@ -219,37 +219,17 @@ pub fn collect(histories: &[AccountHistory], options: &Options) -> Collected {
             .collect();
         workouts.sort_by_key(|w| (at(w).unwrap_or(0), w.id.clone()));
         stats.workouts += workouts.len() as u64;
-        let mut totals = Totals::new(options.include_imported);
-        let mut latest: Option<WorkoutSummary> = None;
-        let mut last_emit: Option<i64> = None;
         let analytics: BTreeMap<&str, &WorkoutTraining> = history
             .training
             .iter()
             .map(|r| (r.id.as_str(), &r.training))
             .collect();
-        let mut training = TrainingSummary::default();
-        let mut recent = RecentCurve::default();
-        let mut zone_ftp_at = None;
-        let mut latest_training: Option<WorkoutTraining> = None;
-        let mut kinds = LatestOfKind::default();
-        let emit = |ts: i64,
-                    totals: &Totals,
-                    latest: (&Option<WorkoutSummary>, &LatestOfKind),
-                    training: (&TrainingSummary, &Option<WorkoutTraining>),
-                    defs: &mut Vec<Def>,
-                    collected: &mut Collected| {
+        let mut walked = Walked::new(options.include_imported);
+        let mut last_emit: Option<i64> = None;
+        let emit = |ts: i64, snapshot: Snapshot, defs: &mut Vec<Def>, collected: &mut Collected| {
             if ts < from {
                 return;
             }
-            let snapshot = Snapshot {
-                totals: totals.clone(),
-                workout_counts: totals.workouts.clone(),
-                latest: latest.0.clone(),
-                latest_of_kind: latest.1.clone(),
-                training: Some(training.0.clone()),
-                latest_training: training.1.clone(),
-                ..Snapshot::default()
-            };
             let view = AccountView {
                 account: history.account.clone(),
                 snapshot: std::sync::Arc::new(snapshot),
@@ -271,64 +251,19 @@ pub fn collect(histories: &[AccountHistory], options: &Options) -> Collected {
         for w in workouts {
             let Some(t) = at(w) else { continue };
             while let Some(beat) = last_emit.map(|l| l + WEEK).filter(|b| *b < t) {
-                training.power_curve_90d = recent.at(beat);
-                let state = (&training, &latest_training);
-                emit(
-                    beat,
-                    &totals,
-                    (&latest, &kinds),
-                    state,
-                    &mut defs,
-                    &mut collected,
-                );
+                emit(beat, walked.at(beat), &mut defs, &mut collected);
                 last_emit = Some(beat);
             }
-            totals.update(None, w);
-            if options.include_imported || !w.imported {
-                latest = Some(w.clone());
-                kinds.offer(w);
-                latest_training = analytics.get(w.id.as_str()).map(|t| (*t).clone());
-                if let Some(t_w) = &latest_training {
-                    training.add(t, t_w, &mut zone_ftp_at);
-                    recent.push(t, t_w.power_curve_watts);
-                }
-            }
-            training.power_curve_90d = recent.at(t);
-            let state = (&training, &latest_training);
-            emit(
-                t,
-                &totals,
-                (&latest, &kinds),
-                state,
-                &mut defs,
-                &mut collected,
-            );
+            walked.add(w, t, analytics.get(w.id.as_str()).copied());
+            emit(t, walked.at(t), &mut defs, &mut collected);
             last_emit = Some(t);
         }
         while let Some(beat) = last_emit.map(|l| l + WEEK).filter(|b| *b < to) {
-            training.power_curve_90d = recent.at(beat);
-            let state = (&training, &latest_training);
-            emit(
-                beat,
-                &totals,
-                (&latest, &kinds),
-                state,
-                &mut defs,
-                &mut collected,
-            );
+            emit(beat, walked.at(beat), &mut defs, &mut collected);
             last_emit = Some(beat);
         }
-        if latest.is_some() {
-            training.power_curve_90d = recent.at(to);
-            let state = (&training, &latest_training);
-            emit(
-                to,
-                &totals,
-                (&latest, &kinds),
-                state,
-                &mut defs,
-                &mut collected,
-            );
+        if walked.latest.is_some() {
+            emit(to, walked.at(to), &mut defs, &mut collected);
         }
         if let Some(first_day) = first_day {
             daily_loads(history, first_day, options, &mut defs, &mut collected);
@@ -340,6 +275,62 @@ pub fn collect(histories: &[AccountHistory], options: &Options) -> Collected {
     collected.defs = defs;
     collected.stats = stats;
     collected
+}
+
+/// What the history shows after the workouts walked so far, as `/metrics` showed it then.
+#[derive(Debug)]
+struct Walked {
+    include_imported: bool,
+    totals: Totals,
+    latest: Option<WorkoutSummary>,
+    latest_training: Option<WorkoutTraining>,
+    latest_of_kind: LatestOfKind,
+    training: TrainingSummary,
+    recent: RecentCurve,
+    zone_ftp_at: Option<i64>,
+}
+
+impl Walked {
+    fn new(include_imported: bool) -> Self {
+        Self {
+            include_imported,
+            totals: Totals::new(include_imported),
+            latest: None,
+            latest_training: None,
+            latest_of_kind: LatestOfKind::default(),
+            training: TrainingSummary::default(),
+            recent: RecentCurve::default(),
+            zone_ftp_at: None,
+        }
+    }
+
+    /// Workout `w`, which ended at `t`, with its stored analytics.
+    fn add(&mut self, w: &WorkoutSummary, t: i64, analytics: Option<&WorkoutTraining>) {
+        self.totals.update(None, w);
+        if self.include_imported || !w.imported {
+            self.latest = Some(w.clone());
+            self.latest_of_kind.offer(w);
+            self.latest_training = analytics.cloned();
+            if let Some(t_w) = &self.latest_training {
+                self.training.add(t, t_w, &mut self.zone_ftp_at);
+                self.recent.push(t, t_w.power_curve_watts);
+            }
+        }
+    }
+
+    /// The snapshot at `ts`: the 90-day curve moves with the time.
+    fn at(&mut self, ts: i64) -> Snapshot {
+        self.training.power_curve_90d = self.recent.at(ts);
+        Snapshot {
+            totals: self.totals.clone(),
+            workout_counts: self.totals.workouts.clone(),
+            latest: self.latest.clone(),
+            latest_of_kind: self.latest_of_kind.clone(),
+            training: Some(self.training.clone()),
+            latest_training: self.latest_training.clone(),
+            ..Snapshot::default()
+        }
+    }
 }
 
 /// The workouts' curves of the last 90 days, as the history walks forward in time: the
