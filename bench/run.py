@@ -317,49 +317,15 @@ def scrape_phase(pid, port, baseline=False):
 def nginx_serving(body, ctype, accept):
     """wrk against nginx serving `body` as a static file with the same Content-Type: the
     ceiling for serving these bytes on this machine. None when nginx is not installed."""
-    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
-    if not nginx:
-        log("    nginx is missing (apt-get install -y nginx): no nginx comparison")
-        return None
-    d = tempfile.mkdtemp(prefix="bench-nginx-")
-    os.chmod(d, 0o755)  # nginx's workers run as another user
-    port = free_port()
-    with open(os.path.join(d, "metrics"), "wb") as f:
-        f.write(body)
-    os.chmod(os.path.join(d, "metrics"), 0o644)
-    conf = os.path.join(d, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write(
-            f"""worker_processes auto;
-daemon off;
-pid {d}/nginx.pid;
-error_log {d}/error.log;
-events {{ worker_connections 4096; }}
-http {{
-  access_log off;
-  client_body_temp_path {d}; proxy_temp_path {d}; fastcgi_temp_path {d};
-  uwsgi_temp_path {d}; scgi_temp_path {d};
-  server {{
-    listen 127.0.0.1:{port};
-    location = /metrics {{ root {d}; default_type "{ctype}"; }}
-  }}
-}}
-"""
-        )
-    p = Proc([nginx, "-p", d, "-e", os.path.join(d, "error.log"), "-c", conf], name="nginx")
-
-    def serving():
-        try:
-            return http(f"http://127.0.0.1:{port}/metrics")[0] == 200
-        except OSError:
-            return False
-
     try:
-        wait_until("nginx: serving", serving, 10)
-        return wrk(port, accept)
+        nginx = Nginx({"/metrics": (body, ctype)})
+    except FileNotFoundError as e:
+        log(f"    {e}: no nginx comparison")
+        return None
+    try:
+        return wrk(nginx.port, accept)
     finally:
-        p.stop()
-        shutil.rmtree(d, ignore_errors=True)
+        nginx.stop()
 
 
 def loadavg():
