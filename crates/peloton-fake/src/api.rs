@@ -1,7 +1,7 @@
 //! The Peloton API routes (API.md §4). Authentication is checked by the request layer.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, MutexGuard};
 
 use axum::Router;
 use axum::extract::{Path, Query, Request, State};
@@ -18,6 +18,7 @@ use super::faults::{json, peloton_error};
 use super::graph;
 use super::live;
 use super::live_graph;
+use super::model::MemberData;
 use super::render::{self, Joins};
 use super::server::{self, LayerCtx, Shared};
 use super::util::{lock, now_unix};
@@ -67,6 +68,12 @@ fn ok(shared: &Shared, endpoint: Endpoint, mut v: Value) -> Response {
     json(StatusCode::OK, &v)
 }
 
+/// The member, when `id` is theirs: any other user id is Peloton's 404.
+fn member_named<'a>(shared: &'a Shared, id: &str) -> Option<MutexGuard<'a, MemberData>> {
+    let m = lock(&shared.member);
+    (m.user_id == id).then_some(m)
+}
+
 fn user_not_found() -> Response {
     peloton_error(StatusCode::NOT_FOUND, None, "User not found")
 }
@@ -100,10 +107,9 @@ async fn overview(
         return refused;
     }
     let v = {
-        let m = lock(&shared.member);
-        if m.user_id != id {
+        let Some(m) = member_named(&shared, &id) else {
             return user_not_found();
-        }
+        };
         render::overview(&m, now_unix())
     };
     ok(&shared, Endpoint::Overview, v)
@@ -118,10 +124,9 @@ async fn challenges_current(
         .get("has_joined")
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
     let v = {
-        let m = lock(&shared.member);
-        if m.user_id != id {
+        let Some(m) = member_named(&shared, &id) else {
             return user_not_found();
-        }
+        };
         challenges::current(&m, now_unix(), joined_only)
     };
     ok(&shared, Endpoint::Challenges, v)
@@ -132,10 +137,9 @@ async fn challenge(
     Path((id, cid)): Path<(String, String)>,
 ) -> Response {
     let v = {
-        let m = lock(&shared.member);
-        if m.user_id != id {
+        let Some(m) = member_named(&shared, &id) else {
             return user_not_found();
-        }
+        };
         let Some(c) = m.find_challenge(&cid, now_unix()) else {
             return peloton_error(StatusCode::NOT_FOUND, None, "Challenge not found");
         };
@@ -153,10 +157,9 @@ async fn achievements(
         return refused;
     }
     let v = {
-        let m = lock(&shared.member);
-        if m.user_id != id {
+        let Some(m) = member_named(&shared, &id) else {
             return user_not_found();
-        }
+        };
         challenges::achievements(&m)
     };
     ok(&shared, Endpoint::Achievements, v)
@@ -182,10 +185,9 @@ async fn workouts(
     };
     let joins = Joins::parse(p.get("joins").map(String::as_str));
     let mut v = {
-        let m = lock(&shared.member);
-        if m.user_id != id {
+        let Some(m) = member_named(&shared, &id) else {
             return user_not_found();
-        }
+        };
         render::workouts_page(&m, limit, page, joins)
     };
     if endless && let Some(o) = v.as_object_mut() {
